@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import type { ConnectionOptions } from 'bullmq';
+import { AuthModule } from './auth/auth.module.js';
+import { ConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { RedisService } from './redis/redis.service.js';
+
+/** The whole app; `config.role` decides which controllers (api) and processors (worker) are present. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule,
+        DatabaseModule,
+        BullModule.forRootAsync({
+          inject: [RedisService],
+          useFactory: (redis: RedisService) => ({ connection: redis.connectionOptions() as ConnectionOptions, prefix: redis.key('bull') }),
+        }),
+        MaintenanceModule.forRoot(config),
+        AuthModule.forRoot(config),
+        EventsModule.forRoot(config),
+      ],
+    };
+  }
+}

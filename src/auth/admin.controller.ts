@@ -1,0 +1,60 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { parseOrThrow } from '../common/validation.js';
+import { AuthService, type CreatedKey } from './auth.service.js';
+import { AdminGuard, Public } from './guards.js';
+import { SCOPES } from './scopes.js';
+
+const createOrgSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
+const createKeySchema = z.strictObject({
+  name: z.string().trim().max(200).optional(),
+  scopes: z.array(z.enum(SCOPES)).min(1).optional(),
+});
+/** Known limit names; a missing one means unlimited. */
+export const limitsSchema = z.strictObject({
+  eventsPerMinute: z.number().int().positive().optional(),
+  eventsPerMonth: z.number().int().positive().optional(),
+  maxConnections: z.number().int().positive().optional(),
+});
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Public()
+@UseGuards(AdminGuard)
+@Controller('api/v1/admin/organizations')
+export class AdminController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post()
+  async create(@Body() body: unknown) {
+    const { name } = parseOrThrow(createOrgSchema, body);
+    const org = await this.auth.createOrganization(name);
+    return { id: org.id, name: org.name, createdAt: org.createdAt };
+  }
+
+  @Get()
+  async list() {
+    const orgs = await this.auth.listOrganizations();
+    return { organizations: orgs.map((o) => ({ id: o.id, name: o.name, limits: o.limits, createdAt: o.createdAt })) };
+  }
+
+  @Patch(':id/limits')
+  async setLimits(@Param('id') id: string, @Body() body: unknown) {
+    const limits = parseOrThrow(limitsSchema, body);
+    const org = await this.auth.updateLimits(id, limits);
+    return { id: org.id, limits: org.limits };
+  }
+
+  @Post(':id/api-keys')
+  async createKey(@Param('id') id: string, @Body() body: unknown): Promise<CreatedKey> {
+    const { name, scopes } = parseOrThrow(createKeySchema, body ?? {});
+    return this.auth.createKey(id, name ?? '', scopes);
+  }
+
+  @Delete(':id/api-keys/:keyId')
+  @HttpCode(204)
+  async revokeKey(@Param('id') id: string, @Param('keyId') keyId: string): Promise<void> {
+    await this.auth.revokeKey(id, keyId);
+  }
+}

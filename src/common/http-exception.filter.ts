@@ -1,0 +1,74 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response, NextFunction } from 'express';
+import { ApiError, errorBody, type ErrorBody } from './api-error.js';
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable_entity',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+function isErrorBody(x: unknown): x is ErrorBody {
+  return typeof x === 'object' && x !== null && 'error' in x && typeof (x as ErrorBody).error?.code === 'string';
+}
+
+/** Maps any thrown value to the contract's JSON error shape; never leaks stack traces. */
+export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (exception instanceof ApiError) {
+    return { status: exception.getStatus(), body: exception.getResponse() as ErrorBody, headers: exception.headers };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const res = exception.getResponse();
+    if (isErrorBody(res)) return { status, body: res, headers: {} };
+    const message =
+      typeof res === 'string' ? res : typeof (res as { message?: unknown }).message === 'string' ? (res as { message: string }).message : exception.message;
+    return { status, body: errorBody(STATUS_CODES[status] ?? `http_${status}`, message), headers: {} };
+  }
+  return { status: 500, body: errorBody('internal_error', 'Internal server error'), headers: {} };
+}
+
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, body, headers } = toErrorResponse(exception);
+    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).set(headers).json(body);
+  }
+}
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** Express error middleware for failures before Nest routing (body-parser): malformed JSON → 400, too large → 413. */
+export function bodyParserErrorHandler(err: BodyParserError, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(err);
+  if (err.type === 'entity.too.large') {
+    res.status(413).json(errorBody('payload_too_large', `Request body exceeds the limit of ${err.limit} bytes`));
+  } else if (err.type === 'entity.parse.failed') {
+    res.status(400).json(errorBody('malformed_json', `Request body is not valid JSON: ${err.message}`));
+  } else if (err.status && err.status >= 400 && err.status < 500) {
+    res.status(err.status).json(errorBody(STATUS_CODES[err.status] ?? `http_${err.status}`, err.message));
+  } else {
+    next(err);
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+  REDIS_URL: z.string().url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<file> or postgres://…')
+    .default('sqlite:.data/humana-events.sqlite'),
+  BOOTSTRAP_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ALLOW_PRIVATE_WEBHOOK_URLS: bool.optional(),
+  HEARTBEAT_INTERVAL_MS: positiveInt.default(30_000),
+  DLQ_RETENTION_DAYS: positiveInt.default(30),
+  EVENT_RETENTION_DAYS: positiveInt.default(7),
+  MAX_BODY_BYTES: positiveInt.default(5 * 1024 * 1024),
+  EVENT_LOG_MAXLEN: positiveInt.default(1_000_000),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
+    .default('humana'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  role: Role;
+  /** Unset means "auto": resolved by resolveRedis() before the app starts. */
+  redisUrl?: string;
+  databaseUrl: string;
+  bootstrapApiKey?: string;
+  adminToken?: string;
+  allowPrivateWebhookUrls: boolean;
+  heartbeatIntervalMs: number;
+  dlqRetentionDays: number;
+  eventRetentionDays: number;
+  maxBodyBytes: number;
+  eventLogMaxLen: number;
+  /** Prefix of every Redis key, queue and channel: separates deployments (and test runs) sharing one Redis. */
+  redisPrefix: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment into a typed config; throws ConfigError with one line naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(defined);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    role: e.ROLE,
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    bootstrapApiKey: e.BOOTSTRAP_API_KEY,
+    adminToken: e.ADMIN_TOKEN,
+    allowPrivateWebhookUrls: e.ALLOW_PRIVATE_WEBHOOK_URLS ?? e.NODE_ENV !== 'production',
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    dlqRetentionDays: e.DLQ_RETENTION_DAYS,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    eventLogMaxLen: e.EVENT_LOG_MAXLEN,
+    redisPrefix: e.REDIS_PREFIX,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export const hasApi = (c: AppConfig): boolean => c.role !== 'worker';
+export const hasWorker = (c: AppConfig): boolean => c.role !== 'api';

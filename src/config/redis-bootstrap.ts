@@ -1,0 +1,70 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export interface ResolvedRedis {
+  url: string;
+  /** Set when this process spawned the server: stop it with the app. */
+  child?: ChildProcess;
+}
+
+const INSTALL_HINT =
+  'No Redis reachable at 127.0.0.1:6379 and no redis-server on PATH: install Redis (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL.';
+
+/** Sends PING over a raw socket; true when the server answers +PONG (or -NOAUTH, which still means "a Redis is there"). */
+export function redisAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (buf) => done(/^(\+PONG|-NOAUTH)/.test(buf.toString())));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function redisServerOnPath(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Starts a private redis-server with AOF on, on a free loopback port, and waits until it answers. */
+export async function spawnRedis(dataDir: string, port?: number): Promise<ResolvedRedis> {
+  mkdirSync(dataDir, { recursive: true });
+  const p = port ?? (await freePort());
+  const child = spawn(
+    'redis-server',
+    ['--port', String(p), '--bind', '127.0.0.1', '--dir', path.resolve(dataDir), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'],
+    { stdio: 'ignore' },
+  );
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    if (await redisAnswers('127.0.0.1', p, 200)) return { url: `redis://127.0.0.1:${p}`, child };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('redis-server did not answer within 10 s');
+}
+
+/** REDIS_URL auto mode: the local default Redis if it answers, else a private child, else a clear error. */
+export async function resolveRedis(configured: string | undefined, dataDir = '.data/redis'): Promise<ResolvedRedis> {
+  if (configured) return { url: configured };
+  if (await redisAnswers('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379' };
+  if (!redisServerOnPath()) throw new Error(INSTALL_HINT);
+  return spawnRedis(dataDir);
+}

@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { eventIdFromStreamId } from '../common/ids.js';
+import { RedisService } from '../redis/redis.service.js';
+import type { EventType } from './catalog.js';
+import type { LoggedEvent } from './envelope.js';
+
+export interface LogAppend {
+  organizationId: string;
+  type: EventType;
+  timestamp: string;
+  /** Already-serialised `data`. */
+  dataJson: string;
+  /** Scoped idempotency key, or undefined. */
+  idempotencyKey?: string;
+}
+
+export type AppendResult = { event: LoggedEvent; duplicate: boolean };
+
+/**
+ * XADD for a whole batch in one Lua call: idempotency check, append and idempotency record are atomic,
+ * so a retried publish can never be appended twice and never lost half-way.
+ */
+const APPEND_LUA = `
+local stream = KEYS[1]
+local maxlen = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local out = {}
+local n = (#ARGV - 2) / 5
+for i = 0, n - 1 do
+  local b = 3 + i * 5
+  local idem, org, typ, ts, data = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local prev = false
+  if idem ~= '' then prev = redis.call('GET', idem) end
+  if prev then
+    out[#out + 1] = '1' .. prev
+  else
+    local sid = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'o', org, 't', typ, 'ts', ts, 'd', data)
+    if idem ~= '' then redis.call('SET', idem, sid .. '\\n' .. org .. '\\n' .. typ .. '\\n' .. ts .. '\\n' .. data, 'EX', ttl) end
+    out[#out + 1] = '0' .. sid
+  end
+end
+return out
+`;
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/** The event log: one Redis Stream that history, webhooks and live streams all read. */
+@Injectable()
+export class EventLog {
+  readonly streamKey: string;
+
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.streamKey = redis.key('events');
+    redis.client.defineCommand('humanaAppend', { numberOfKeys: 1, lua: APPEND_LUA });
+  }
+
+  idempotencyKey(organizationId: string, key: string): string {
+    return this.redis.key('idem', organizationId, key);
+  }
+
+  async append(items: LogAppend[]): Promise<AppendResult[]> {
+    if (items.length === 0) return [];
+    const args: string[] = [String(this.config.eventLogMaxLen), String(IDEMPOTENCY_TTL_SECONDS)];
+    for (const it of items) args.push(it.idempotencyKey ?? '', it.organizationId, it.type, it.timestamp, it.dataJson);
+    const client = this.redis.client as unknown as { humanaAppend(key: string, ...args: string[]): Promise<string[]> };
+    const raw = await client.humanaAppend(this.streamKey, ...args);
+    return raw.map((r, i) => {
+      const duplicate = r[0] === '1';
+      if (!duplicate) {
+        const it = items[i];
+        return { duplicate, event: toLogged(r.slice(1), it.organizationId, it.type, it.timestamp, it.dataJson) };
+      }
+      const [sid, org, type, ts, ...data] = r.slice(1).split('\n');
+      return { duplicate, event: toLogged(sid, org, type, ts, data.join('\n')) };
+    });
+  }
+
+  /** Entries strictly after `afterStreamId` (exclusive), oldest first. */
+  async readAfter(afterStreamId: string, count: number): Promise<LoggedEvent[]> {
+    const rows = await this.redis.client.xrange(this.streamKey, `(${afterStreamId}`, '+', 'COUNT', count);
+    return rows.map(([sid, fields]) => parseEntry(sid, fields));
+  }
+
+  /** The oldest stream id still retained, or null when the log is empty. */
+  async oldestStreamId(): Promise<string | null> {
+    const rows = await this.redis.client.xrange(this.streamKey, '-', '+', 'COUNT', 1);
+    return rows.length ? rows[0][0] : null;
+  }
+
+  async lastStreamId(): Promise<string> {
+    const rows = await this.redis.client.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
+    return rows.length ? rows[0][0] : '0-0';
+  }
+}
+
+function toLogged(streamId: string, organizationId: string, type: string, timestamp: string, dataJson: string): LoggedEvent {
+  return {
+    id: eventIdFromStreamId(streamId),
+    streamId,
+    type: type as EventType,
+    organizationId,
+    timestamp,
+    data: JSON.parse(dataJson) as Record<string, unknown>,
+  };
+}
+
+/** Turns an XREAD/XRANGE entry (flat field list) into an event. */
+export function parseEntry(streamId: string, fields: string[]): LoggedEvent {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  return toLogged(streamId, f.o, f.t, f.ts, f.d);
+}

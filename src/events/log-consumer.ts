@@ -1,0 +1,108 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { LoggedEvent } from './envelope.js';
+import { parseEntry } from './event-log.js';
+
+export interface LogConsumerOptions {
+  /** Consumer group name (one per kind of reader: history, webhooks). */
+  group: string;
+  /** Max entries per handler call. */
+  batchSize?: number;
+  blockMs?: number;
+  /** Entries pending longer than this on a dead consumer are claimed by a live one. */
+  claimIdleMs?: number;
+  handle(events: LoggedEvent[]): Promise<void>;
+}
+
+type StreamReply = [string, [string, string[]][]][] | null;
+
+/**
+ * At-least-once reader of the event log through a Redis consumer group: a batch is XACKed only after the handler
+ * resolved, so a crash re-delivers it (to this consumer on restart, or to another through XAUTOCLAIM).
+ * Handlers must therefore be idempotent.
+ */
+export class LogConsumer {
+  private readonly logger: Logger;
+  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private running = false;
+  private loop?: Promise<void>;
+  private lastClaim = 0;
+  /** Handler calls that completed (for lag/health reporting). */
+  processed = 0;
+  lastError: string | null = null;
+
+  constructor(
+    private readonly conn: Redis,
+    private readonly stream: string,
+    private readonly opts: LogConsumerOptions,
+  ) {
+    this.logger = new Logger(`LogConsumer:${opts.group}`);
+  }
+
+  static async ensureGroup(conn: Redis, stream: string, group: string): Promise<void> {
+    try {
+      await conn.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.conn.disconnect();
+    await this.loop?.catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    const { group, batchSize = 500, blockMs = 1000 } = this.opts;
+    let backlog = true; // our pending entries first: failed handler calls and entries claimed from dead consumers
+    while (this.running) {
+      try {
+        await LogConsumer.ensureGroup(this.conn, this.stream, group);
+        if ((await this.claimAbandoned()) > 0) backlog = true;
+        const block = backlog ? [] : ['BLOCK', blockMs];
+        const reply = (await this.conn.call(
+          'XREADGROUP', 'GROUP', group, this.consumer, 'COUNT', batchSize, ...block, 'STREAMS', this.stream, backlog ? '0' : '>',
+        )) as StreamReply;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (backlog && entries.length === 0) {
+          backlog = false;
+          continue;
+        }
+        if (entries.length === 0) continue;
+        const events = entries.filter(([, f]) => f && f.length).map(([sid, f]) => parseEntry(sid, f));
+        if (events.length) await this.opts.handle(events);
+        await this.conn.xack(this.stream, group, ...entries.map(([sid]) => sid));
+        this.processed += events.length;
+        this.lastError = null;
+      } catch (err) {
+        if (!this.running) break;
+        this.lastError = (err as Error).message;
+        this.logger.warn(`read/handle failed, retrying: ${this.lastError}`);
+        backlog = true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Moves entries stuck on consumers that died into our pending list; they are processed on the next backlog pass. */
+  private async claimAbandoned(): Promise<number> {
+    const idle = this.opts.claimIdleMs ?? 30_000;
+    if (Date.now() - this.lastClaim < idle / 2) return 0;
+    this.lastClaim = Date.now();
+    const [, claimed] = (await this.conn.call('XAUTOCLAIM', this.stream, this.opts.group, this.consumer, idle, '0-0', 'COUNT', 1000, 'JUSTID')) as [
+      string,
+      string[],
+    ];
+    if (claimed.length) this.logger.log(`claimed ${claimed.length} entries abandoned by a dead consumer`);
+    return claimed.length;
+  }
+}

@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { ApiError, type ErrorDetail } from '../common/api-error.js';
+import { detailsMessage, issuesToDetails } from '../common/validation.js';
+import { eventSchemas, isEventType, type EventDataMap, type EventType } from './catalog.js';
+import type { LoggedEvent } from './envelope.js';
+import { EventLog, type LogAppend } from './event-log.js';
+
+export const MAX_BATCH = 1000;
+export const MAX_EVENT_DATA_BYTES = 256 * 1024;
+
+const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+export const publishInputSchema = z.strictObject({
+  type: z.string().min(1).max(64),
+  data: z.record(z.string(), z.unknown()),
+  id: idempotencyKeySchema.optional(),
+});
+export type PublishInput = z.input<typeof publishInputSchema>;
+
+export interface PublishOk {
+  event: LoggedEvent;
+  duplicate: boolean;
+}
+export type PublishItemResult = PublishOk | { error: { status: number; code: string; message: string; details: ErrorDetail[] } };
+
+/** Hooks other modules register to run before events enter the log (quotas, rate limits). */
+export interface PublishGate {
+  /** Throws an ApiError to refuse (e.g. 429); called once per publish call with the accepted count. */
+  admit(organizationId: string, count: number): Promise<void>;
+}
+
+/**
+ * The single way into the event log, for HTTP and in-process callers alike:
+ * validation against the catalog, timestamp fill-in, idempotency, then one atomic append.
+ */
+@Injectable()
+export class EventPublisher {
+  private gates: PublishGate[] = [];
+
+  constructor(private readonly log: EventLog) {}
+
+  addGate(gate: PublishGate): void {
+    this.gates.push(gate);
+  }
+
+  /** Validates one input; returns the log item or a typed error. */
+  prepare(organizationId: string, input: unknown, idempotencyKey?: string): LogAppend | ApiError {
+    const envelope = publishInputSchema.safeParse(input);
+    if (!envelope.success) {
+      const details = issuesToDetails(envelope.error.issues);
+      return ApiError.badRequest(detailsMessage(details), details);
+    }
+    const { type, id } = envelope.data;
+    if (!isEventType(type)) {
+      return new ApiError(422, 'unknown_event_type', `Unknown event type "${type}"; GET /api/v1/event-types lists them`, [
+        { field: 'type', message: `unknown event type "${type}"` },
+      ]);
+    }
+    const now = new Date().toISOString();
+    const withTs = { ...envelope.data.data, timestamp: envelope.data.data.timestamp ?? now };
+    const parsed = eventSchemas[type].safeParse(withTs);
+    if (!parsed.success) {
+      const details = issuesToDetails(parsed.error.issues, 'data');
+      return ApiError.badRequest(`Invalid "${type}" event: ${detailsMessage(details)}`, details);
+    }
+    const dataJson = JSON.stringify(parsed.data);
+    if (Buffer.byteLength(dataJson) > MAX_EVENT_DATA_BYTES) {
+      return new ApiError(413, 'payload_too_large', `Event data exceeds ${MAX_EVENT_DATA_BYTES} bytes`);
+    }
+    const key = id ?? idempotencyKey;
+    return {
+      organizationId,
+      type,
+      timestamp: now,
+      dataJson,
+      idempotencyKey: key ? this.log.idempotencyKey(organizationId, key) : undefined,
+    };
+  }
+
+  /** Publishes one event or throws an ApiError (400/413/422/429/503). */
+  async publish(organizationId: string, input: unknown, idempotencyKey?: string): Promise<PublishOk> {
+    const item = this.prepare(organizationId, input, idempotencyKey);
+    if (item instanceof ApiError) throw item;
+    await this.admit(organizationId, 1);
+    const [result] = await this.append([item]);
+    return result;
+  }
+
+  /** Typed in-process publishing for platform code (system events, WS chat). */
+  publishTyped<K extends EventType>(organizationId: string, type: K, data: Omit<EventDataMap[K], 'timestamp'> & { timestamp?: string }): Promise<PublishOk> {
+    return this.publish(organizationId, { type, data });
+  }
+
+  /** Publishes up to MAX_BATCH events; one result per input, in order. Invalid items do not block valid ones. */
+  async publishBatch(organizationId: string, inputs: unknown[]): Promise<PublishItemResult[]> {
+    const prepared = inputs.map((input) => this.prepare(organizationId, input));
+    const valid = prepared.filter((p): p is LogAppend => !(p instanceof ApiError));
+    if (valid.length) await this.admit(organizationId, valid.length);
+    const appended = await this.append(valid);
+    let next = 0;
+    return prepared.map((p) => (p instanceof ApiError ? { error: errorOf(p) } : appended[next++]));
+  }
+
+  private async admit(organizationId: string, count: number): Promise<void> {
+    for (const gate of this.gates) await gate.admit(organizationId, count);
+  }
+
+  private async append(items: LogAppend[]): Promise<PublishOk[]> {
+    try {
+      return await this.log.append(items);
+    } catch (err) {
+      throw ApiError.unavailable(`Event log unavailable, the event was not accepted: ${(err as Error).message}`);
+    }
+  }
+}
+
+function errorOf(e: ApiError) {
+  return { status: e.getStatus(), code: e.code, message: e.message, details: e.details };
+}
