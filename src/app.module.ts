@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import type { ConnectionOptions } from 'bullmq';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
@@ -26,6 +27,7 @@ export class AppModule {
         }),
         MaintenanceModule.forRoot(config),
         AuthModule.forRoot(config),
+        AuditModule.forRoot(config),
         EventsModule.forRoot(config),
       ],
     };

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { AuditService } from '../audit/audit.service.js';
 import { parseOrThrow } from '../common/validation.js';
 import { AuthService, type CreatedKey } from './auth.service.js';
 import { AdminGuard, Public } from './guards.js';
@@ -24,7 +25,10 @@ export const limitsSchema = z.strictObject({
 @UseGuards(AdminGuard)
 @Controller('api/v1/admin/organizations')
 export class AdminController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Post()
   async create(@Body() body: unknown) {
@@ -42,19 +46,24 @@ export class AdminController {
   @Patch(':id/limits')
   async setLimits(@Param('id') id: string, @Body() body: unknown) {
     const limits = parseOrThrow(limitsSchema, body);
+    const before = (await this.auth.getOrganization(id)).limits;
     const org = await this.auth.updateLimits(id, limits);
+    await this.audit.record({ organizationId: id, actor: 'admin', action: 'organization.limits_updated', resourceId: id, before, after: limits });
     return { id: org.id, limits: org.limits };
   }
 
   @Post(':id/api-keys')
   async createKey(@Param('id') id: string, @Body() body: unknown): Promise<CreatedKey> {
     const { name, scopes } = parseOrThrow(createKeySchema, body ?? {});
-    return this.auth.createKey(id, name ?? '', scopes);
+    const created = await this.auth.createKey(id, name ?? '', scopes);
+    await this.audit.record({ organizationId: id, actor: 'admin', action: 'api_key.created', resourceId: created.id, after: { name: created.name, scopes: created.scopes } });
+    return created;
   }
 
   @Delete(':id/api-keys/:keyId')
   @HttpCode(204)
   async revokeKey(@Param('id') id: string, @Param('keyId') keyId: string): Promise<void> {
     await this.auth.revokeKey(id, keyId);
+    await this.audit.record({ organizationId: id, actor: 'admin', action: 'api_key.revoked', resourceId: keyId });
   }
 }

@@ -1,0 +1,26 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { CurrentPrincipal } from '../auth/guards.js';
+import type { Principal } from '../auth/principal.js';
+import { parseOrThrow } from '../common/validation.js';
+import { AuditService, type AuditPage } from './audit.service.js';
+
+const querySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(64).optional(),
+  action: z.string().max(64).optional(),
+});
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('api/v1/audit-log')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>): Promise<AuditPage> {
+    const q = parseOrThrow(querySchema, query);
+    return this.audit.page(p.organizationId, q.limit, q.cursor, q.action);
+  }
+}
