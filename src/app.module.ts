@@ -8,6 +8,7 @@ import type { AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RedisService } from './redis/redis.service.js';
 
@@ -29,6 +30,7 @@ export class AppModule {
         AuthModule.forRoot(config),
         AuditModule.forRoot(config),
         EventsModule.forRoot(config),
+        RealtimeCoreModule,
       ],
     };
   }
