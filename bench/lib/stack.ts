@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort } from '../../src/config/redis-bootstrap.js';
+import { freePort, redisAnswers } from '../../src/config/redis-bootstrap.js';
 import { startPrivateRedis, type PrivateRedis } from '../../test/helpers/redis.js';
 import { nowMs, sleep } from './clock.js';
 
@@ -41,6 +41,12 @@ export class AppProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** How the last run ended ("code 1", "SIGKILL"), or "running". */
+  get exitStatus(): string {
+    if (!this.child || this.running) return 'running';
+    return this.child.signalCode ?? `code ${this.child.exitCode}`;
   }
 
   get running(): boolean {
@@ -163,7 +169,7 @@ export class Stack {
     proc.spawn();
     const deadline = nowMs() + timeoutMs;
     while (!(await this.isReady(proc))) {
-      if (!proc.running) throw new Error(`${proc.role} process exited during start-up; log:\n${this.logTail()}`);
+      if (!proc.running) throw new Error(`${proc.role} process exited during start-up (${proc.exitStatus}); log:\n${this.logTail()}`);
       if (nowMs() > deadline) throw new Error(`${proc.role} process not ready after ${timeoutMs} ms; log:\n${this.logTail()}`);
       await sleep(100);
     }
@@ -204,6 +210,17 @@ export class Stack {
       await sleep(10);
     }
     return nowMs() - sinceMs;
+  }
+
+  /** `SHUTDOWN` (Redis flushes the AOF and exits), as an operator restart would; resolves once the port is closed. */
+  async shutdownRedis(): Promise<void> {
+    await this.admin.call('SHUTDOWN').catch(() => undefined);
+    while (await redisAnswers('127.0.0.1', this.redis.port, 200)) await sleep(20);
+  }
+
+  /** Starts redis-server again on the same port and AOF file. */
+  async startRedis(): Promise<void> {
+    await this.redis.start();
   }
 
   logTail(lines = 40): string {
