@@ -77,6 +77,7 @@ export class EventPublisher {
       organizationId,
       type,
       timestamp: now,
+      data: parsed.data,
       dataJson,
       idempotencyKey: key ? this.log.idempotencyKey(organizationId, key) : undefined,
     };
