@@ -1,5 +1,5 @@
 import { nowMs } from '../lib/clock.js';
-import { benchEvent } from '../lib/events.js';
+import { benchEvent, type BenchEventInput } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
 import { keepAliveAgent, postJson } from '../lib/http.js';
 import { serve } from '../lib/rpc.js';
@@ -40,6 +40,8 @@ export interface PublishOutcome {
   /** Per batch request: reply time − scheduled send time. */
   latency: string;
   ids: string[];
+  /** Acknowledged events per companionId (what each filtered subscriber should receive). */
+  perCompanion: Record<string, number>;
   firstScheduledMs: number;
   lastReplyMs: number;
 }
@@ -49,10 +51,10 @@ let seq = 0;
 function publisher(t: PublishTarget, maxSockets: number) {
   const agent = keepAliveAgent(maxSockets);
   const latency = Latency.create();
-  const out: PublishOutcome = { offered: 0, acked: 0, statuses: {}, latency: '', ids: [], firstScheduledMs: 0, lastReplyMs: 0 };
+  const out: PublishOutcome = { offered: 0, acked: 0, statuses: {}, latency: '', ids: [], perCompanion: {}, firstScheduledMs: 0, lastReplyMs: 0 };
   let rr = 0;
   const send = async (scheduledMs: number): Promise<void> => {
-    const events = [];
+    const events: BenchEventInput[] = [];
     for (let i = 0; i < t.batch; i++) {
       const s = seq++;
       events.push(benchEvent(s, scheduledMs, t.companions[s % t.companions.length]));
@@ -66,11 +68,13 @@ function publisher(t: PublishTarget, maxSockets: number) {
     out.statuses[reply.status] = (out.statuses[reply.status] ?? 0) + 1;
     if (reply.status !== 202) return;
     const { results } = JSON.parse(reply.body) as { results: { id?: string }[] };
-    for (const r of results) {
-      if (!r.id) continue;
+    results.forEach((r, i) => {
+      if (!r.id) return;
       out.acked++;
+      const companion = events[i].data.companionId;
+      out.perCompanion[companion] = (out.perCompanion[companion] ?? 0) + 1;
       if (t.collectIds) out.ids.push(r.id);
-    }
+    });
   };
   const finish = (): PublishOutcome => {
     agent.destroy();
