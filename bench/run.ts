@@ -1,12 +1,16 @@
+import { loadavg } from 'node:os';
 import { parseBenchArgs, type BenchOptions, type ScenarioName } from './args.js';
 import { progress, type ScenarioLine } from './lib/report.js';
+import { fanoutScenario } from './scenarios/fanout.js';
+import { mixedScenario } from './scenarios/mixed.js';
 import { publishScenario } from './scenarios/publish.js';
+import { webhooksScenario } from './scenarios/webhooks.js';
 
-const SCENARIO_RUNNERS: Record<ScenarioName, ((o: BenchOptions) => Promise<ScenarioLine>) | undefined> = {
+const SCENARIO_RUNNERS: Record<ScenarioName, (o: BenchOptions) => Promise<ScenarioLine>> = {
   publish: publishScenario,
-  webhooks: undefined,
-  fanout: undefined,
-  mixed: undefined,
+  webhooks: webhooksScenario,
+  fanout: fanoutScenario,
+  mixed: mixedScenario,
 };
 
 async function main(): Promise<void> {
@@ -19,13 +23,11 @@ async function main(): Promise<void> {
   }
   let failed = false;
   for (const name of opts.scenarios) {
-    const runner = SCENARIO_RUNNERS[name];
-    if (!runner) {
-      progress(`${name}: not available yet`);
-      continue;
-    }
+    // Other work on the machine disturbs the figures: every line says how busy it was when the scenario started.
+    const loadAvg1m = Math.round(loadavg()[0] * 100) / 100;
     try {
-      process.stdout.write(`${JSON.stringify(await runner(opts))}\n`);
+      const line = await SCENARIO_RUNNERS[name](opts);
+      process.stdout.write(`${JSON.stringify({ ...line, loadAvg1m })}\n`);
     } catch (err) {
       failed = true;
       progress(`${name} failed: ${(err as Error).stack ?? err}`);
@@ -34,4 +36,5 @@ async function main(): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
+process.once('SIGINT', () => process.exit(130));
 void main();

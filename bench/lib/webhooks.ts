@@ -9,14 +9,22 @@ export const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.from('humana-bench-webhook-s
 export interface WebhookSpec {
   retry?: { maxAttempts: number; backoffMultiplier: number; maxDelay: number };
   timeoutMs?: number;
+  filters?: Record<string, string[]>;
 }
 
 /** Creates `count` webhooks for `message.sent`, one receiver path each (`/hook/<n>`); returns their ids. */
-export async function createWebhooks(apiUrl: string, apiKey: string, receiverUrl: string, count: number, spec: WebhookSpec = {}): Promise<string[]> {
+export async function createWebhooks(
+  apiUrl: string,
+  apiKey: string,
+  receiverUrl: string,
+  count: number,
+  spec: WebhookSpec | ((i: number) => WebhookSpec) = {},
+): Promise<string[]> {
   const agent = keepAliveAgent(4);
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const body = JSON.stringify({ url: `${receiverUrl}/hook/${i}`, events: ['message.sent'], secret: BENCH_WEBHOOK_SECRET, description: `bench ${i}`, ...spec });
+    const extra = typeof spec === 'function' ? spec(i) : spec;
+    const body = JSON.stringify({ url: `${receiverUrl}/hook/${i}`, events: ['message.sent'], secret: BENCH_WEBHOOK_SECRET, description: `bench ${i}`, ...extra });
     const reply = await postJson(agent, `${apiUrl}/api/v1/webhooks`, body, { authorization: `Bearer ${apiKey}` });
     if (reply.status !== 201) throw new Error(`POST /api/v1/webhooks → ${reply.status}: ${reply.body.slice(0, 300)}`);
     ids.push((JSON.parse(reply.body) as { id: string }).id);

@@ -18,6 +18,8 @@ export interface BullTarget {
 
 export interface ProducePlan extends BullTarget {
   urls: string[];
+  /** One job per event to the next URL in turn, instead of one job per URL. */
+  cycle?: boolean;
   seconds: number;
   /** Events/s, each one job per URL; omitted: add as fast as possible (chunks of 1000 jobs). */
   rate?: number;
@@ -45,7 +47,7 @@ let worker: Worker | undefined;
 async function produce(p: ProducePlan): Promise<{ jobs: number; seconds: number }> {
   const queue = new Queue<DeliveryJob>(p.queue, { connection: connection(p.redisUrl), prefix: p.prefix });
   const jobsFor = (scheduledMs: number) =>
-    p.urls.map((url) => {
+    (p.cycle ? [p.urls[seq % p.urls.length]] : p.urls).map((url) => {
       const s = seq++;
       return { name: 'deliver', data: { url, body: envelopeBody(s, scheduledMs), id: `evt_bench${s}` }, opts: { removeOnComplete: true, removeOnFail: true } };
     });

@@ -3,7 +3,7 @@ import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
 import { BENCH_API_KEY, type Stack } from '../lib/stack.js';
-import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries } from '../lib/webhooks.js';
+import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries, type WebhookSpec } from '../lib/webhooks.js';
 import type { BullBaselineMethods } from '../load/bullmq-baseline.js';
 import type { PosterMethods } from '../load/poster.js';
 import type { PublisherMethods } from '../load/publisher.js';
@@ -21,9 +21,9 @@ export interface WebhookRun {
 }
 
 /** Starts the receiver process and registers `count` webhooks pointing at it. */
-export async function setUpWebhooks(stack: Stack, receiver: LoadProcess<ReceiverMethods>, count: number): Promise<WebhookRun> {
+export async function setUpWebhooks(stack: Stack, receiver: LoadProcess<ReceiverMethods>, count: number, spec?: (i: number) => WebhookSpec): Promise<WebhookRun> {
   const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
-  await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, count);
+  await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, count, spec);
   return { receiverUrl: url, hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
 }
 
