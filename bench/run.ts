@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import { parseBenchArgs, type BenchOptions, type ScenarioName } from './args.js';
 import { progress, type ScenarioLine } from './lib/report.js';
+import { Stack } from './lib/stack.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { mixedScenario } from './scenarios/mixed.js';
 import { publishScenario } from './scenarios/publish.js';
@@ -36,5 +37,8 @@ async function main(): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
-process.once('SIGINT', () => process.exit(130));
+process.once('SIGINT', () => {
+  progress('interrupted: stopping the app processes and their redis-server');
+  void Stack.stopAll().finally(() => process.exit(130));
+});
 void main();

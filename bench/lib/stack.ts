@@ -97,6 +97,7 @@ export interface GroupInfo {
  * children with LOG_LEVEL=warn. Everything listens on loopback and is removed by stop().
  */
 export class Stack {
+  private static readonly live = new Set<Stack>();
   readonly procs: AppProcess[] = [];
   readonly admin: Redis;
 
@@ -112,6 +113,7 @@ export class Stack {
   static async start(opts: StackOptions): Promise<Stack> {
     const dir = mkdtempSync(path.join(tmpdir(), 'humana-bench-'));
     const stack = new Stack(dir, await startPrivateRedis(), opts);
+    Stack.live.add(stack);
     try {
       for (const role of opts.roles) await stack.add(role);
     } catch (err) {
@@ -231,7 +233,13 @@ export class Stack {
     }
   }
 
+  /** Stops every stack still running (on Ctrl-C). */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...Stack.live].map((s) => s.stop()));
+  }
+
   async stop(): Promise<void> {
+    Stack.live.delete(this);
     await Promise.all(this.procs.map((p) => p.kill('SIGTERM')));
     this.admin.disconnect();
     await this.redis.destroy();
