@@ -49,7 +49,10 @@ export function isMissingEndpoint(err) {
 export function errorSummary(err) {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
   if (err.status === 0) return `${err.message} (network error)`;
-  if (isMissingEndpoint(err)) return 'This server does not provide this endpoint yet (404). The view will work once it does.';
+  if (isMissingEndpoint(err)) {
+    const route = err.message.slice('Cannot '.length).split('?', 1)[0];
+    return `This server does not provide ${route} yet (404): this part of the console works once it does.`;
+  }
   const hint =
     err.status === 401 ? ' — the key or token was refused (revoked or mistyped?); sign in again.' : err.status === 403 ? ' — this API key lacks the scope for this action.' : '';
   return `${err.message} (${err.code}, HTTP ${err.status})${hint}`;

@@ -1,10 +1,10 @@
 // URL query and form-value helpers: pure functions.
 
-/** `{a: 'x', b: '', c: undefined, d: 3}` → `?a=x&d=3` (empty values are left out); '' when nothing is left. */
+/** `{a: 'x', b: '', c: undefined, d: 3, e: []}` → `?a=x&d=3` (empty values and lists are left out); '' when nothing is left. */
 export function toQuery(params) {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params ?? {})) {
-    if (value === undefined || value === null || value === '') continue;
+    if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.length)) continue;
     search.set(name, Array.isArray(value) ? value.join(',') : String(value));
   }
   const text = search.toString();

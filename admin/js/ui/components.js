@@ -1,7 +1,7 @@
 // Shared UI pieces. All take plain data and build nodes with h(): no markup strings anywhere.
 import { errorSummary, ApiError } from '../lib/api.js';
 import { append, h, replace, uid } from '../lib/dom.js';
-import { formatTime, prettyJson } from '../lib/format.js';
+import { formatTime, prettyJson, truncate } from '../lib/format.js';
 
 /** A transient message in the page's live region (errors stay until dismissed). */
 export function notify(message, kind = 'info') {
@@ -126,7 +126,8 @@ export function dataTable(columns, rows, caption) {
     h('table', {},
       h('caption', { class: 'visually-hidden' }, caption),
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
-      h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) => h('td', { class: c.class }, c.render(row)))))),
+      h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) =>
+        h('td', { class: c.class, dataset: { label: c.label } }, h('div', { class: c.class === 'actions-cell' ? 'cell-actions' : 'cell' }, c.render(row))))))),
     ),
   );
 }
@@ -211,3 +212,11 @@ export function asyncRegion(label) {
 }
 
 export const empty = (text) => h('p', { class: 'empty' }, text);
+
+/** The fields worth a glance in an event row: ids of who and what, else its first scalar values. */
+export function dataGlance(data) {
+  if (!data || typeof data !== 'object') return null;
+  const preferred = ['companionId', 'userId', 'messageId', 'sessionId', 'streamId', 'errorId', 'metric'].filter((k) => data[k] !== undefined);
+  const keys = preferred.length ? preferred : Object.keys(data).filter((k) => k !== 'timestamp' && typeof data[k] !== 'object').slice(0, 3);
+  return keys.map((k) => h('span', { class: 'chip' }, `${k}: ${truncate(data[k], 40)}`));
+}

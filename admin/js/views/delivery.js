@@ -59,7 +59,7 @@ export function deliveryView(ctx) {
         h('h1', {}, 'Delivery ', h('span', { class: 'muted mono' }, deliveryId)),
         h('div', { class: 'actions' },
           h('button', { type: 'button', onclick: load }, 'Refresh'),
-          replayButton(ctx, id, deliveryId, (newId) => newId && ctx.navigate(`#/webhooks/${seg(id)}/deliveries/${seg(newId)}`))),
+          replayButton(ctx, id, deliveryId, (newId) => newId && ctx.navigate(`#/webhooks/${seg(id)}/deliveries/${seg(newId)}`), 'primary')),
       ),
       section('Delivery', null, region.el),
     ),

@@ -1,18 +1,10 @@
 // Event history (SQL), newest first, filtered and cursor-paged.
 import { h } from '../lib/dom.js';
-import { prettyJson, truncate } from '../lib/format.js';
+import { prettyJson } from '../lib/format.js';
 import { localInputToIso, toQuery } from '../lib/query.js';
-import { field, section, timeCell } from '../ui/components.js';
+import { dataGlance, field, section, timeCell } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
-
-/** The fields worth a glance in a row: who and which companion, else the first scalar values. */
-function glance(data) {
-  if (!data || typeof data !== 'object') return '';
-  const preferred = ['companionId', 'userId', 'messageId', 'sessionId', 'streamId', 'errorId', 'metric'].filter((k) => data[k] !== undefined);
-  const keys = preferred.length ? preferred : Object.keys(data).filter((k) => k !== 'timestamp' && typeof data[k] !== 'object').slice(0, 3);
-  return keys.map((k) => h('span', { class: 'chip' }, `${k}: ${truncate(data[k], 40)}`));
-}
 
 export function historyView(ctx) {
   const eventType = eventTypeSelect(ctx);
@@ -36,7 +28,7 @@ export function historyView(ctx) {
       h('ol', { class: 'event-log', 'aria-label': 'Events, newest first' }, events.map((e) =>
         h('li', {},
           h('details', {},
-            h('summary', {}, timeCell(e.timestamp), h('span', { class: 'chip type' }, e.type), h('code', { class: 'muted' }, e.id), glance(e.data)),
+            h('summary', {}, timeCell(e.timestamp), h('span', { class: 'chip type' }, e.type), h('code', { class: 'muted' }, e.id), dataGlance(e.data)),
             h('pre', {}, prettyJson(e.data)))))),
   });
 

@@ -5,7 +5,7 @@ import { h, replace } from '../lib/dom.js';
 import { formatAgo, formatTime, prettyJson } from '../lib/format.js';
 import { parseJsonObject, splitList, toQuery } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
-import { badge, errorBox, field, jsonBlock, section } from '../ui/components.js';
+import { badge, dataGlance, errorBox, field, jsonBlock, section } from '../ui/components.js';
 
 const MAX_EVENTS = 500;
 
@@ -51,7 +51,8 @@ export function liveView(ctx) {
         h('summary', {},
           h('time', { dateTime: entry.time, title: entry.time }, formatTime(entry.time)),
           h('span', { class: 'chip type' }, entry.type),
-          h('code', { class: 'muted' }, entry.id ?? '(no id)')),
+          h('code', { class: 'muted' }, entry.id ?? '(no id)'),
+          dataGlance(entry.data)),
         h('pre', {}, prettyJson(entry.data))));
   }
 

@@ -11,8 +11,8 @@ import { eventChips, webhookActions } from './webhooks.js';
 export const DELIVERY_STATUSES = ['pending', 'success', 'retrying', 'failed'];
 
 /** A Replay button for one delivery; calls onDone(newDeliveryId). */
-export function replayButton(ctx, webhookId, deliveryId, onDone) {
-  const button = h('button', { type: 'button', class: 'small' }, 'Replay');
+export function replayButton(ctx, webhookId, deliveryId, onDone, className = 'small') {
+  const button = h('button', { type: 'button', class: className }, 'Replay');
   button.addEventListener('click', async () => {
     const r = await withBusy(button, () => ctx.api.post(`/api/v1/webhooks/${seg(webhookId)}/deliveries/${seg(deliveryId)}/replay`));
     if (!r) return;

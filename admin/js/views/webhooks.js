@@ -17,7 +17,6 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
     infoDialog(`Test delivery to ${truncate(webhook.url, 60)}`, [
       h('p', {}, badge(r.success ? 'success' : 'failed'), ' ', r.statusCode ? `HTTP ${r.statusCode}` : 'no HTTP answer', ' in ', formatDuration(r.duration)),
       r.error ? h('p', { class: 'error-box' }, String(r.error)) : null,
-      kvList(r),
     ]);
   });
 
@@ -62,7 +61,7 @@ export function webhooksView(ctx) {
     },
     render: (webhooks) =>
       dataTable([
-        { label: 'Endpoint', render: (w) => [h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'mono' }, truncate(w.url, 70)), w.description ? h('div', { class: 'muted' }, truncate(w.description, 90)) : null] },
+        { label: 'Endpoint', render: (w) => [h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'mono' }, truncate(w.url, 56)), w.description ? h('div', { class: 'muted' }, truncate(w.description, 90)) : null] },
         { label: 'Events', render: (w) => eventChips(w.events) },
         { label: 'Status', render: (w) => badge(w.enabled === false ? 'disabled' : 'enabled') },
         { label: 'Created', render: (w) => timeCell(w.createdAt) },
