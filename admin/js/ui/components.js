@@ -24,12 +24,15 @@ export function errorBox(err) {
   );
 }
 
-/** Runs an async action from a button: disabled while running, errors reported. Returns the action's result or undefined. */
+/**
+ * Runs an async action from a button: disabled while running, errors reported as a notice.
+ * Returns the action's result (`true` when it resolved with nothing, e.g. a 204), or undefined when it failed.
+ */
 export async function withBusy(button, action) {
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   try {
-    return await action();
+    return (await action()) ?? true;
   } catch (err) {
     notify(errorSummary(err), 'error');
     return undefined;

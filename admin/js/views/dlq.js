@@ -31,7 +31,7 @@ function detailsDialog(entry) {
 }
 
 export function dlqView(ctx) {
-  const webhookId = h('input', { name: 'webhookId', placeholder: 'wh_…', class: 'mono' });
+  const webhookId = h('input', { name: 'webhookId', placeholder: 'wh_…', class: 'mono', value: ctx.query.get('webhookId') ?? '' });
   const eventType = eventTypeSelect(ctx);
   const from = h('input', { name: 'from', type: 'datetime-local', step: 1 });
   const to = h('input', { name: 'to', type: 'datetime-local', step: 1 });
@@ -78,7 +78,7 @@ export function dlqView(ctx) {
   function retryOne(entry) {
     const button = h('button', { type: 'button', class: 'small primary' }, 'Retry');
     button.addEventListener('click', async () => {
-      const r = await withBusy(button, async () => (await ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`)) ?? {});
+      const r = await withBusy(button, () => ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`));
       if (!r) return;
       notify(`Dead letter ${entry.id} sent for delivery again${r.deliveryId ? ` (${r.deliveryId})` : ''}`, 'success');
       list.reload();
@@ -93,7 +93,7 @@ export function dlqView(ctx) {
     const ok = await confirmDialog({ title: 'Retry dead letters', message: `Send every dead letter matching (${describeFilters(f)}) for delivery again?`, confirmLabel: 'Retry all' });
     if (!ok) return;
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v));
-    const r = await withBusy(retryAll, async () => (await ctx.api.post('/api/v1/dlq/retry', body)) ?? {});
+    const r = await withBusy(retryAll, () => ctx.api.post('/api/v1/dlq/retry', body));
     if (!r) return;
     const count = r.retried ?? r.count ?? r.queued;
     notify(typeof count === 'number' ? `${count} dead letter(s) sent for delivery again` : 'Bulk retry accepted', 'success');

@@ -26,6 +26,9 @@ async function explainStreamFailure(url) {
 export function liveView(ctx) {
   const log = new BoundedLog(MAX_EVENTS);
   let source = null;
+  /** Bumped by every disconnect, so a connect still waiting for the catalog knows it was superseded. */
+  let generation = 0;
+  let paused = false;
   let lastEventId = '';
   let lastHeartbeat = 0;
   let pending = [];
@@ -93,12 +96,16 @@ export function liveView(ctx) {
   }
 
   function disconnect() {
+    generation += 1;
     source?.close();
     source = null;
   }
 
   async function connect(resumeFrom) {
     disconnect();
+    const mine = generation;
+    paused = false;
+    pauseButton.textContent = 'Pause';
     replace(problem);
     setState('connecting');
     let types = [];
@@ -107,7 +114,7 @@ export function liveView(ctx) {
     } catch (err) {
       replace(problem, errorBox(err), h('p', { class: 'muted' }, 'Without the catalog only unnamed events can be shown.'));
     }
-    if (disposed) return;
+    if (disposed || mine !== generation) return;
     const url = streamUrl(resumeFrom);
     const es = new EventSource(url);
     source = es;
@@ -131,7 +138,6 @@ export function liveView(ctx) {
     });
     es.addEventListener('message', (e) => receive('message', e));
     for (const type of types) es.addEventListener(type, (e) => receive(type, e));
-    pauseButton.textContent = 'Pause';
   }
 
   function tick() {
@@ -140,14 +146,15 @@ export function liveView(ctx) {
   const ticker = setInterval(tick, 1000);
 
   pauseButton.addEventListener('click', () => {
-    if (source) {
-      disconnect();
-      setState('paused');
-      pauseButton.textContent = 'Resume';
-    } else {
+    if (paused) {
       // Resume where we stopped: the server replays what was missed (while retained), then goes live.
       connect(lastEventId || undefined);
+      return;
     }
+    disconnect();
+    paused = true;
+    setState('paused');
+    pauseButton.textContent = 'Resume';
   });
 
   const filters = h('form', { class: 'inline-form' },

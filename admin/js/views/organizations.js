@@ -56,10 +56,7 @@ export function organizationsView(ctx) {
   async function revoke(button, organizationId, keyId) {
     const ok = await confirmDialog({ title: 'Revoke API key', message: `Revoke key ${keyId} of ${organizationId}? Clients using it get 401 within seconds.`, confirmLabel: 'Revoke', danger: true });
     if (!ok) return false;
-    const done = await withBusy(button, async () => {
-      await admin('DELETE', `/api/v1/admin/organizations/${seg(organizationId)}/api-keys/${seg(keyId)}`);
-      return true;
-    });
+    const done = await withBusy(button, () => admin('DELETE', `/api/v1/admin/organizations/${seg(organizationId)}/api-keys/${seg(keyId)}`));
     if (!done) return false;
     ctx.setSession({ createdKeys: (ctx.session.createdKeys ?? []).filter((k) => k.id !== keyId) });
     renderSessionKeys();

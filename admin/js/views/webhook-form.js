@@ -15,7 +15,7 @@ function eventPicker(catalogPromise, selected) {
   const boxes = [];
   const chosen = new Set(selected);
   const anyBox = h('input', { type: 'checkbox', value: '*', checked: chosen.has('*') });
-  const patterns = h('input', { name: 'patterns', placeholder: 'message.*, companion.*', value: selected.filter((e) => e !== '*' && (e.includes('*'))).join(', ') });
+  const patterns = h('input', { name: 'patterns', placeholder: 'message.*, companion.*', value: selected.filter((e) => e !== '*' && e.includes('*')).join(', ') });
   catalogPromise.then(
     (types) => {
       const known = new Set(types.map((t) => t.type));

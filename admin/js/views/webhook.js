@@ -50,6 +50,7 @@ export function webhookView(ctx) {
       const webhook = await ctx.api.get(base);
       replace(title, 'Webhook ', h('span', { class: 'muted mono' }, webhook.id));
       replace(headActions,
+        h('a', { href: `#/dlq?webhookId=${encodeURIComponent(webhook.id)}`, class: 'button small' }, 'Dead letters'),
         h('a', { href: `#/webhooks/${seg(id)}/edit`, class: 'button small' }, 'Edit'),
         webhookActions(ctx, webhook, { onChange: loadWebhook, onDelete: () => ctx.navigate('#/webhooks') }));
       details.show(summary(webhook));

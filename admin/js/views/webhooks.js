@@ -23,8 +23,8 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
   const toggle = h('button', { type: 'button', class: 'small' }, webhook.enabled === false ? 'Enable' : 'Disable');
   toggle.addEventListener('click', async () => {
     const enabled = webhook.enabled === false;
-    const updated = await withBusy(toggle, () => ctx.api.patch(path, { enabled }));
-    if (!updated) return;
+    const done = await withBusy(toggle, () => ctx.api.patch(path, { enabled }));
+    if (!done) return;
     notify(`Webhook ${enabled ? 'enabled' : 'disabled'}`, 'success');
     onChange();
   });
@@ -41,7 +41,7 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
   remove.addEventListener('click', async () => {
     const ok = await confirmDialog({ title: 'Delete webhook', message: `Delete the webhook to ${webhook.url}? Pending deliveries to it stop.`, confirmLabel: 'Delete', danger: true });
     if (!ok) return;
-    const done = await withBusy(remove, async () => (await ctx.api.delete(path), true));
+    const done = await withBusy(remove, () => ctx.api.delete(path));
     if (!done) return;
     notify('Webhook deleted', 'success');
     onDelete();
