@@ -2,10 +2,9 @@
 import { seg } from '../lib/api.js';
 import { h } from '../lib/dom.js';
 import { formatDuration } from '../lib/format.js';
-import { asyncRegion, badge, dataTable, empty, jsonBlock, section, timeCell } from '../ui/components.js';
+import { attemptsTable } from '../ui/attempts.js';
+import { asyncRegion, badge, jsonBlock, section, timeCell } from '../ui/components.js';
 import { replayButton } from './webhook.js';
-
-const pick = (obj, ...names) => names.map((n) => obj?.[n]).find((v) => v !== undefined && v !== null);
 
 /** The attempt list, whatever the detail calls it (`attempts` as an array, else `attemptLog`/`history`). */
 function attemptsOf(delivery) {
@@ -32,19 +31,7 @@ export function deliveryView(ctx) {
           ['Next attempt', d.nextAttemptAt ? timeCell(d.nextAttemptAt) : null],
         ].filter(([, v]) => v !== null).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
         h('h3', {}, 'Attempts'),
-        attempts.length
-          ? dataTable([
-              { label: '#', render: (a) => String(pick(a, 'attempt', 'number') ?? attempts.indexOf(a) + 1) },
-              { label: 'Time', render: (a) => timeCell(pick(a, 'timestamp', 'time', 'attemptedAt', 'startedAt')) },
-              { label: 'HTTP', render: (a) => String(pick(a, 'statusCode', 'status') ?? '—') },
-              { label: 'Duration', render: (a) => formatDuration(pick(a, 'duration', 'durationMs')) },
-              { label: 'Error', render: (a) => pick(a, 'error', 'errorMessage') ?? '—' },
-              { label: 'Response body', render: (a) => {
-                const body = pick(a, 'responseBody', 'response', 'body');
-                return body === undefined ? '—' : h('details', { class: 'json' }, h('summary', {}, 'body'), h('pre', {}, typeof body === 'string' ? body : JSON.stringify(body, null, 2)));
-              } },
-            ], attempts, 'Attempts')
-          : empty('No attempt recorded yet.'),
+        attemptsTable(attempts),
         jsonBlock(d, 'Raw delivery record'),
       );
     } catch (err) {

@@ -1,8 +1,9 @@
 // The dead letter queue: deliveries that exhausted their retries. Inspect, retry one or all matching, purge old ones.
 import { seg } from '../lib/api.js';
 import { h } from '../lib/dom.js';
-import { formatDuration, truncate } from '../lib/format.js';
+import { truncate } from '../lib/format.js';
 import { localInputToIso, toQuery } from '../lib/query.js';
+import { attemptsTable } from '../ui/attempts.js';
 import { confirmDialog, dataTable, errorBox, field, infoDialog, jsonBlock, notify, section, timeCell, withBusy } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
@@ -16,15 +17,8 @@ function detailsDialog(entry) {
   const attempts = Array.isArray(entry.attempts) ? entry.attempts : [];
   infoDialog(`Dead letter ${entry.id}`, [
     h('p', {}, h('strong', {}, 'Failure: '), entry.failureReason ?? '—'),
-    attempts.length
-      ? dataTable([
-          { label: '#', render: (a) => String(a.attempt ?? attempts.indexOf(a) + 1) },
-          { label: 'Time', render: (a) => timeCell(a.timestamp ?? a.time ?? a.attemptedAt) },
-          { label: 'HTTP', render: (a) => String(a.statusCode ?? '—') },
-          { label: 'Duration', render: (a) => formatDuration(a.duration) },
-          { label: 'Error', render: (a) => a.error ?? '—' },
-        ], attempts, 'Attempts')
-      : null,
+    h('h3', {}, 'Attempts'),
+    attemptsTable(attempts),
     jsonBlock(entry.event, 'Event', true),
     jsonBlock(entry.originalWebhook, 'Webhook at the time of failure'),
   ]);

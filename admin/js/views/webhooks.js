@@ -56,7 +56,7 @@ export function webhooksView(ctx) {
     label: 'webhooks',
     emptyText: 'No webhooks yet. Create one to receive events over HTTP.',
     fetchPage: async (cursor) => {
-      const r = await ctx.api.get(`/api/v1/webhooks${toQuery({ limit: 50, cursor })}`);
+      const r = await ctx.api.get(`/api/v1/webhooks${toQuery({ cursor })}`);
       return { items: r.webhooks ?? [], nextCursor: r.nextCursor };
     },
     render: (webhooks) =>
