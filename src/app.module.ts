@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import type { ConnectionOptions } from 'bullmq';
+import { AdminConsoleModule } from './admin/admin-console.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         AuditModule.forRoot(config),
         EventsModule.forRoot(config),
         RealtimeCoreModule,
+        AdminConsoleModule.forRoot(config),
       ],
     };
   }
