@@ -214,6 +214,13 @@ export class Stack {
     return nowMs() - sinceMs;
   }
 
+  /** Pids of the app processes (`api0`, `worker1`, …) and of redis-server, for CPU and memory accounting. */
+  async pids(): Promise<Record<string, number | undefined>> {
+    const info = await this.admin.info('server');
+    const redis = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    return { ...Object.fromEntries(this.procs.map((p, i) => [`${p.role}${i}`, p.pid])), redis };
+  }
+
   /** `SHUTDOWN` (Redis flushes the AOF and exits), as an operator restart would; resolves once the port is closed. */
   async shutdownRedis(): Promise<void> {
     await this.admin.call('SHUTDOWN').catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { BenchOptions } from '../args.js';
 import { historyIds, missingIds } from '../lib/accounting.js';
+import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
@@ -29,8 +30,10 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
       progress(`publish: warm-up, then ${rate} events/s for ${o.seconds} s in batches of ${batch} (${stack.procs.map((p) => p.role).join('+')})`);
       const warm = await gen.call('fixedRate', { ...target, rate, seconds: o.quick ? 0.5 : 1, maxInFlight: 64 });
       await stack.waitBacklogZero('history', 0);
+      const cpu = cpuMeter({ ...(await stack.pids()), loadgen: gen.pid });
       const fixed = await gen.call('fixedRate', { ...target, rate, seconds: o.seconds, maxInFlight: 64 });
       const catchUpMs = await stack.waitBacklogZero('history', fixed.lastReplyMs);
+      const cpuUsed = cpu();
       progress(`publish: history backlog drained ${Math.round(catchUpMs)} ms after the last reply; saturation run`);
       const sat = await gen.call('closedLoop', { ...target, seconds: Math.max(2, o.seconds / 2), concurrency: CONCURRENCY });
       await stack.waitBacklogZero('history', 0);
@@ -57,6 +60,8 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
           latencyOf: 'POST /events/batch reply time - scheduled send time',
           non202Batches: Object.entries(fixed.statuses).filter(([s]) => s !== '202').reduce((n, [, c]) => n + c, 0),
           historyCatchUpMs: Math.round(catchUpMs),
+          cpuSeconds: cpuUsed,
+          cpuMsPer1000Events: cpuPer1000(cpuUsed, fixed.acked),
           saturationEventsPerSec: perSec(sat.acked, satSeconds),
           saturationP95Ms: Latency.decode(sat.latency).percentileMs(95),
           baselineMaxEventsPerSec: perSec(baseMax.events, baseMax.seconds),
