@@ -40,6 +40,8 @@ export interface PublishOutcome {
   /** Per batch request: reply time − scheduled send time. */
   latency: string;
   ids: string[];
+  /** The same ids by companionId (only with collectIds). */
+  idsByCompanion: Record<string, string[]>;
   /** Acknowledged events per companionId (what each filtered subscriber should receive). */
   perCompanion: Record<string, number>;
   firstScheduledMs: number;
@@ -51,7 +53,7 @@ let seq = 0;
 function publisher(t: PublishTarget, maxSockets: number) {
   const agent = keepAliveAgent(maxSockets);
   const latency = Latency.create();
-  const out: PublishOutcome = { offered: 0, acked: 0, statuses: {}, latency: '', ids: [], perCompanion: {}, firstScheduledMs: 0, lastReplyMs: 0 };
+  const out: PublishOutcome = { offered: 0, acked: 0, statuses: {}, latency: '', ids: [], idsByCompanion: {}, perCompanion: {}, firstScheduledMs: 0, lastReplyMs: 0 };
   let rr = 0;
   const send = async (scheduledMs: number): Promise<void> => {
     const events: BenchEventInput[] = [];
@@ -73,7 +75,10 @@ function publisher(t: PublishTarget, maxSockets: number) {
       out.acked++;
       const companion = events[i].data.companionId;
       out.perCompanion[companion] = (out.perCompanion[companion] ?? 0) + 1;
-      if (t.collectIds) out.ids.push(r.id);
+      if (t.collectIds) {
+        out.ids.push(r.id);
+        (out.idsByCompanion[companion] ??= []).push(r.id);
+      }
     });
   };
   const finish = (): PublishOutcome => {
