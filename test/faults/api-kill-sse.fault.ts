@@ -3,31 +3,27 @@ import assert from 'node:assert/strict';
 import { duplicateCount, missingIds, printAccounting } from '../../bench/lib/accounting.js';
 import { sleep } from '../../bench/lib/clock.js';
 import { LoadProcess } from '../../bench/lib/rpc.js';
-import { BENCH_API_KEY, Stack } from '../../bench/lib/stack.js';
-import type { PublisherMethods } from '../../bench/load/publisher.js';
+import { BENCH_API_KEY } from '../../bench/lib/stack.js';
 import type { PoolMethods, PoolStats } from '../../bench/load/subscribers.js';
-import { faultSeconds } from './support.js';
-
-const load = (file: string) => new URL(`../../bench/load/${file}`, import.meta.url);
+import { faultSeconds, loadScript, startRig, type FaultRig } from './support.js';
 const CLIENTS = 40;
 const COMPANIONS = ['comp-1', 'comp-2'];
 
 describe('fault: an API process killed (SIGKILL) while SSE clients are connected', () => {
-  let stack: Stack;
+  let rig: FaultRig;
   let pool: LoadProcess<PoolMethods>;
-  let publisher: LoadProcess<PublisherMethods>;
   before(async () => {
-    stack = await Stack.start({ roles: ['api', 'api', 'worker'] });
-    pool = LoadProcess.start<PoolMethods>(load('subscribers.js'), 'sse-pool');
-    publisher = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
+    rig = await startRig({ roles: ['api', 'api', 'worker'] });
+    pool = LoadProcess.start<PoolMethods>(loadScript('subscribers.js'), 'sse-pool');
   });
   after(async () => {
     await pool?.call('close', undefined).catch(() => undefined);
-    await Promise.all([pool?.stop(), publisher?.stop()]);
-    await stack?.stop();
+    await pool?.stop();
+    await rig?.stop();
   });
 
   test('the clients of the killed process resume on the other one with Last-Event-ID and miss nothing', async () => {
+    const { stack, publisher } = rig;
     const [victim, survivor] = stack.procs.filter((p) => p.role === 'api');
     // Half the clients on each API process; a dropped client reconnects to the next URL with its last event id.
     const opened = await pool.call('open', { transport: 'sse', urls: [victim.url, survivor.url], count: CLIENTS, apiKey: BENCH_API_KEY, companions: COMPANIONS, collectIds: true, reconnect: true });

@@ -1,32 +1,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printAccounting } from '../../bench/lib/accounting.js';
-import { LoadProcess } from '../../bench/lib/rpc.js';
-import { BENCH_API_KEY, Stack } from '../../bench/lib/stack.js';
+import { BENCH_API_KEY } from '../../bench/lib/stack.js';
 import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries } from '../../bench/lib/webhooks.js';
-import type { PublisherMethods } from '../../bench/load/publisher.js';
-import type { ReceiverMethods } from '../../bench/load/receiver.js';
-import { faultSeconds } from './support.js';
-
-const load = (file: string) => new URL(`../../bench/load/${file}`, import.meta.url);
+import { faultSeconds, startRig, type FaultRig } from './support.js';
 const HOOKS = 3;
 const RETRY = { maxAttempts: 4, backoffMultiplier: 1, maxDelay: 1 };
 
 describe('fault: a receiver failing at random for the whole run (30% 500, 10% timeouts, 5% resets)', () => {
-  let stack: Stack;
-  let receiver: LoadProcess<ReceiverMethods>;
-  let publisher: LoadProcess<PublisherMethods>;
+  let rig: FaultRig;
   before(async () => {
-    stack = await Stack.start({ roles: ['api', 'worker'] });
-    receiver = LoadProcess.start<ReceiverMethods>(load('receiver.js'), 'receiver');
-    publisher = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
+    rig = await startRig({ roles: ['api', 'worker'] });
   });
-  after(async () => {
-    await Promise.all([receiver?.stop(), publisher?.stop()]);
-    await stack?.stop();
-  });
+  after(() => rig?.stop());
 
   test('every delivery arrives once the faults stop, or is in the DLQ with its attempts; none unaccounted', async () => {
+    const { stack, receiver, publisher } = rig;
     const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET, faults: { error500: 0.3, timeout: 0.1, reset: 0.05 } });
     const hookIds = await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, HOOKS, { retry: RETRY, timeoutMs: 500 });
     const outcome = await publisher.call('fixedRate', {

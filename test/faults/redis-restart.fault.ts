@@ -3,29 +3,21 @@ import assert from 'node:assert/strict';
 import { duplicateCount, historyEvents, missingIds, printAccounting } from '../../bench/lib/accounting.js';
 import { nowMs, sleep } from '../../bench/lib/clock.js';
 import { scheduledMsOf } from '../../bench/lib/events.js';
-import { LoadProcess } from '../../bench/lib/rpc.js';
-import { BENCH_API_KEY, Stack } from '../../bench/lib/stack.js';
-import type { PublisherMethods } from '../../bench/load/publisher.js';
-import { faultSeconds } from './support.js';
-
-const PUBLISHER = new URL('../../bench/load/publisher.js', import.meta.url);
+import { BENCH_API_KEY } from '../../bench/lib/stack.js';
+import { faultSeconds, startRig, type FaultRig } from './support.js';
 
 describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF)', () => {
-  let stack: Stack;
-  let publisher: LoadProcess<PublisherMethods>;
+  let rig: FaultRig;
   before(async () => {
-    stack = await Stack.start({ roles: ['api', 'worker'] });
-    publisher = LoadProcess.start<PublisherMethods>(PUBLISHER, 'publisher');
+    rig = await startRig({ roles: ['api', 'worker'] });
   });
-  after(async () => {
-    await publisher?.stop();
-    await stack?.stop();
-  });
+  after(() => rig?.stop());
 
   test('publishes during the outage get 503; every acknowledged event reaches the history', async () => {
+    const { stack, publisher } = rig;
     const seconds = faultSeconds();
     const rate = 500;
-    const load = publisher.call('fixedRate', {
+    const publishing = publisher.call('fixedRate', {
       urls: stack.apiUrls(),
       apiKey: BENCH_API_KEY,
       batch: 10,
@@ -41,7 +33,7 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF
     await sleep(Math.min(3000, (seconds * 1000) / 4));
     await stack.startRedis();
     const upAt = nowMs();
-    const outcome = await load;
+    const outcome = await publishing;
     await stack.waitBacklogZero('history', 0, 30_000);
 
     const history = await historyEvents(stack.apiUrls()[0], BENCH_API_KEY);

@@ -1,4 +1,10 @@
-/** Shared knobs of the fault suite (not a test file: only `*.fault.js` files are run). */
+/** Shared pieces of the fault suite (not a test file: only `*.fault.js` files are run). */
+import { LoadProcess } from '../../bench/lib/rpc.js';
+import { Stack, type StackOptions } from '../../bench/lib/stack.js';
+import type { PublisherMethods } from '../../bench/load/publisher.js';
+import type { ReceiverMethods } from '../../bench/load/receiver.js';
+
+export const loadScript = (file: string): URL => new URL(`../../bench/load/${file}`, import.meta.url);
 
 /** Seconds of load per fault test: FAULT_SECONDS (CI sets a short value), default 12. */
 export function faultSeconds(): number {
@@ -16,6 +22,29 @@ export function seededRandom(seed = Number(process.env.FAULT_SEED ?? Date.now() 
       s ^= s >>> 17;
       s ^= s << 5;
       return (s >>> 0) / 2 ** 32;
+    },
+  };
+}
+
+/** The app under test plus a publisher and a webhook receiver, each in its own process. */
+export interface FaultRig {
+  stack: Stack;
+  publisher: LoadProcess<PublisherMethods>;
+  receiver: LoadProcess<ReceiverMethods>;
+  stop(): Promise<void>;
+}
+
+export async function startRig(opts: StackOptions): Promise<FaultRig> {
+  const stack = await Stack.start(opts);
+  const publisher = LoadProcess.start<PublisherMethods>(loadScript('publisher.js'), 'publisher');
+  const receiver = LoadProcess.start<ReceiverMethods>(loadScript('receiver.js'), 'receiver');
+  return {
+    stack,
+    publisher,
+    receiver,
+    stop: async () => {
+      await Promise.all([publisher.stop(), receiver.stop()]);
+      await stack.stop();
     },
   };
 }

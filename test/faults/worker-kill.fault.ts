@@ -2,37 +2,26 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printAccounting } from '../../bench/lib/accounting.js';
 import { nowMs, sleep } from '../../bench/lib/clock.js';
-import { LoadProcess } from '../../bench/lib/rpc.js';
-import { BENCH_API_KEY, Stack } from '../../bench/lib/stack.js';
+import { BENCH_API_KEY } from '../../bench/lib/stack.js';
 import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries } from '../../bench/lib/webhooks.js';
-import type { PublisherMethods } from '../../bench/load/publisher.js';
-import type { ReceiverMethods } from '../../bench/load/receiver.js';
-import { faultSeconds, seededRandom } from './support.js';
-
-const load = (file: string) => new URL(`../../bench/load/${file}`, import.meta.url);
+import { faultSeconds, seededRandom, startRig, type FaultRig } from './support.js';
 const HOOKS = 5;
 
 describe('fault: ROLE=worker processes killed with SIGKILL at random moments and restarted', () => {
-  let stack: Stack;
-  let receiver: LoadProcess<ReceiverMethods>;
-  let publisher: LoadProcess<PublisherMethods>;
+  let rig: FaultRig;
   before(async () => {
     // Short stall detection so work held by a killed worker is taken over within seconds, not the default 30 s.
-    stack = await Stack.start({ roles: ['api', 'worker', 'worker'], env: { WEBHOOK_STALL_MS: '2000' } });
-    receiver = LoadProcess.start<ReceiverMethods>(load('receiver.js'), 'receiver');
-    publisher = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
+    rig = await startRig({ roles: ['api', 'worker', 'worker'], env: { WEBHOOK_STALL_MS: '2000' } });
   });
-  after(async () => {
-    await Promise.all([receiver?.stop(), publisher?.stop()]);
-    await stack?.stop();
-  });
+  after(() => rig?.stop());
 
   test('zero deliveries lost; duplicates only as repeats with the same webhook-id', async () => {
+    const { stack, receiver, publisher } = rig;
     const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
     await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, HOOKS);
     const seconds = faultSeconds();
     const rng = seededRandom();
-    const load = publisher.call('fixedRate', {
+    const publishing = publisher.call('fixedRate', {
       urls: stack.apiUrls(),
       apiKey: BENCH_API_KEY,
       batch: 10,
@@ -53,7 +42,7 @@ describe('fault: ROLE=worker processes killed with SIGKILL at random moments and
       await sleep(200 + rng.next() * 800);
       await stack.restart(victim);
     }
-    const outcome = await load;
+    const outcome = await publishing;
     const expected = outcome.acked * HOOKS;
     const got = await waitDeliveries(receiver, expected, 20_000);
     const dead = await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY);
