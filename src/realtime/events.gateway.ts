@@ -25,7 +25,6 @@ import { StreamConnection, type DisconnectNotice } from './stream-connection.js'
 import type { StreamFilter } from './stream-filter.js';
 
 export const SOCKETIO_NAMESPACE = '/events';
-const CUT_GRACE_MS = 1000;
 
 /** `socket.data`: persisted with the session so a recovered socket gets its subscriptions back. */
 interface SocketSession extends RecoveredData {
@@ -98,8 +97,8 @@ class SocketIoConnection extends StreamConnection {
     (this.socket.data as SocketSession).subscriptions = [...this.subscriptions.values()].map((s) => ({ id: s.id, filter: s.filter }));
   }
 
-  override markClosed(): void {
-    super.markClosed();
+  /** The socket left (after markClosed: a cut connection keeps counting drains until then). */
+  dispose(): void {
     this.socket.conn.off('drain', this.onDrain);
   }
 
@@ -111,7 +110,7 @@ class SocketIoConnection extends StreamConnection {
     if (notice.code === 'shutting_down') return;
     this.emitter.notice(this.socket.id, notice);
     this.socket.conn.close();
-    setTimeout(() => this.socket.conn.close(true), CUT_GRACE_MS).unref();
+    this.destroyIfStalled(() => this.socket.conn.close(true));
   }
 }
 
@@ -185,6 +184,7 @@ export class EventsGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     if (!conn) return;
     this.connections.delete(socket.id);
     conn.markClosed();
+    conn.dispose();
     this.fanout.forget(conn);
   }
 

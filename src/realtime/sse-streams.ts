@@ -11,8 +11,6 @@ import type { StreamRequest } from './stream-filter.js';
 
 /** Reconnection delay hint for EventSource clients (`retry:`). */
 export const SSE_RETRY_MS = 2000;
-/** How long a cut connection may take to flush its last frame before the socket is destroyed. */
-const CUT_GRACE_MS = 1000;
 
 const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -59,7 +57,7 @@ class SseConnection extends StreamConnection {
   /** A last `event: error` frame (no `id:`, so the client's Last-Event-ID stays its last real event), then the end. */
   protected disconnect(notice: DisconnectNotice): void {
     this.res.end(`event: error\ndata: ${JSON.stringify(notice)}\n\n`);
-    setTimeout(() => this.res.destroy(), CUT_GRACE_MS).unref();
+    this.destroyIfStalled(() => this.res.destroy());
   }
 }
 

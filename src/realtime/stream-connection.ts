@@ -16,6 +16,9 @@ export interface DisconnectNotice {
 
 export type StreamSubscription = Subscription<StreamConnection>;
 
+/** How long a cut connection may go without draining any of its buffer before its socket is destroyed. */
+const STALL_GRACE_MS = 5000;
+
 /**
  * One client connection of any transport: its subscriptions, the bounded queue of what it has not yet received,
  * and the hold-while-replaying logic that makes resume gap- and duplicate-free. Transports implement the wire.
@@ -37,6 +40,7 @@ export abstract class StreamConnection implements Subscriber {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly closeWaiters = new Set<() => void>();
   private batching = false;
+  private batchBytes = 0;
 
   constructor(
     readonly transport: Transport,
@@ -84,6 +88,7 @@ export abstract class StreamConnection implements Subscriber {
   /** The fan-out delivers a batch of events between beginBatch() and endBatch(); the buffer bound is checked at the end. */
   beginBatch(): void {
     this.batching = true;
+    this.batchBytes = 0;
     this.cork();
   }
 
@@ -151,11 +156,34 @@ export abstract class StreamConnection implements Subscriber {
   private send(ev: FanoutEvent): void {
     this.write(ev);
     this.lastEventId = ev.id;
-    if (!this.batching) this.checkBuffer();
+    if (this.batching) {
+      // corked writes are not yet the kernel's: only check the bound once they are, and flush big batches early
+      this.batchBytes += ev.size;
+      if (this.batchBytes < this.bufferBytes / 2) return;
+      this.uncork();
+      this.cork();
+      this.batchBytes = 0;
+    }
+    this.checkBuffer();
   }
 
   private checkBuffer(): void {
     if (!this.closed && this.queuedBytes() > this.bufferBytes) this.cut('slow_consumer');
+  }
+
+  /**
+   * After a cut: a client still reading gets the rest of its buffer and the notice; one that made no progress
+   * within a grace period is destroyed, so a stalled peer never holds its buffer for long.
+   */
+  protected destroyIfStalled(destroy: () => void): void {
+    let last = this.queuedBytes();
+    const timer = setInterval(() => {
+      const now = this.queuedBytes();
+      if (now > 0 && now >= last) destroy();
+      if (now === 0 || now >= last) clearInterval(timer);
+      last = now;
+    }, STALL_GRACE_MS);
+    timer.unref();
   }
 
   /** Resolves once `event` fires on `emitter` or the connection closes. */

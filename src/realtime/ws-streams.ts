@@ -20,7 +20,6 @@ import { parseStreamQuery } from './stream-filter.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const WS_MAX_FRAME_BYTES = 64 * 1024;
-const CUT_GRACE_MS = 1000;
 /** Close codes: 1001 going away, 1011 server error, 4008 (application range) slow consumer. */
 const CLOSE_CODES: Record<DisconnectNotice['code'], number> = { shutting_down: 1001, resume_failed: 1011, slow_consumer: 4008 };
 
@@ -75,7 +74,7 @@ class WsConnection extends StreamConnection {
   /** Close frame with the code and a reason naming the resume point; terminated if the peer does not close in time. */
   protected disconnect({ code, lastEventId }: DisconnectNotice): void {
     this.ws.close(CLOSE_CODES[code], lastEventId ? `${code} lastEventId=${lastEventId}` : code);
-    setTimeout(() => this.ws.terminate(), CUT_GRACE_MS).unref();
+    this.destroyIfStalled(() => this.ws.terminate());
   }
 }
 
