@@ -5,6 +5,7 @@ import {
   MessageBody,
   SubscribeMessage,
   WebSocketGateway,
+  WebSocketServer,
   type OnGatewayConnection,
   type OnGatewayDisconnect,
   type OnGatewayInit,
@@ -126,6 +127,8 @@ function connectError(err: unknown): Error & { data: { code: string; status: num
  */
 @WebSocketGateway({ namespace: SOCKETIO_NAMESPACE })
 export class EventsGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
+  /** The namespace; every socket is in its organization's room (organizationRoom), on every instance through the adapter. */
+  @WebSocketServer() readonly namespace!: Namespace;
   private emitter!: LocalEmitter;
   private readonly principals = new WeakMap<Socket, Principal>();
   private readonly connections = new Map<string, SocketIoConnection>();
