@@ -16,7 +16,7 @@ import type { FanoutEvent } from './fanout-event.js';
 import { LogReplay } from './log-replay.js';
 import { commandError, StreamCommands, type CommandError } from './stream-commands.js';
 import { StreamConnection, type DisconnectNotice } from './stream-connection.js';
-import { parseStreamQuery } from './stream-filter.js';
+import { parseStreamQuery, type StreamRequest } from './stream-filter.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const WS_MAX_FRAME_BYTES = 64 * 1024;
@@ -109,7 +109,8 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
   private server?: Server;
   private timer?: NodeJS.Timeout;
   private readonly onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname === WS_PATH) void this.upgrade(req, socket, head);
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === WS_PATH) void this.upgrade(req, url, socket, head);
   };
 
   constructor(
@@ -138,25 +139,27 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
     clearInterval(this.timer);
   }
 
-  private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+  /** Auth, scope, query and connection limit: any refusal is answered as HTTP before the upgrade. */
+  private async admit(req: IncomingMessage, url: URL): Promise<{ principal: Principal; request: StreamRequest; release: () => void }> {
+    const principal = await this.auth.authenticate(credentialFrom(req, true));
+    if (!principal) throw ApiError.unauthorized();
+    if (!principal.scopes.has('streams:read')) throw ApiError.forbidden('This API key lacks the "streams:read" scope');
+    const request = parseStreamQuery(queryObject(url.searchParams), principal);
+    if (request.afterStreamId) await this.replay.assertKnown(request.afterStreamId);
+    return { principal, request, release: await this.limiter.acquire(principal.organizationId, 'ws') };
+  }
+
+  private async upgrade(req: IncomingMessage, url: URL, socket: Socket, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
-    let principal: Principal;
-    let release: () => void;
-    let request;
+    let admitted: Awaited<ReturnType<WsStreams['admit']>>;
     try {
-      const p = await this.auth.authenticate(credentialFrom(req, true));
-      if (!p) throw ApiError.unauthorized();
-      if (!p.scopes.has('streams:read')) throw ApiError.forbidden('This API key lacks the "streams:read" scope');
-      principal = p;
-      request = parseStreamQuery(queryObject(new URL(req.url ?? '/', 'http://x').searchParams), principal);
-      if (request.afterStreamId) await this.replay.assertKnown(request.afterStreamId);
-      release = await this.limiter.acquire(principal.organizationId, 'ws');
+      admitted = await this.admit(req, url);
     } catch (err) {
       return refuseUpgrade(socket, err);
     }
+    const { principal, request, release } = admitted;
     socket.once('close', release);
     if (socket.destroyed) return release();
-    const { filter, afterStreamId } = request;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new WsConnection(principal, ws, socket, this.config.streamBufferBytes);
       this.connections.add(conn);
@@ -168,9 +171,9 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
         this.connections.delete(conn);
         this.fanout.forget(conn);
       });
-      conn.defaults = filter;
-      conn.implicit = conn.newSubscription(filter);
-      void this.fanout.start(conn, [conn.implicit], afterStreamId);
+      conn.defaults = request.filter;
+      conn.implicit = conn.newSubscription(request.filter);
+      void this.fanout.start(conn, [conn.implicit], request.afterStreamId);
     });
   }
 

@@ -2,10 +2,16 @@ import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
 import { io, type Socket } from 'socket.io-client';
 import { EVENT_TYPES, exampleEvents, type EventType } from '../../src/events/catalog.js';
-import { waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
 
 /** Short real-time timings for tests (the formula is the same as in production). */
 export const RT_ENV = { HEARTBEAT_INTERVAL_MS: '300' };
+
+/** A test app with short real-time timings and two organizations, A and B. */
+export async function startRealtimeApp(): Promise<{ app: TestApp; a: TestOrg; b: TestOrg }> {
+  const app = await startTestApp({ env: RT_ENV });
+  return { app, a: await createOrg(app, 'A'), b: await createOrg(app, 'B') };
+}
 
 export interface Published {
   id: string;

@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, RT_ENV, sioConnect, sioConnected, sleep } from './clients.js';
+import { createOrg, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { eventOf, publish, publishBatch, sioConnect, sioConnected, sleep, startRealtimeApp } from './clients.js';
 
 describe('Socket.IO namespace /events', () => {
   let app: TestApp;
@@ -18,9 +18,7 @@ describe('Socket.IO namespace /events', () => {
   };
 
   before(async () => {
-    app = await startTestApp({ env: RT_ENV });
-    a = await createOrg(app, 'A');
-    b = await createOrg(app, 'B');
+    ({ app, a, b } = await startRealtimeApp());
   });
   after(async () => {
     for (const s of sockets) s.close();

@@ -6,8 +6,8 @@ import { Redis } from 'ioredis';
 import { eventIdFromStreamId } from '../../src/common/ids.js';
 import type { EventType } from '../../src/events/catalog.js';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, RT_ENV, sleep, SseClient, sseUrl } from './clients.js';
+import { createOrg, databases, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { eventOf, publish, publishBatch, RT_ENV, sleep, SseClient, sseUrl, startRealtimeApp } from './clients.js';
 
 /** Reads a raw SSE response until `until` matches the text received so far. */
 function rawStream(url: string, headers: Record<string, string>, until: RegExp): Promise<{ res: http.IncomingMessage; text: string }> {
@@ -40,9 +40,7 @@ describe('SSE /api/v1/events/stream', () => {
   };
 
   before(async () => {
-    app = await startTestApp({ env: RT_ENV });
-    a = await createOrg(app, 'A');
-    b = await createOrg(app, 'B');
+    ({ app, a, b } = await startRealtimeApp());
   });
   after(async () => {
     for (const c of clients) c.close();
@@ -238,38 +236,40 @@ describe('SSE /api/v1/events/stream', () => {
   });
 });
 
-describe('SSE resume beyond what the Redis Stream retains (SQL history)', () => {
-  let app: TestApp;
-  let org: TestOrg;
-  before(async () => {
-    app = await startTestApp({ env: RT_ENV });
-    org = await createOrg(app);
-  });
-  after(() => app.close());
+for (const db of databases()) {
+  describe(`SSE resume beyond what the Redis Stream retains (SQL history on ${db})`, () => {
+    let app: TestApp;
+    let org: TestOrg;
+    before(async () => {
+      app = await startTestApp({ db, env: RT_ENV });
+      org = await createOrg(app);
+    });
+    after(() => app.close());
 
-  test('replays from SQL up to the stream’s oldest entry, then from the stream, with no gap or duplicate', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      ids.push(...(await publishBatch(app, org, Array.from({ length: 150 }, (_, j) => eventOf(j % 3 ? 'message.sent' : 'chat.started', { messageId: `m${i}-${j}` })))));
-    }
-    await waitFor(async () => (await app.http.get('/api/v1/events/history?limit=1000').set(org.auth)).body.events.length === ids.length, 15_000, 100);
-    // retention: the stream keeps only its newest 100 entries, the older ones are in SQL only
-    const r = new Redis(app.redis.url);
-    await r.xtrim('{humana}:events', 'MAXLEN', 100);
-    const [[oldest]] = await r.xrange('{humana}:events', '-', '+', 'COUNT', 1);
-    await r.quit();
-    assert.equal(eventIdFromStreamId(oldest), ids[500]);
+    test('replays from SQL up to the stream’s oldest entry, then from the stream, with no gap or duplicate', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        ids.push(...(await publishBatch(app, org, Array.from({ length: 150 }, (_, j) => eventOf(j % 3 ? 'message.sent' : 'chat.started', { messageId: `m${i}-${j}` })))));
+      }
+      await waitFor(async () => (await app.http.get('/api/v1/events/history?limit=1000').set(org.auth)).body.events.length === ids.length, 15_000, 100);
+      // retention: the stream keeps only its newest 100 entries, the older ones are in SQL only
+      const r = new Redis(app.redis.url);
+      await r.xtrim('{humana}:events', 'MAXLEN', 100);
+      const [[oldest]] = await r.xrange('{humana}:events', '-', '+', 'COUNT', 1);
+      await r.quit();
+      assert.equal(eventIdFromStreamId(oldest), ids[500]);
 
-    const c = new SseClient(sseUrl(app, 'events=message.sent'), { key: org.key, lastEventId: ids[0] });
-    try {
-      const want = ids.slice(1).filter((_, i) => (i + 1) % 150 % 3 !== 0);
-      await c.waitForEvents(want.length);
-      const live = await publish(app, org, 'message.sent');
-      await c.waitForEvents(want.length + 1);
-      await sleep(200);
-      assert.deepEqual(c.ids(), [...want, live.id]);
-    } finally {
-      c.close();
-    }
+      const c = new SseClient(sseUrl(app, 'events=message.sent'), { key: org.key, lastEventId: ids[0] });
+      try {
+        const want = ids.slice(1).filter((_, i) => (i + 1) % 150 % 3 !== 0);
+        await c.waitForEvents(want.length);
+        const live = await publish(app, org, 'message.sent');
+        await c.waitForEvents(want.length + 1);
+        await sleep(200);
+        assert.deepEqual(c.ids(), [...want, live.id]);
+      } finally {
+        c.close();
+      }
+    });
   });
-});
+}

@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, RT_ENV, sleep, WsClient, wsUrl, type WsMessage } from './clients.js';
+import { createOrg, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { eventOf, publish, publishBatch, sleep, startRealtimeApp, WsClient, wsUrl, type WsMessage } from './clients.js';
 
 describe('raw WebSocket /api/v1/ws', () => {
   let app: TestApp;
@@ -18,9 +18,7 @@ describe('raw WebSocket /api/v1/ws', () => {
   const withKey = (org: TestOrg, query = '') => `access_token=${encodeURIComponent(org.key)}${query ? `&${query}` : ''}`;
 
   before(async () => {
-    app = await startTestApp({ env: RT_ENV });
-    a = await createOrg(app, 'A');
-    b = await createOrg(app, 'B');
+    ({ app, a, b } = await startRealtimeApp());
   });
   after(async () => {
     for (const c of clients) c.close();
