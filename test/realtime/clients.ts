@@ -7,10 +7,29 @@ import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '..
 /** Short real-time timings for tests (the formula is the same as in production). */
 export const RT_ENV = { HEARTBEAT_INTERVAL_MS: '300' };
 
+export interface RealtimeSuite {
+  app: TestApp;
+  a: TestOrg;
+  b: TestOrg;
+  /** Registers a client to close before the app. */
+  track<T extends { close(): void }>(client: T): T;
+  close(): Promise<void>;
+}
+
 /** A test app with short real-time timings and two organizations, A and B. */
-export async function startRealtimeApp(): Promise<{ app: TestApp; a: TestOrg; b: TestOrg }> {
+export async function startRealtimeApp(): Promise<RealtimeSuite> {
   const app = await startTestApp({ env: RT_ENV });
-  return { app, a: await createOrg(app, 'A'), b: await createOrg(app, 'B') };
+  const clients: { close(): void }[] = [];
+  return {
+    app,
+    a: await createOrg(app, 'A'),
+    b: await createOrg(app, 'B'),
+    track: (client) => (clients.push(client), client),
+    close: async () => {
+      for (const c of clients) c.close();
+      await app.close();
+    },
+  };
 }
 
 export interface Published {

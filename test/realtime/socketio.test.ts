@@ -1,29 +1,25 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket } from 'socket.io-client';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
 import { createOrg, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, sioConnect, sioConnected, sleep, startRealtimeApp } from './clients.js';
+import { eventOf, publish, publishBatch, sioConnect, sioConnected, sleep, startRealtimeApp, type RealtimeSuite } from './clients.js';
 
 describe('Socket.IO namespace /events', () => {
   let app: TestApp;
   let a: TestOrg;
   let b: TestOrg;
-  const sockets: Socket[] = [];
+  let suite: RealtimeSuite;
   const connect = async (token: string | undefined, opts: Parameters<typeof sioConnect>[2] = {}) => {
     const c = sioConnect(app, token, opts);
-    sockets.push(c.socket);
+    suite.track(c.socket);
     await sioConnected(c.socket);
     return c;
   };
 
   before(async () => {
-    ({ app, a, b } = await startRealtimeApp());
+    ({ app, a, b } = suite = await startRealtimeApp());
   });
-  after(async () => {
-    for (const s of sockets) s.close();
-    await app.close();
-  });
+  after(() => suite.close());
 
   test('auth.token is required: connect_error carries a clear message and a code', async () => {
     const refusal = async (token: string | undefined) => {

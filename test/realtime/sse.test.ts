@@ -7,7 +7,7 @@ import { eventIdFromStreamId } from '../../src/common/ids.js';
 import type { EventType } from '../../src/events/catalog.js';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
 import { createOrg, databases, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, RT_ENV, sleep, SseClient, sseUrl, startRealtimeApp } from './clients.js';
+import { eventOf, publish, publishBatch, RT_ENV, sleep, SseClient, sseUrl, startRealtimeApp, type RealtimeSuite } from './clients.js';
 
 /** Reads a raw SSE response until `until` matches the text received so far. */
 function rawStream(url: string, headers: Record<string, string>, until: RegExp): Promise<{ res: http.IncomingMessage; text: string }> {
@@ -32,20 +32,13 @@ describe('SSE /api/v1/events/stream', () => {
   let app: TestApp;
   let a: TestOrg;
   let b: TestOrg;
-  const clients: SseClient[] = [];
-  const client = (url: string, opts: { key?: string; lastEventId?: string } = {}) => {
-    const c = new SseClient(url, opts);
-    clients.push(c);
-    return c;
-  };
+  let suite: RealtimeSuite;
+  const client = (url: string, opts: { key?: string; lastEventId?: string } = {}) => suite.track(new SseClient(url, opts));
 
   before(async () => {
-    ({ app, a, b } = await startRealtimeApp());
+    ({ app, a, b } = suite = await startRealtimeApp());
   });
-  after(async () => {
-    for (const c of clients) c.close();
-    await app.close();
-  });
+  after(() => suite.close());
 
   test('the seed snippets: eventsource with an Authorization header (v4: through fetch) and a browser EventSource with access_token', async () => {
     // Node: the seed's `headers: { Authorization }`, written the way eventsource v4 takes headers

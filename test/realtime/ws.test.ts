@@ -3,27 +3,20 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
 import { createOrg, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, sleep, startRealtimeApp, WsClient, wsUrl, type WsMessage } from './clients.js';
+import { eventOf, publish, publishBatch, sleep, startRealtimeApp, WsClient, wsUrl, type RealtimeSuite, type WsMessage } from './clients.js';
 
 describe('raw WebSocket /api/v1/ws', () => {
   let app: TestApp;
   let a: TestOrg;
   let b: TestOrg;
-  const clients: WsClient[] = [];
-  const open = async (query = '', opts: WebSocket.ClientOptions = {}) => {
-    const c = await WsClient.open(wsUrl(app, query), opts);
-    clients.push(c);
-    return c;
-  };
+  let suite: RealtimeSuite;
+  const open = async (query = '', opts: WebSocket.ClientOptions = {}) => suite.track(await WsClient.open(wsUrl(app, query), opts));
   const withKey = (org: TestOrg, query = '') => `access_token=${encodeURIComponent(org.key)}${query ? `&${query}` : ''}`;
 
   before(async () => {
-    ({ app, a, b } = await startRealtimeApp());
+    ({ app, a, b } = suite = await startRealtimeApp());
   });
-  after(async () => {
-    for (const c of clients) c.close();
-    await app.close();
-  });
+  after(() => suite.close());
 
   test('the seed’s browser snippet works as written (key in the query), and the header form too', async () => {
     const received: Record<string, unknown>[] = [];
