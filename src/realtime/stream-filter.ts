@@ -46,13 +46,16 @@ const csv = (item: z.ZodType<string, string>) =>
     .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(item).max(MAX_LIST));
 
+/** An empty query value (`?userId=`) means the parameter is not set. */
+const optionalParam = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 /** Query of `GET /api/v1/events/stream` and `/api/v1/ws`. */
 export const streamQuerySchema = z.strictObject({
   companions: csv(value).optional(),
   events: csv(typePattern).optional(),
-  userId: value.optional(),
-  organizationId: z.string().max(64).optional(),
-  lastEventId: z.string().max(64).optional(),
+  userId: optionalParam(value),
+  organizationId: optionalParam(z.string().max(64)),
+  lastEventId: optionalParam(z.string().max(64)),
   access_token: z.string().optional(),
 });
 

@@ -105,6 +105,7 @@ describe('SSE /api/v1/events/stream', () => {
       user: 'userId=user-1',
       combined: 'companions=comp-1,comp-2&events=message.*&userId=user-1',
       repeated: 'companions=comp-1&companions=comp-3',
+      blank: 'userId=&companions=&events=&lastEventId=', // empty values: not set
     };
     const expect: Record<string, (e: { type: string; data: Record<string, unknown> }) => boolean> = {
       all: () => true,
@@ -115,6 +116,7 @@ describe('SSE /api/v1/events/stream', () => {
       user: (e) => e.data.userId === 'user-1',
       combined: (e) => ['comp-1', 'comp-2'].includes(e.data.companionId as string) && e.type.startsWith('message.') && e.data.userId === 'user-1',
       repeated: (e) => ['comp-1', 'comp-3'].includes(e.data.companionId as string),
+      blank: () => true,
     };
     const subs = Object.fromEntries(Object.entries(filters).map(([name, q]) => [name, client(sseUrl(app, q), { key: a.key })]));
     await Promise.all(Object.values(subs).map((c) => c.opened));
