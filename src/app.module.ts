@@ -10,6 +10,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RedisService } from './redis/redis.service.js';
 
@@ -33,6 +34,7 @@ export class AppModule {
         EventsModule.forRoot(config),
         RealtimeCoreModule,
         AdminConsoleModule.forRoot(config),
+        RealtimeModule.forRoot(config),
       ],
     };
   }
