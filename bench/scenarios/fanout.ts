@@ -137,6 +137,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
             fanoutPerEvent: FANOUT_PER_EVENT,
             eventsPublished: fixed.acked,
             latencyOf: 'arrival at the subscriber - scheduled publish time',
+            publishP95Ms: Latency.decode(fixed.latency).percentileMs(95),
             expected: res.expected,
             notIncreasing: res.notIncreasing,
             deliveriesPerSec: perSec(res.received, o.seconds),

@@ -71,6 +71,7 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
           webhooks: hooks,
           eventsPublished: fixed.acked,
           latencyOf: 'arrival at the receiver - scheduled publish time',
+          publishP95Ms: Latency.decode(fixed.latency).percentileMs(95),
           duplicates: got.duplicates,
           webhookIdMismatches: got.webhookIdMismatches,
           badSignatures: got.badSignatures,
