@@ -11,6 +11,7 @@ import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RedisService } from './redis/redis.service.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** The whole app; `config.role` decides which controllers (api) and processors (worker) are present. */
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         AuditModule.forRoot(config),
         EventsModule.forRoot(config),
         RealtimeCoreModule,
+        WebhooksModule.forRoot(config),
       ],
     };
   }

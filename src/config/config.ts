@@ -29,6 +29,9 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
     .default('humana'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WEBHOOK_CONCURRENCY: positiveInt.max(2000).default(200),
+  WEBHOOK_STALL_MS: positiveInt.min(1000).default(30_000),
+  DLQ_PURGE_INTERVAL_MS: positiveInt.min(100).default(3600_000),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -52,6 +55,11 @@ export interface AppConfig {
   /** Prefix of every Redis key, queue and channel: separates deployments (and test runs) sharing one Redis. */
   redisPrefix: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Delivery jobs one worker process runs at once (each job is one event's fan-out or one retry). */
+  webhookConcurrency: number;
+  /** How long work held by a dead worker (BullMQ job lock, matcher's pending log entries) waits before another takes it over. */
+  webhookStallMs: number;
+  dlqPurgeIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -82,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventLogMaxLen: e.EVENT_LOG_MAXLEN,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+    webhookStallMs: e.WEBHOOK_STALL_MS,
+    dlqPurgeIntervalMs: e.DLQ_PURGE_INTERVAL_MS,
   };
 }
 
