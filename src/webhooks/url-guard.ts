@@ -23,7 +23,6 @@ export function bareHost(hostname: string): string {
 export async function privateUrlProblem(url: URL): Promise<string | null> {
   const host = bareHost(url.hostname);
   if (isIP(host)) return isForbiddenAddress(host) ? `${host} is a private, loopback, link-local or metadata address` : null;
-  if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback host`;
   let addresses: { address: string }[];
   try {
     addresses = await lookup(host, { all: true, verbatim: true });
