@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../src/config/config.js';
 import { RedisService } from '../src/redis/redis.service.js';
 import { DeadLetters } from '../src/delivery/dead-letters.js';
 import type { AttemptRecord, DeliveryKind } from '../src/delivery/delivery.entity.js';
-import { DeliveryExecutor, type AttemptOutcome, type Payload } from '../src/delivery/delivery-executor.js';
+import { DeliveryExecutor, envelopeOf, type AttemptOutcome, type Payload } from '../src/delivery/delivery-executor.js';
 import { DeliveryLog } from '../src/delivery/delivery-log.js';
 import { DeliveryQueue } from '../src/delivery/delivery-queue.js';
 import { deliveryRow, type DeliveryState } from '../src/delivery/delivery-rows.js';
@@ -108,6 +108,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async fanout(job: Job<FanoutJobData>): Promise<{ delivered: number }> {
     const { event, targets } = job.data;
+    const json = JSON.stringify(envelopeOf(event));
     let delivered = 0;
     await Promise.all(
       targets.map(async (t) => {
@@ -115,7 +116,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         // Disabled or deleted since the event was matched: nothing to deliver.
         if (!hook || hook.row.organizationId !== event.organizationId) return;
         if (hook.row.batch) return this.batcher.add(hook, event);
-        if (await this.firstAttempt(hook, { event }, t.deliveryId, t.kind)) delivered++;
+        if (await this.firstAttempt(hook, { event, json }, t.deliveryId, t.kind)) delivered++;
       }),
     );
     return { delivered };
@@ -126,9 +127,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const res = await this.executor.attempt(hook, payload, deliveryId, 1);
     const d = decide(res, 1, hook.row.retry);
     const createdAt = res.record.timestamp;
-    const state = { webhook: hook.row, deliveryId, kind, ...payload, createdAt, attempts: [res.record] };
+    const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
     if (d.kind === 'retry') {
-      const data: RetryJobData = { ...payload, webhookId: hook.id, url: hook.row.url, deliveryId, kind, firstAttempt: 2, retry: hook.row.retry, attempts: [res.record], createdAt };
+      const data: RetryJobData = { event: payload.event, batch: payload.batch, webhookId: hook.id, url: hook.row.url, deliveryId, kind, firstAttempt: 2, retry: hook.row.retry, attempts: [res.record], createdAt };
       await this.queue.addRetries([{ data, delayMs: d.delayMs }]);
     }
     await this.settle(state, d);

@@ -12,6 +12,8 @@ export const USER_AGENT = 'HumanaEvents-Webhooks/1.0';
 export interface Payload {
   event: EventEnvelope;
   batch?: EventEnvelope[];
+  /** The event's untransformed JSON, when the caller already has it (one serialisation per fan-out). */
+  json?: string;
 }
 
 export interface AttemptOutcome {
@@ -29,6 +31,7 @@ export function envelopeOf(e: EventEnvelope): EventEnvelope {
 async function bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
   const render = async (e: EventEnvelope) => (hook.transform ? applyTransform(hook.transform, envelopeOf(e)) : envelopeOf(e));
   if (payload.batch) return JSON.stringify({ events: await Promise.all(payload.batch.map(render)) });
+  if (!hook.transform && payload.json) return payload.json;
   return JSON.stringify(await render(payload.event));
 }
 

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../events/envelope.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
-import { Delivery, type AttemptRecord, type DeliveryKind, type DeliveryStatus } from './delivery.entity.js';
+import type { AttemptRecord, Delivery, DeliveryKind, DeliveryStatus } from './delivery.entity.js';
 
 export interface DeliveryState {
   webhook: Pick<Webhook, 'id' | 'organizationId' | 'url'>;
@@ -22,7 +22,7 @@ export function deliveryRow(s: DeliveryState): Delivery {
   const now = new Date().toISOString();
   const succeededAt = s.status === 'success' && last ? last.timestamp : null;
   const publishedAt = s.event.timestamp;
-  return Object.assign(new Delivery(), {
+  return {
     id: s.deliveryId,
     organizationId: s.webhook.organizationId,
     webhookId: s.webhook.id,
@@ -42,5 +42,5 @@ export function deliveryRow(s: DeliveryState): Delivery {
     succeededAt,
     latencyMs: succeededAt ? Math.max(0, Date.parse(succeededAt) + (last?.duration ?? 0) - Date.parse(publishedAt)) : null,
     nextAttemptAt: s.nextAttemptAt ?? null,
-  });
+  };
 }

@@ -32,10 +32,36 @@ type Agent = http.Agent;
  * request-filtering agents: the address is checked after DNS on every new connection (DNS rebinding).
  * Redirects are never followed (node:http does not follow them).
  */
+interface Target {
+  lib: typeof http | typeof https;
+  options: http.RequestOptions;
+}
+
 export class HttpSender {
   private readonly agents = new Map<string, Agent>();
+  /** Parsed request options per URL: no URL parsing per POST. */
+  private readonly targets = new Map<string, Target>();
 
   constructor(private readonly allowPrivate: boolean) {}
+
+  private targetFor(url: string): Target {
+    let t = this.targets.get(url);
+    if (t) return t;
+    const u = new URL(url);
+    const options: http.RequestOptions = {
+      method: 'POST',
+      protocol: u.protocol,
+      hostname: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
+      port: u.port || undefined,
+      path: `${u.pathname}${u.search}`,
+      auth: u.username || u.password ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined,
+      agent: this.agentFor(u),
+    };
+    t = { lib: u.protocol === 'https:' ? https : http, options };
+    if (this.targets.size >= MAX_AGENTS * 10) this.targets.clear();
+    this.targets.set(url, t);
+    return t;
+  }
 
   private agentFor(u: URL): Agent {
     const origin = u.origin;
@@ -49,6 +75,7 @@ export class HttpSender {
       const [oldest, old] = this.agents.entries().next().value as [string, Agent];
       old.destroy();
       this.agents.delete(oldest);
+      this.targets.clear();
     }
     this.agents.set(origin, agent);
     return agent;
@@ -56,8 +83,7 @@ export class HttpSender {
 
   post(req: HttpRequest): Promise<HttpResult> {
     const started = performance.now();
-    const u = new URL(req.url);
-    const lib = u.protocol === 'https:' ? https : http;
+    const { lib, options } = this.targetFor(req.url);
     return new Promise<HttpResult>((resolve) => {
       let settled = false;
       let statusCode: number | null = null;
@@ -71,7 +97,8 @@ export class HttpSender {
         const body = Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
         resolve({ statusCode, durationMs: Math.round(performance.now() - started), headers: resHeaders, body, error, errorKind });
       };
-      const request = lib.request(u, { method: 'POST', agent: this.agentFor(u), headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) } });
+      req.headers['content-length'] = String(Buffer.byteLength(req.body));
+      const request = lib.request({ ...options, headers: req.headers });
       const timer = setTimeout(() => {
         // An answer already received counts; a receiver that never answers is a timeout.
         if (statusCode !== null) finish();
@@ -109,5 +136,6 @@ export class HttpSender {
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+    this.targets.clear();
   }
 }

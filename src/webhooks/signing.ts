@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /** `whsec_<base64 of 24 random bytes>`: a Standard Webhooks secret. */
 export function generateSecret(): string {
@@ -7,13 +7,13 @@ export function generateSecret(): string {
 
 /** HMAC keys of one secret: the Humana signature keys on the UTF-8 secret, Standard Webhooks on the decoded `whsec_` part. */
 export interface SigningKey {
-  humana: Buffer;
-  standard: Buffer;
+  humana: KeyObject;
+  standard: KeyObject;
 }
 
 export function signingKey(secret: string): SigningKey {
   const standard = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
-  return { humana: Buffer.from(secret, 'utf8'), standard };
+  return { humana: createSecretKey(Buffer.from(secret, 'utf8')), standard: createSecretKey(standard) };
 }
 
 export interface Signatures {
