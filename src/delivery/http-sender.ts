@@ -133,7 +133,7 @@ export class HttpSender {
     });
   }
 
-  close(): void {
+  onApplicationShutdown(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
     this.targets.clear();

@@ -18,6 +18,8 @@ export function isReservedHeader(name: string): boolean {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Keys that shadow Object.prototype members (zod itself drops `__proto__`). */
+const notProtoKey = (k: string) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype';
 
 const url = z
   .string()
@@ -41,7 +43,7 @@ const events = z
 
 const headers = z
   .record(
-    z.string().min(1).max(256),
+    z.string().min(1).max(256).refine(notProtoKey, 'reserved name'),
     z
       .string()
       .max(4096)
@@ -62,7 +64,8 @@ const filters = z
       .string()
       .min(1)
       .max(64)
-      .regex(/^[A-Za-z0-9_.-]+$/, 'field names are letters, digits, "_", "-" and "."'),
+      .regex(/^[A-Za-z0-9_.-]+$/, 'field names are letters, digits, "_", "-" and "."')
+      .refine(notProtoKey, 'reserved name'),
     z.array(z.string().min(1).max(256)).min(1, 'at least one value').max(100),
   )
   .refine((f) => Object.keys(f).length <= 20, 'at most 20 filter fields');

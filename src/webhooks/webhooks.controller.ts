@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { CurrentPrincipal, RequireScope } from '../auth/guards.js';
 import type { Principal } from '../auth/principal.js';
@@ -32,6 +33,7 @@ export class WebhooksController {
   @Post()
   @RequireScope('webhooks:write')
   @ApiOperation({ summary: 'Create a webhook (the secret is returned once, generated as whsec_… when absent)' })
+  @ApiBody({ schema: z.toJSONSchema(createWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
   create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     return this.webhooks.create(p, parseOrThrow(createWebhookSchema, body));
   }
@@ -67,12 +69,14 @@ export class WebhooksController {
 
   @Put(':id')
   @RequireScope('webhooks:write')
+  @ApiBody({ schema: z.toJSONSchema(replaceWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
   replace(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.webhooks.replace(p, id, parseOrThrow(replaceWebhookSchema, body));
   }
 
   @Patch(':id')
   @RequireScope('webhooks:write')
+  @ApiBody({ schema: z.toJSONSchema(patchWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
   patch(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.webhooks.patch(p, id, parseOrThrow(patchWebhookSchema, body));
   }

@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BullBoardModule, type BullBoardModuleOptions } from '@bull-board/nestjs';
@@ -60,7 +60,9 @@ function bullBoard(config: AppConfig): DynamicModule[] {
 /**
  * Webhooks: management API, subscription index and matcher (src/webhooks), delivery queue, log, DLQ and replay
  * (src/delivery), the BullMQ delivery processor (workers/), and Bull Board (API role).
+ * Global so that health and metrics can inject DeliveryStats.
  */
+@Global()
 @Module({})
 export class WebhooksModule {
   static forRoot(config: AppConfig): DynamicModule {

@@ -83,6 +83,8 @@ for (const db of databases()) {
         [{ url, events: ['*'], transform: '{"a": ' }, 'transform'],
         [{ url, events: ['*'], batch: { maxSize: 0, maxWaitMs: 10 } }, 'batch.maxSize'],
         [{ url, events: ['*'], unknownField: 1 }, '(root)'],
+        [{ url, events: ['*'], filters: { constructor: ['x'] } }, 'filters.constructor'],
+        [{ url, events: ['*'], headers: { constructor: 'x' } }, 'headers.constructor'],
       ];
       for (const [body, field] of cases) {
         const res = await create(body);
