@@ -6,7 +6,8 @@ import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { EventPublisher } from '../events/publisher.js';
-import { snapshotOf } from '../webhooks/webhook-index.js';
+import { keysetPage } from '../webhooks/keyset-page.js';
+import { viewOf } from '../webhooks/webhook-view.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -96,7 +97,7 @@ export class DeadLetters {
         deliveryId: b.deliveryId,
         eventId: b.event.id,
         eventType: b.batch ? 'batch' : b.event.type,
-        originalWebhook: snapshotOf(b.webhook),
+        originalWebhook: viewOf(b.webhook),
         event: b.batch ? { events: b.batch } : b.event,
         attempts: b.attempts,
         failureReason: b.reason,
@@ -121,12 +122,8 @@ export class DeadLetters {
   }
 
   async list(organizationId: string, q: z.output<typeof dlqListSchema>): Promise<{ failedWebhooks: FailedWebhook[]; nextCursor: string | null }> {
-    const qb = this.filtered(organizationId, q);
-    if (q.cursor) qb.andWhere('d.id < :cursor', { cursor: q.cursor });
-    const rows = await qb.orderBy('d.id', 'DESC').limit(q.limit + 1).getMany();
-    const more = rows.length > q.limit;
-    const page = more ? rows.slice(0, q.limit) : rows;
-    return { failedWebhooks: page.map(toFailed), nextCursor: more ? page[page.length - 1].id : null };
+    const { items, nextCursor } = await keysetPage(this.filtered(organizationId, q), 'd', 'DESC', q.limit, q.cursor, toFailed);
+    return { failedWebhooks: items, nextCursor };
   }
 
   /** Delivers the entry again as a new delivery to the webhook as it is now, and removes it from the DLQ. */

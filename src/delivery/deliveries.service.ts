@@ -6,6 +6,7 @@ import { ApiError } from '../common/api-error.js';
 import { eventIdBound, newId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { HistoryService } from '../events/history.service.js';
+import { keysetPage } from '../webhooks/keyset-page.js';
 import { CompiledWebhook } from '../webhooks/webhook-index.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type AttemptRecord, type DeliveryStatus } from './delivery.entity.js';
@@ -93,11 +94,8 @@ export class DeliveriesService {
     const qb = this.rows.createQueryBuilder('d').where('d.webhook_id = :wh', { wh: webhook.id }).andWhere('d.organization_id = :org', { org: webhook.organizationId });
     if (q.status) qb.andWhere('d.status = :status', { status: q.status });
     if (q.eventType) qb.andWhere('d.event_type = :type', { type: q.eventType });
-    if (q.cursor) qb.andWhere('d.id < :cursor', { cursor: q.cursor });
-    const rows = await qb.orderBy('d.id', 'DESC').limit(q.limit + 1).getMany();
-    const more = rows.length > q.limit;
-    const page = more ? rows.slice(0, q.limit) : rows;
-    return { deliveries: page.map(summary), nextCursor: more ? page[page.length - 1].id : null };
+    const { items, nextCursor } = await keysetPage(qb, 'd', 'DESC', q.limit, q.cursor, summary);
+    return { deliveries: items, nextCursor };
   }
 
   private async find(webhook: Webhook, deliveryId: string): Promise<Delivery> {

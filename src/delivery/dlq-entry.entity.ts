@@ -1,18 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { EventEnvelope } from '../events/envelope.js';
+import type { WebhookView } from '../webhooks/webhook-view.js';
 import type { AttemptRecord } from './delivery.entity.js';
 
-/** The webhook as it was when the delivery failed (no secret). */
-export interface WebhookSnapshot {
-  id: string;
-  url: string;
-  events: string[];
-  headers: Record<string, string>;
-  filters: Record<string, string[]> | null;
-  retry: { maxAttempts: number; backoffMultiplier: number; maxDelay: number };
-  timeoutMs: number;
-  description: string;
-}
+/** The webhook as it was when the delivery failed, as the API shows it (no secret). */
+export type WebhookSnapshot = WebhookView;
 
 /** A delivery that exhausted its attempts or failed for good: the seed's `FailedWebhook`. */
 @Entity('dlq_entries')

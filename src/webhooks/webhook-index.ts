@@ -5,7 +5,6 @@ import type { Repository } from 'typeorm';
 import type { EventEnvelope } from '../events/envelope.js';
 import { dataMatches, anyTypeMatches } from '../events/matching.js';
 import { RedisService } from '../redis/redis.service.js';
-import type { WebhookSnapshot } from '../delivery/dlq-entry.entity.js';
 import { signingKey, type SigningKey } from './signing.js';
 import { compileTransform, type CompiledTransform } from './transform.js';
 import { Webhook } from './webhook.entity.js';
@@ -35,19 +34,6 @@ export class CompiledWebhook {
   matches(event: EventEnvelope): boolean {
     return anyTypeMatches(this.row.events, event.type) && dataMatches(this.row.filters ?? undefined, event.data);
   }
-}
-
-export function snapshotOf(w: Webhook): WebhookSnapshot {
-  return {
-    id: w.id,
-    url: w.url,
-    events: w.events,
-    headers: w.headers,
-    filters: w.filters,
-    retry: w.retry,
-    timeoutMs: w.timeoutMs,
-    description: w.description,
-  };
 }
 
 /** Channel and version key through which every process learns that a webhook changed. */

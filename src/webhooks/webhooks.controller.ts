@@ -18,7 +18,8 @@ import {
   rotateSecretSchema,
   transformTestSchema,
 } from './webhook.schemas.js';
-import { viewOf, WebhooksService } from './webhooks.service.js';
+import { viewOf } from './webhook-view.js';
+import { WebhooksService } from './webhooks.service.js';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()

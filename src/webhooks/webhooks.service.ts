@@ -11,45 +11,12 @@ import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { generateSecret } from './signing.js';
 import { privateUrlProblem } from './url-guard.js';
 import { announceChange } from './webhook-index.js';
+import { keysetPage } from './keyset-page.js';
+import { viewOf, type WebhookView } from './webhook-view.js';
 import { Webhook } from './webhook.entity.js';
 import type { CreateWebhookInput, WebhookConfigInput, WebhookPatch } from './webhook.schemas.js';
 
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
-
-/** A webhook as the API shows it: never its secret. */
-export interface WebhookView {
-  id: string;
-  url: string;
-  events: string[];
-  headers: Record<string, string>;
-  filters: Record<string, string[]> | null;
-  retry: Webhook['retry'];
-  description: string;
-  enabled: boolean;
-  timeoutMs: number;
-  batch: Webhook['batch'];
-  transform: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function viewOf(w: Webhook): WebhookView {
-  return {
-    id: w.id,
-    url: w.url,
-    events: w.events,
-    headers: w.headers,
-    filters: w.filters,
-    retry: w.retry,
-    description: w.description,
-    enabled: w.enabled,
-    timeoutMs: w.timeoutMs,
-    batch: w.batch,
-    transform: w.transform,
-    createdAt: w.createdAt,
-    updatedAt: w.updatedAt,
-  };
-}
 
 /** Webhook management: validation beyond the schema (SSRF), persistence, audit, cross-process invalidation. */
 @Injectable()
@@ -76,11 +43,8 @@ export class WebhooksService {
 
   async list(organizationId: string, limit: number, cursor?: string): Promise<{ webhooks: WebhookView[]; nextCursor: string | null }> {
     const qb = this.webhooks.createQueryBuilder('w').where('w.organization_id = :org', { org: organizationId });
-    if (cursor) qb.andWhere('w.id > :cursor', { cursor });
-    const rows = await qb.orderBy('w.id', 'ASC').limit(limit + 1).getMany();
-    const more = rows.length > limit;
-    const page = more ? rows.slice(0, limit) : rows;
-    return { webhooks: page.map(viewOf), nextCursor: more ? page[page.length - 1].id : null };
+    const { items, nextCursor } = await keysetPage(qb, 'w', 'ASC', limit, cursor, viewOf);
+    return { webhooks: items, nextCursor };
   }
 
   async create(p: Principal, input: CreateWebhookInput): Promise<WebhookView & { secret: string }> {
