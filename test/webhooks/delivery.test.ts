@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/config/redis-bootstrap.js';
+import { DeliveryStats } from '../../src/delivery/delivery-stats.js';
 import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
 import { arrived, assertSigned, deliveriesOf, deliveryIn, dlqOf, hookFor, publish, until } from './fixtures.js';
 import { Receiver } from './receiver.js';
@@ -120,6 +121,25 @@ describe('webhook delivery', { concurrency: true }, () => {
       assert.ok(a.duration >= 290 && a.duration < 2000, String(a.duration));
     }
     assert.equal((await dlqOf(app, hook)).length, 1);
+    // The exhausted retry job stays in BullMQ's failed set too (visible in Bull Board).
+    const failed = await app.running.app.get(DeliveryStats).queueCounts();
+    assert.ok(failed.failed >= 1, JSON.stringify(failed));
+  });
+
+  test('operations surface: DeliveryStats counts DLQ entries and active webhooks per organization, and live workers', async () => {
+    const stats = app.running.app.get(DeliveryStats);
+    const hook = await hookFor(app, rx.url, { events: ['quota.*'], retry: { maxAttempts: 1, backoffMultiplier: 1, maxDelay: 1 } });
+    await hookFor(app, rx.url, { events: ['quota.*'], enabled: false }, hook.org);
+    rx.on(hook.path, () => ({ status: 404 }));
+    assert.equal(await stats.activeWebhooks(hook.org.id), 1);
+    assert.equal(await stats.dlqSize(hook.org.id), 0);
+    await publish(app, hook.org, 'quota.warning');
+    await waitFor(async () => (await stats.dlqSize(hook.org.id)) === 1);
+    assert.ok((await stats.dlqSize()) >= 1);
+    assert.ok((await stats.activeWebhooks()) >= 1);
+    const workers = await stats.liveWorkers();
+    assert.equal(workers.length, 1, 'this app runs one delivery worker');
+    assert.match(workers[0], new RegExp(`-${process.pid}$`));
   });
 
   test('connection refused is retryable and ends in the DLQ', async () => {
