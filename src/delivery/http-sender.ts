@@ -1,11 +1,13 @@
-import http from 'node:http';
-import https from 'node:https';
-import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import { Pool } from 'undici';
+import { bareHost, isForbiddenAddress } from '../webhooks/url-guard.js';
 
 export const RESPONSE_SNIPPET_BYTES = 2048;
-/** Past this much response body the socket is dropped instead of drained for reuse. */
+/** Past this much response body the connection is dropped instead of drained for reuse. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
-const MAX_AGENTS = 1000;
+const MAX_POOLS = 1000;
+const BLOCKED = 'ERR_WEBHOOK_ADDRESS_BLOCKED';
 
 export interface HttpRequest {
   url: string;
@@ -18,124 +20,132 @@ export interface HttpResult {
   /** null when no response arrived (timeout, connection error, blocked address). */
   statusCode: number | null;
   durationMs: number;
-  headers: http.IncomingHttpHeaders;
+  headers: Record<string, string | string[] | undefined>;
   /** First 2 KiB of the body, UTF-8. */
   body: string;
   error: string | null;
   errorKind: 'timeout' | 'connection' | 'blocked' | null;
 }
 
-type Agent = http.Agent;
-
-/**
- * Signed POSTs over keep-alive agents, one per origin. When private addresses are refused, the agents are
- * request-filtering agents: the address is checked after DNS on every new connection (DNS rebinding).
- * Redirects are never followed (node:http does not follow them).
- */
-interface Target {
-  lib: typeof http | typeof https;
-  options: http.RequestOptions;
+function blocked(host: string, address: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(`${host} resolves to ${address}, a private, loopback, link-local or metadata address: not allowed`);
+  err.code = BLOCKED;
+  return err;
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** DNS lookup for new connections that refuses non-public addresses after resolution (DNS rebinding). */
+function publicOnlyLookup(hostname: string, options: LookupAllOptions | { all?: false }, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, []);
+    const bad = addresses.find((a) => isForbiddenAddress(a.address));
+    if (bad) return callback(blocked(hostname, bad.address), []);
+    if (options.all) callback(null, addresses);
+    else callback(null, addresses[0].address, addresses[0].family);
+  });
+}
+
+interface Target {
+  pool: Pool;
+  path: string;
+  /** Set when the host is an address literal that the SSRF rule refuses (no DNS lookup happens for those). */
+  refused?: NodeJS.ErrnoException;
+}
+
+/**
+ * Signed POSTs over keep-alive undici pools, one per origin (and timeout): undici costs about a third less CPU per
+ * request than node:http, which dominates delivery. When private addresses are refused, every new connection's
+ * addresses are checked after DNS. Redirects are never followed (undici's request does not follow them).
+ */
 export class HttpSender {
-  private readonly agents = new Map<string, Agent>();
-  /** Parsed request options per URL: no URL parsing per POST. */
+  /** Keep-alive pools by `timeoutMs origin`. */
+  private readonly pools = new Map<string, Pool>();
+  /** Parsed URLs: no URL parsing per POST. */
   private readonly targets = new Map<string, Target>();
 
   constructor(private readonly allowPrivate: boolean) {}
 
-  private targetFor(url: string): Target {
-    let t = this.targets.get(url);
+  private targetFor(url: string, timeoutMs: number): Target {
+    const key = `${timeoutMs} ${url}`;
+    let t = this.targets.get(key);
     if (t) return t;
     const u = new URL(url);
-    const options: http.RequestOptions = {
-      method: 'POST',
-      protocol: u.protocol,
-      hostname: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
-      port: u.port || undefined,
-      path: `${u.pathname}${u.search}`,
-      auth: u.username || u.password ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined,
-      agent: this.agentFor(u),
-    };
-    t = { lib: u.protocol === 'https:' ? https : http, options };
-    if (this.targets.size >= MAX_AGENTS * 10) this.targets.clear();
-    this.targets.set(url, t);
+    const host = bareHost(u.hostname);
+    const refused = !this.allowPrivate && isIP(host) && isForbiddenAddress(host) ? blocked(host, host) : undefined;
+    t = { pool: this.poolFor(u.origin, timeoutMs), path: `${u.pathname}${u.search}`, refused };
+    if (this.targets.size >= MAX_POOLS * 10) this.targets.clear();
+    this.targets.set(key, t);
     return t;
   }
 
-  private agentFor(u: URL): Agent {
-    const origin = u.origin;
-    let agent = this.agents.get(origin);
-    if (agent) return agent;
-    const opts = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
-    const filter = { allowPrivateIPAddress: false, allowMetaIPAddress: false };
-    if (u.protocol === 'https:') agent = this.allowPrivate ? new https.Agent(opts) : new RequestFilteringHttpsAgent({ ...opts, ...filter });
-    else agent = this.allowPrivate ? new http.Agent(opts) : new RequestFilteringHttpAgent({ ...opts, ...filter });
-    if (this.agents.size >= MAX_AGENTS) {
-      const [oldest, old] = this.agents.entries().next().value as [string, Agent];
-      old.destroy();
-      this.agents.delete(oldest);
+  private poolFor(origin: string, timeoutMs: number): Pool {
+    const key = `${timeoutMs} ${origin}`;
+    let pool = this.pools.get(key);
+    if (pool) return pool;
+    if (this.pools.size >= MAX_POOLS) {
+      const [oldest, old] = this.pools.entries().next().value as [string, Pool];
+      this.pools.delete(oldest);
       this.targets.clear();
+      void old.close();
     }
-    this.agents.set(origin, agent);
-    return agent;
-  }
-
-  post(req: HttpRequest): Promise<HttpResult> {
-    const started = performance.now();
-    const { lib, options } = this.targetFor(req.url);
-    return new Promise<HttpResult>((resolve) => {
-      let settled = false;
-      let statusCode: number | null = null;
-      let resHeaders: http.IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      const finish = (error: string | null = null, errorKind: HttpResult['errorKind'] = null) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const body = Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
-        resolve({ statusCode, durationMs: Math.round(performance.now() - started), headers: resHeaders, body, error, errorKind });
-      };
-      req.headers['content-length'] = String(Buffer.byteLength(req.body));
-      const request = lib.request({ ...options, headers: req.headers });
-      const timer = setTimeout(() => {
-        // An answer already received counts; a receiver that never answers is a timeout.
-        if (statusCode !== null) finish();
-        else finish(`timeout after ${req.timeoutMs} ms`, 'timeout');
-        request.destroy();
-      }, req.timeoutMs);
-      request.on('response', (res) => {
-        statusCode = res.statusCode ?? null;
-        resHeaders = res.headers;
-        let total = 0;
-        res.on('data', (chunk: Buffer) => {
-          total += chunk.length;
-          if (kept < RESPONSE_SNIPPET_BYTES) {
-            chunks.push(chunk);
-            kept += chunk.length;
-          }
-          if (total > DRAIN_LIMIT_BYTES) {
-            finish();
-            res.destroy();
-          }
-        });
-        res.on('end', () => finish());
-        res.on('error', () => finish());
-        res.on('aborted', () => finish());
-      });
-      request.on('error', (err: NodeJS.ErrnoException) => {
-        if (settled) return;
-        const blocked = /is not allowed\. Because/.test(err.message);
-        finish(blocked ? `blocked: ${err.message}` : `${err.code ?? 'error'}: ${err.message}`, blocked ? 'blocked' : 'connection');
-      });
-      request.end(req.body);
+    pool = new Pool(origin, {
+      connections: 256,
+      pipelining: 1,
+      keepAliveTimeout: 4_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connect: { timeout: timeoutMs, ...(this.allowPrivate ? {} : { lookup: publicOnlyLookup }) },
     });
+    this.pools.set(key, pool);
+    return pool;
   }
 
-  onApplicationShutdown(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+  async post(req: HttpRequest): Promise<HttpResult> {
+    const started = performance.now();
+    const t = this.targetFor(req.url, req.timeoutMs);
+    const done = (partial: Partial<HttpResult>): HttpResult => ({
+      statusCode: null,
+      headers: {},
+      body: '',
+      error: null,
+      errorKind: null,
+      ...partial,
+      durationMs: Math.round(performance.now() - started),
+    });
+    if (t.refused) return done({ error: `blocked: ${t.refused.message}`, errorKind: 'blocked' });
+    let res;
+    try {
+      res = await t.pool.request({ path: t.path, method: 'POST', headers: req.headers, body: req.body });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === BLOCKED) return done({ error: `blocked: ${e.message}`, errorKind: 'blocked' });
+      if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return done({ error: `timeout after ${req.timeoutMs} ms`, errorKind: 'timeout' });
+      return done({ error: `${e.code ?? 'error'}: ${e.message}`, errorKind: 'connection' });
+    }
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let total = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (kept < RESPONSE_SNIPPET_BYTES) {
+          chunks.push(chunk);
+          kept += chunk.length;
+        }
+        if (total > DRAIN_LIMIT_BYTES) break; // leaving the loop destroys the body and its connection
+      }
+    } catch {
+      // An answer already received counts, even when its body is cut short (timeout, reset).
+    }
+    const body = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
+    return done({ statusCode: res.statusCode, headers: res.headers, body });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
     this.targets.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
   }
 }
