@@ -3,8 +3,8 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
- * SSRF rule shared by create-time checks and the delivery agents (request-filtering-agent applies the same ipaddr.js
- * rule after DNS): only globally routable unicast addresses. Loopback, private, link-local (incl. 169.254.169.254),
+ * SSRF rule shared by create-time checks and the delivery pools' DNS lookup (so it applies after resolution, on
+ * every new connection): only globally routable unicast addresses. Loopback, private, link-local (incl. 169.254.169.254),
  * CGNAT, unique-local, unspecified, multicast, reserved and IPv4-mapped/translated forms of them are refused.
  */
 export function isForbiddenAddress(address: string): boolean {
