@@ -98,7 +98,10 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
     return this.byId.get(id);
   }
 
-  /** Enabled webhooks of the event's organization whose patterns and filters match it. */
+  /**
+   * Enabled webhooks of the event's organization whose patterns and filters match it and that existed when it was
+   * published (a webhook never receives older events from a matcher backlog; replays can still send them).
+   */
   match(event: EventEnvelope): CompiledWebhook[] {
     const org = this.byOrg.get(event.organizationId);
     if (!org) return [];
@@ -107,7 +110,7 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
       candidates = org.hooks.filter((h) => anyTypeMatches(h.row.events, event.type));
       org.byType.set(event.type, candidates);
     }
-    return candidates.length ? candidates.filter((h) => dataMatches(h.row.filters ?? undefined, event.data)) : candidates;
+    return candidates.length ? candidates.filter((h) => h.row.createdAt <= event.timestamp && dataMatches(h.row.filters ?? undefined, event.data)) : candidates;
   }
 
   private async checkVersion(): Promise<void> {

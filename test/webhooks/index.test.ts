@@ -28,6 +28,32 @@ const burst = async (app: TestApp, org: Parameters<typeof publish>[1], companion
   return res.body.results.map((r: { id: string }) => r.id) as string[];
 };
 
+test('a webhook receives only events published after it was created, even from a matcher backlog', async () => {
+  const apiOnly = await startTestApp({ env: { ROLE: 'api' } });
+  let worker: TestApp | undefined;
+  try {
+    const hook = await hookFor(apiOnly, rx.url, { events: ['companion.*'] });
+    const early = await publishActivated(apiOnly, hook);
+    await new Promise((r) => setTimeout(r, 20));
+    const late = await hookFor(apiOnly, rx.url, { events: ['companion.*'] }, hook.org);
+    const after = await publishActivated(apiOnly, hook);
+    // Only now does a matcher start, with both events waiting in the log.
+    worker = await startTestApp({ redis: apiOnly.redis, databaseUrl: apiOnly.databaseUrl });
+    await arrived(rx, hook.path, 2);
+    await arrived(rx, late.path, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(rx.at(hook.path).map((r) => r.headers['webhook-id']).sort(), [early, after].sort());
+    assert.deepEqual(rx.at(late.path).map((r) => r.headers['webhook-id']), [after]);
+  } finally {
+    await worker?.stop();
+    await apiOnly.close();
+  }
+});
+
+async function publishActivated(app: TestApp, hook: Awaited<ReturnType<typeof hookFor>>): Promise<string> {
+  return (await publish(app, hook.org, 'companion.activated')).id;
+}
+
 test('the subscription index of every process follows changes made through any process', async () => {
   // Created through A: B's matcher must know it too (events are split between the two matchers).
   const hook = await hookFor(a, rx.url, { events: ['message.*'], filters: { companionId: ['comp-1'] } });
