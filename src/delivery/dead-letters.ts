@@ -167,8 +167,4 @@ export class DeadLetters {
     const res = await qb.execute();
     return res.affected ?? 0;
   }
-
-  count(organizationId?: string): Promise<number> {
-    return organizationId ? this.entries.countBy({ organizationId }) : this.entries.count();
-  }
 }

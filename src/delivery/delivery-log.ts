@@ -55,8 +55,6 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
-  /** Rows committed (metrics). */
-  written = 0;
 
   private readonly upsertSql = new Map<number, string>();
   /** SQLite: delivery rows are written by a thread of their own (better-sqlite3 blocks the thread it runs on). */
@@ -126,7 +124,6 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
           this.thread && deliveries.length ? this.thread.run(this.deliveryStatements(deliveries)) : undefined,
           onMain.length || dlq.length ? this.ds.transaction((m) => this.write(m, onMain, dlq)) : undefined,
         ]);
-        this.written += deliveries.length + dlq.length;
         waiters.forEach((w) => w.resolve());
       } catch (err) {
         this.logger.error(`delivery log write failed (${deliveries.length + dlq.length} rows): ${(err as Error).message}`);

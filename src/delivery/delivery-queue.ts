@@ -7,7 +7,6 @@ import { RedisService } from '../redis/redis.service.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
-import { retryDelayMs } from './retry-policy.js';
 import {
   fanoutJobId,
   JOB_NAMES,
@@ -112,10 +111,5 @@ export class DeliveryQueue {
     await this.redis.client.del(key);
     if (cancelled.length) await Promise.all(cancelled.map((row) => this.log.record(row)));
     return cancelled.length;
-  }
-
-  /** Wait before the first retry: the receiver's Retry-After, else the schedule's wait for attempt 2. */
-  firstRetryDelay(webhook: Webhook, retryAfterMs: number | undefined): number {
-    return retryAfterMs ?? retryDelayMs(2, webhook.retry);
   }
 }

@@ -90,10 +90,6 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
     }, VERSION_CHECK_MS);
   }
 
-  get size(): number {
-    return this.byId.size;
-  }
-
   get(id: string): CompiledWebhook | undefined {
     return this.byId.get(id);
   }

@@ -18,8 +18,6 @@ import { WebhookIndex } from './webhook-index.js';
 @Injectable()
 export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer?: LogConsumer;
-  /** Deliveries enqueued (metrics). */
-  matched = 0;
 
   constructor(
     private readonly redis: RedisService,
@@ -39,17 +37,12 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
     this.consumer.start();
   }
 
-  get lastError(): string | null {
-    return this.consumer?.lastError ?? null;
-  }
-
   async handle(events: LoggedEvent[]): Promise<void> {
     const items: { event: ReturnType<typeof envelopeOf>; targets: DeliveryTarget[] }[] = [];
     for (const e of events) {
       const hooks = this.index.match(e);
       if (!hooks.length) continue;
       items.push({ event: envelopeOf(e), targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })) });
-      this.matched += hooks.length;
     }
     await this.deliveries.addFanouts(items);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RETRY } from '../delivery/retry-policy.js';
 import { EVENT_TYPES, isEventType } from '../events/catalog.js';
 import { compileTransform, TransformError } from './transform.js';
 
@@ -71,9 +72,9 @@ const filters = z
   .refine((f) => Object.keys(f).length <= 20, 'at most 20 filter fields');
 
 const retry = z.strictObject({
-  maxAttempts: z.number().int().min(1).max(20).default(3),
-  backoffMultiplier: z.number().min(1).max(10).default(2),
-  maxDelay: z.number().int().min(1).max(86_400).default(300),
+  maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_RETRY.maxAttempts),
+  backoffMultiplier: z.number().min(1).max(10).default(DEFAULT_RETRY.backoffMultiplier),
+  maxDelay: z.number().int().min(1).max(86_400).default(DEFAULT_RETRY.maxDelay),
 });
 
 const batch = z.strictObject({
@@ -106,7 +107,7 @@ const fields = {
   events,
   headers: headers.default({}),
   filters: filters.nullable().default(null),
-  retry: retry.default({ maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 }),
+  retry: retry.default(() => ({ ...DEFAULT_RETRY })),
   description: z.string().max(500).default(''),
   enabled: z.boolean().default(true),
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
