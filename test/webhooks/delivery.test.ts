@@ -44,8 +44,8 @@ describe('webhook delivery', { concurrency: true }, () => {
     const got = await arrived(rx, hook.path, 3, 15_000);
     const gap1 = got[1].at - got[0].at;
     const gap2 = got[2].at - got[1].at;
-    assert.ok(gap1 >= 1900 && gap1 < 3000, `first gap ${gap1} ms`);
-    assert.ok(gap2 >= 3900 && gap2 < 5000, `second gap ${gap2} ms`);
+    assert.ok(gap1 >= 1900 && gap1 < 3500, `first gap ${gap1} ms`);
+    assert.ok(gap2 >= 3900 && gap2 < 5500, `second gap ${gap2} ms`);
     assert.deepEqual(new Set(got.map((r) => r.headers['webhook-id'])), new Set([event.id]));
     assert.equal(new Set(got.map((r) => r.headers['x-humana-delivery'])).size, 1);
     for (const r of got) assertSigned(r, hook.secret, { eventId: event.id, eventType: 'chat.started' });
@@ -65,7 +65,7 @@ describe('webhook delivery', { concurrency: true }, () => {
     await publish(app, hook.org, 'chat.ended');
     const got = await arrived(rx, hook.path, 2, 8000);
     const gap = got[1].at - got[0].at;
-    assert.ok(gap >= 900 && gap < 2500, `gap ${gap} ms`);
+    assert.ok(gap >= 900 && gap < 4000, `gap ${gap} ms (the schedule alone would wait 10 s)`);
     const d = await deliveryIn(app, hook, 'success', 1500);
     assert.deepEqual(d.attemptHistory.map((a) => a.statusCode), [429, 204]);
   });
