@@ -24,6 +24,7 @@ const envSchema = z.object({
   EVENT_RETENTION_DAYS: positiveInt.default(7),
   MAX_BODY_BYTES: positiveInt.default(5 * 1024 * 1024),
   EVENT_LOG_MAXLEN: positiveInt.default(1_000_000),
+  EVENT_LOG_RETENTION_MINUTES: positiveInt.default(15),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
@@ -31,6 +32,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_CONNECTIONS_PER_ORG: positiveInt.default(10_000),
   STREAM_BUFFER_BYTES: positiveInt.default(1024 * 1024),
+  WEBHOOK_CONCURRENCY: positiveInt.max(2000).default(200),
+  WEBHOOK_STALL_MS: positiveInt.min(1000).default(30_000),
+  DLQ_PURGE_INTERVAL_MS: positiveInt.min(100).default(3600_000),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -50,7 +54,10 @@ export interface AppConfig {
   dlqRetentionDays: number;
   eventRetentionDays: number;
   maxBodyBytes: number;
+  /** Above this many entries, the log is trimmed down to what every consumer group has processed. */
   eventLogMaxLen: number;
+  /** Processed entries younger than this stay in the Redis Stream (fast resume); older ones are served from SQL. */
+  eventLogRetentionMinutes: number;
   /** Prefix of every Redis key, queue and channel: separates deployments (and test runs) sharing one Redis. */
   redisPrefix: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -58,6 +65,11 @@ export interface AppConfig {
   maxConnectionsPerOrg: number;
   /** Bytes queued for one stream connection before it is cut off as a slow consumer. */
   streamBufferBytes: number;
+  /** Delivery jobs one worker process runs at once (each job is one event's fan-out or one retry). */
+  webhookConcurrency: number;
+  /** How long work held by a dead worker (BullMQ job lock, matcher's pending log entries) waits before another takes it over. */
+  webhookStallMs: number;
+  dlqPurgeIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -86,10 +98,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     eventLogMaxLen: e.EVENT_LOG_MAXLEN,
+    eventLogRetentionMinutes: e.EVENT_LOG_RETENTION_MINUTES,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     maxConnectionsPerOrg: e.MAX_CONNECTIONS_PER_ORG,
     streamBufferBytes: e.STREAM_BUFFER_BYTES,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+    webhookStallMs: e.WEBHOOK_STALL_MS,
+    dlqPurgeIntervalMs: e.DLQ_PURGE_INTERVAL_MS,
   };
 }
 
