@@ -166,14 +166,23 @@ export class Stack {
     return proc;
   }
 
-  /** (Re)starts a stopped process and waits until it is ready. */
+  /**
+   * (Re)starts a stopped process and waits until it is ready. A start-up cut short by a signal we did not send is
+   * retried once: on this shared machine pids are recycled quickly and a stray signal from elsewhere has been seen.
+   */
   async restart(proc: AppProcess, timeoutMs = 30_000): Promise<void> {
-    proc.spawn();
-    const deadline = nowMs() + timeoutMs;
-    while (!(await this.isReady(proc))) {
-      if (!proc.running) throw new Error(`${proc.role} process exited during start-up (${proc.exitStatus}); log:\n${this.logTail()}`);
-      if (nowMs() > deadline) throw new Error(`${proc.role} process not ready after ${timeoutMs} ms; log:\n${this.logTail()}`);
-      await sleep(100);
+    for (let attempt = 1; ; attempt++) {
+      proc.spawn();
+      const deadline = nowMs() + timeoutMs;
+      while (!(await this.isReady(proc))) {
+        if (!proc.running) break;
+        if (nowMs() > deadline) throw new Error(`${proc.role} process not ready after ${timeoutMs} ms; log:\n${this.logTail()}`);
+        await sleep(100);
+      }
+      if (proc.running) return;
+      const status = proc.exitStatus;
+      if (attempt >= 2 || !status.startsWith('SIG')) throw new Error(`${proc.role} process exited during start-up (${status}); log:\n${this.logTail()}`);
+      process.stderr.write(`[stack] ${proc.role} process got ${status} during start-up (not from us); starting it again\n`);
     }
   }
 
