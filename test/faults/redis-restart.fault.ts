@@ -12,7 +12,9 @@ const HOOKS = 2;
 describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF)', () => {
   let rig: FaultRig;
   before(async () => {
-    rig = await startRig({ roles: ['api', 'worker'] });
+    // A delivery job whose move to `active` was answered into the outage is orphaned until its lock expires and the
+    // stalled-job check returns it (WEBHOOK_STALL_MS, 30 s by default): short here so the test sees it come back.
+    rig = await startRig({ roles: ['api', 'worker'], env: { WEBHOOK_STALL_MS: '2000' } });
   });
   after(() => rig?.stop());
 
@@ -62,6 +64,7 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF
       {
         statuses: outcome.statuses,
         outageMs: Math.round(upAt - downAt),
+        lastDeliveryAfterRestartMs: Math.round(got.lastOkMs - upAt),
         inHistory: history.length,
         acceptedWithoutAck: history.length - storedTwice - outcome.acked,
         webhooks: HOOKS,
