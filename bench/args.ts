@@ -14,6 +14,8 @@ export interface BenchOptions {
   batch?: number;
   webhooks?: number;
   subscribers?: number;
+  /** Subscribers each fanout event reaches (they share its companion filter); default 10. */
+  perEvent?: number;
   /** App processes under test, e.g. ["api", "worker"] or ["all"]. */
   roles: Role[];
   /** Directory for --cpu-prof profiles of the app processes. */
@@ -27,6 +29,7 @@ export const USAGE = `npm run bench -- [options]
   --batch N           events per POST /events/batch (defaults: publish 100, others 10)
   --webhooks N        webhook endpoints (defaults: webhooks 10, mixed 50)
   --subscribers N     real-time subscribers, half SSE half WebSocket (defaults: fanout 2000, mixed 500)
+  --per-event N       fanout: subscribers each event reaches (default 10; = --subscribers for a broadcast)
   --roles LIST        app processes under test (default api,worker; e.g. all or api,api,worker,worker)
   --cpu-prof DIR      write V8 CPU profiles of the app processes to DIR
   --quick             smoke run: 3 s per scenario, smaller subscriber counts`;
@@ -48,6 +51,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       batch: { type: 'string' },
       webhooks: { type: 'string' },
       subscribers: { type: 'string' },
+      'per-event': { type: 'string' },
       roles: { type: 'string' },
       'cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -70,6 +74,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     batch: positive('batch', values.batch),
     webhooks: positive('webhooks', values.webhooks),
     subscribers: positive('subscribers', values.subscribers),
+    perEvent: positive('per-event', values['per-event']),
     roles: roles as Role[],
     cpuProfDir: values['cpu-prof'],
   };

@@ -11,7 +11,7 @@ import type { PoolMethods, PoolStats, Transport } from '../load/subscribers.js';
 import { withStack } from './context.js';
 
 const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
-/** Subscribers per companion: each event reaches this many connections (half SSE, half WS). */
+/** Default subscribers per companion: each event reaches this many connections (half SSE, half WS). */
 export const FANOUT_PER_EVENT = 10;
 
 /** Resident memory of a process (Linux /proc). */
@@ -20,9 +20,9 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** Companions for `subscribers` connections so that each event reaches FANOUT_PER_EVENT of them. */
-export function companionsFor(subscribers: number): string[] {
-  return Array.from({ length: Math.max(1, Math.round(subscribers / FANOUT_PER_EVENT)) }, (_, i) => `comp-${i}`);
+/** Companions for `subscribers` connections so that each event reaches `perEvent` of them. */
+export function companionsFor(subscribers: number, perEvent = FANOUT_PER_EVENT): string[] {
+  return Array.from({ length: Math.max(1, Math.round(subscribers / perEvent)) }, (_, i) => `comp-${i}`);
 }
 
 export interface Pools {
@@ -105,7 +105,8 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
   const rate = o.rate ?? 1000;
   const subscribers = o.subscribers ?? (o.quick ? 400 : 2000);
   const idle = o.quick ? 1000 : 10_000;
-  const companions = companionsFor(subscribers);
+  const perEvent = Math.min(subscribers, o.perEvent ?? FANOUT_PER_EVENT);
+  const companions = companionsFor(subscribers, perEvent);
   return withStack(
     o,
     async (stack) => {
@@ -114,7 +115,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
       const gen = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
       const target = { urls: [api.url], apiKey: BENCH_API_KEY, batch: o.batch ?? 10, companions, collectIds: false, maxInFlight: 32 };
       try {
-        progress(`fanout: ${subscribers} subscribers (SSE+WS), ${rate} events/s × ${FANOUT_PER_EVENT} subscribers each, ${o.seconds} s`);
+        progress(`fanout: ${subscribers} subscribers (SSE+WS), ${rate} events/s × ${perEvent} subscribers each, ${o.seconds} s`);
         await gen.call('fixedRate', { ...target, rate, seconds: 1 });
         await sleep(500);
         await resetPools(pools);
@@ -134,7 +135,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
             unit: 'messages received by subscribers',
             rate,
             subscribers,
-            fanoutPerEvent: FANOUT_PER_EVENT,
+            fanoutPerEvent: perEvent,
             eventsPublished: fixed.acked,
             latencyOf: 'arrival at the subscriber - scheduled publish time',
             publishP95Ms: Latency.decode(fixed.latency).percentileMs(95),

@@ -1,4 +1,5 @@
 import type { BenchOptions } from '../args.js';
+import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
@@ -47,15 +48,20 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
       await waitDeliveries(receiver, warm.acked * hooks);
       await receiver.call('reset', undefined);
 
+      const pids = { ...(await stack.pids()), receiver: receiver.pid, loadgen: gen.pid };
+      let cpu = cpuMeter(pids);
       const fixed = await gen.call('fixedRate', { ...target, rate, seconds: o.seconds, maxInFlight: 32 });
       const got = await waitDeliveries(receiver, fixed.acked * hooks);
+      const fixedCpu = cpu();
       const lost = fixed.acked * hooks - got.unique;
       progress(`webhooks: ${got.unique}/${fixed.acked * hooks} delivered; burst for the delivery capacity`);
 
       await receiver.call('reset', undefined);
       const burstEvents = Math.max(200, Math.round((rate * o.seconds) / 2));
+      cpu = cpuMeter(pids);
       const burst = await gen.call('fixedRate', { ...target, batch: 100, rate: 20_000, seconds: burstEvents / 20_000, maxInFlight: 8 });
       const cap = await waitDeliveries(receiver, burst.acked * hooks);
+      const capCpu = cpu();
       const dead = (await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY)).length;
 
       const base = await webhookBaselines(stack, receiver, run.hookUrls, rate, Math.max(2, o.seconds / 2), burst.acked);
@@ -76,7 +82,9 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
           webhookIdMismatches: got.webhookIdMismatches,
           badSignatures: got.badSignatures,
           deadLettered: dead,
+          cpuMsPer1000Deliveries: cpuPer1000(fixedCpu, got.unique),
           capacityDeliveriesPerSec: drainRate(cap),
+          capacityCpuMsPer1000Deliveries: cpuPer1000(capCpu, cap.unique),
           capacityDeliveries: cap.unique,
           capacityLost: burst.acked * hooks - cap.unique,
           baselineMaxDeliveriesPerSec: base.bullMax,
