@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { BenchOptions } from '../args.js';
 import { sleep } from '../lib/clock.js';
+import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
@@ -119,8 +120,10 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
         await gen.call('fixedRate', { ...target, rate, seconds: 1 });
         await sleep(500);
         await resetPools(pools);
+        const cpu = cpuMeter({ ...(await stack.pids()), ssePool: pools.sse.pid, wsPool: pools.ws.pid, loadgen: gen.pid });
         const fixed = await gen.call('fixedRate', { ...target, rate, seconds: o.seconds });
         const res = await collectFanout(pools, fixed.perCompanion);
+        const cpuUsed = cpu();
         await closePools(pools);
         progress(`fanout: ${res.received}/${res.expected} received; ${idle} idle connections memory check`);
         const memory = await idleMemory(api.pid!, api.url, idle);
@@ -142,6 +145,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
             expected: res.expected,
             notIncreasing: res.notIncreasing,
             deliveriesPerSec: perSec(res.received, o.seconds),
+            cpuMsPer1000Messages: cpuPer1000(cpuUsed, res.received),
             idle: memory,
             baselineLost: base.result.lost,
             baselineIdle: base.memory,
