@@ -149,6 +149,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
             idle: memory,
             baselineLost: base.result.lost,
             baselineIdle: base.memory,
+            baselineCpuMsPer1000Messages: base.cpuMsPer1000Messages,
           },
         );
       } finally {
@@ -168,11 +169,13 @@ export async function bareFanout(rate: number, seconds: number, subscribers: num
     await bare.call('writeLoop', { rate, seconds: 1, companions });
     await sleep(500);
     await resetPools(pools);
+    const cpu = cpuMeter({ bare: pid, ssePool: pools.sse.pid, wsPool: pools.ws.pid });
     const loop = await bare.call('writeLoop', { rate, seconds, companions });
     const result = await collectFanout(pools, loop.perCompanion);
+    const cpuMsPer1000Messages = cpuPer1000(cpu(), result.received);
     await closePools(pools);
     const memory = await idleMemory(pid, url, idle);
-    return { result, memory };
+    return { result, memory, cpuMsPer1000Messages };
   } finally {
     await bare.stop();
   }
