@@ -146,6 +146,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
             notIncreasing: res.notIncreasing,
             deliveriesPerSec: perSec(res.received, o.seconds),
             cpuMsPer1000Messages: cpuPer1000(cpuUsed, res.received),
+            othersCpuSeconds: cpuUsed.others,
             idle: memory,
             baselineLost: base.result.lost,
             baselineIdle: base.memory,

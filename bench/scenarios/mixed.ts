@@ -1,5 +1,6 @@
 import type { BenchOptions } from '../args.js';
 import { sleep } from '../lib/clock.js';
+import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
@@ -43,8 +44,10 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
       await waitDeliveries(receiver, warm.acked);
       await resetAll(receiver, pools);
 
+      const cpu = cpuMeter({ ...(await stack.pids()), receiver: receiver.pid, ssePool: pools.sse.pid, wsPool: pools.ws.pid, loadgen: gen.pid });
       const fixed = await gen.call('fixedRate', { ...target, rate, seconds: o.seconds });
       const [hooked, streamed] = await Promise.all([waitDeliveries(receiver, fixed.acked), collectFanout(pools, fixed.perCompanion)]);
+      const cpuUsed = cpu();
       const dead = (await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY)).length;
       await closePools(pools);
       pools = undefined;
@@ -78,6 +81,8 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
           streamP50Ms: streamed.latency.percentileMs(50),
           streamP95Ms: streamed.latency.percentileMs(95),
           streamP99Ms: streamed.latency.percentileMs(99),
+          cpuMsPer1000Events: cpuPer1000(cpuUsed, fixed.acked),
+          othersCpuSeconds: cpuUsed.others,
           baselineWebhookP95Ms: base.webhookP95Ms,
           baselineStreamP95Ms: base.streamP95Ms,
         },

@@ -83,6 +83,7 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
           badSignatures: got.badSignatures,
           deadLettered: dead,
           cpuMsPer1000Deliveries: cpuPer1000(fixedCpu, got.unique),
+          othersCpuSeconds: fixedCpu.others,
           capacityDeliveriesPerSec: drainRate(cap),
           capacityCpuMsPer1000Deliveries: cpuPer1000(capCpu, cap.unique),
           capacityDeliveries: cap.unique,
