@@ -29,6 +29,14 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
     .default('humana'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('humana-events'),
+  PERF_P95_THRESHOLD_MS: positiveInt.default(5_000),
+  PERF_ERROR_RATE_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.1),
+  PERF_RECOVERY_RATIO: z.coerce.number().gt(0).max(1).default(0.8),
+  PERF_WINDOW_MS: positiveInt.default(300_000),
+  PERF_CHECK_INTERVAL_MS: positiveInt.default(60_000),
+  PERF_MIN_SAMPLES: positiveInt.default(20),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -52,6 +60,18 @@ export interface AppConfig {
   /** Prefix of every Redis key, queue and channel: separates deployments (and test runs) sharing one Redis. */
   redisPrefix: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** OTLP/HTTP collector base URL; traces are exported only when set. */
+  otlpEndpoint?: string;
+  serviceName: string;
+  /** `performance.degraded` thresholds; a degraded metric clears below threshold × recoveryRatio (hysteresis). */
+  performance: {
+    p95ThresholdMs: number;
+    errorRateThreshold: number;
+    recoveryRatio: number;
+    windowMs: number;
+    checkIntervalMs: number;
+    minSamples: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -82,6 +102,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventLogMaxLen: e.EVENT_LOG_MAXLEN,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: e.OTEL_SERVICE_NAME,
+    performance: {
+      p95ThresholdMs: e.PERF_P95_THRESHOLD_MS,
+      errorRateThreshold: e.PERF_ERROR_RATE_THRESHOLD,
+      recoveryRatio: e.PERF_RECOVERY_RATIO,
+      windowMs: e.PERF_WINDOW_MS,
+      checkIntervalMs: e.PERF_CHECK_INTERVAL_MS,
+      minSamples: e.PERF_MIN_SAMPLES,
+    },
   };
 }
 

@@ -1,0 +1,56 @@
+import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
+import { AppLogger, PublishedEventsLogger } from './app-logger.js';
+import { HealthController } from './health.controller.js';
+import { HealthService } from './health.service.js';
+import { HttpObservabilityMiddleware } from './http-observability.middleware.js';
+import { InternalErrorReporter } from './internal-error.interceptor.js';
+import { MetricFeeds } from './metric-feeds.js';
+import { PrometheusController } from './prometheus.controller.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
+import { SystemEvents } from './system-events.js';
+import { initTracing } from './tracing.js';
+
+@Injectable()
+class Tracing implements OnApplicationShutdown {
+  private readonly provider: NodeTracerProvider;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.provider = initTracing(config);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.provider.forceFlush().catch(() => undefined);
+  }
+}
+
+/** Logs, traces, Prometheus metrics, health and the platform's own system events. */
+@Global()
+@Module({})
+export class ObservabilityModule implements NestModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: hasApi(config) ? [HealthController, PrometheusController] : [],
+      providers: [
+        AppLogger,
+        PublishedEventsLogger,
+        Tracing,
+        PrometheusMetrics,
+        MetricFeeds,
+        SystemEvents,
+        HealthService,
+        ...(hasApi(config) ? [{ provide: APP_INTERCEPTOR, useClass: InternalErrorReporter }] : []),
+      ],
+      exports: [AppLogger, PrometheusMetrics, SystemEvents],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpObservabilityMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}
