@@ -8,6 +8,8 @@ import type { AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
+import { QuotasModule } from './quotas/quotas.module.js';
 import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RedisService } from './redis/redis.service.js';
@@ -31,6 +33,8 @@ export class AppModule {
         AuditModule.forRoot(config),
         EventsModule.forRoot(config),
         RealtimeCoreModule,
+        ObservabilityModule.forRoot(config),
+        QuotasModule,
       ],
     };
   }
