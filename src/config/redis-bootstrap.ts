@@ -62,9 +62,9 @@ export async function spawnRedis(dataDir: string, port?: number): Promise<Resolv
 }
 
 /** REDIS_URL auto mode: the local default Redis if it answers, else a private child, else a clear error. */
-export async function resolveRedis(configured: string | undefined, dataDir = '.data/redis'): Promise<ResolvedRedis> {
+export async function resolveRedis(configured: string | undefined, dataDir = '.data/redis', defaultPort = 6379): Promise<ResolvedRedis> {
   if (configured) return { url: configured };
-  if (await redisAnswers('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379' };
+  if (await redisAnswers('127.0.0.1', defaultPort)) return { url: `redis://127.0.0.1:${defaultPort}` };
   if (!redisServerOnPath()) throw new Error(INSTALL_HINT);
   return spawnRedis(dataDir);
 }

@@ -9,7 +9,8 @@ export interface LogAppend {
   organizationId: string;
   type: EventType;
   timestamp: string;
-  /** Already-serialised `data`. */
+  data: Record<string, unknown>;
+  /** `data` serialised once, for the log entry. */
   dataJson: string;
   /** Scoped idempotency key, or undefined. */
   idempotencyKey?: string;
@@ -79,7 +80,10 @@ export class EventLog {
       const duplicate = r[0] === '1';
       if (!duplicate) {
         const it = items[i];
-        return { duplicate, event: toLogged(r.slice(1), it.organizationId, it.type, it.timestamp, it.dataJson, it.traceparent) };
+        const streamId = r.slice(1);
+        const event: LoggedEvent = { id: eventIdFromStreamId(streamId), streamId, type: it.type, organizationId: it.organizationId, timestamp: it.timestamp, data: it.data };
+        if (it.traceparent) event.traceparent = it.traceparent;
+        return { duplicate, event };
       }
       const [sid, org, type, ts, ...data] = r.slice(1).split('\n');
       return { duplicate, event: toLogged(sid, org, type, ts, data.join('\n')) };

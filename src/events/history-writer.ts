@@ -1,38 +1,42 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { BulkInserter, type SqlValue } from '../database/bulk-insert.js';
 import { RedisService } from '../redis/redis.service.js';
-import { EventRecord } from './event-record.entity.js';
 import type { LoggedEvent } from './envelope.js';
 import { EventLog } from './event-log.js';
 import { LogConsumer } from './log-consumer.js';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v.slice(0, 256) : null);
 
-export function toRecord(e: LoggedEvent): EventRecord {
-  return Object.assign(new EventRecord(), {
-    id: e.id,
-    organizationId: e.organizationId,
-    type: e.type,
-    companionId: str(e.data.companionId),
-    userId: str(e.data.userId),
-    timestamp: e.timestamp,
-    data: JSON.stringify(e.data),
-  });
+const COLUMNS = [
+  ['id', 'text'],
+  ['organization_id', 'text'],
+  ['type', 'text'],
+  ['companion_id', 'text'],
+  ['user_id', 'text'],
+  ['timestamp', 'text'],
+  ['data', 'text'],
+] as const;
+
+function toRow(e: LoggedEvent): SqlValue[] {
+  return [e.id, e.organizationId, e.type, str(e.data.companionId), str(e.data.userId), e.timestamp, JSON.stringify(e.data)];
 }
 
 /** Copies the event log into SQL in batches (one multi-row INSERT per read); duplicates from re-delivery are ignored. */
 @Injectable()
 export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private consumer!: LogConsumer;
+  private inserter!: BulkInserter;
 
   constructor(
     private readonly redis: RedisService,
     private readonly log: EventLog,
-    @InjectRepository(EventRecord) private readonly events: Repository<EventRecord>,
+    @InjectDataSource() private readonly ds: DataSource,
   ) {}
 
   onModuleInit(): void {
+    this.inserter = new BulkInserter(this.ds, 'events', COLUMNS);
     this.consumer = new LogConsumer(this.redis.connect('history-writer'), this.log.streamKey, {
       group: 'history',
       batchSize: 1000,
@@ -46,7 +50,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async write(batch: LoggedEvent[]): Promise<void> {
-    await this.events.createQueryBuilder().insert().into(EventRecord).values(batch.map(toRecord)).orIgnore().execute();
+    await this.inserter.insert(batch.map(toRow));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -94,6 +94,7 @@ export class EventPublisher {
       organizationId,
       type,
       timestamp: now,
+      data: parsed.data,
       dataJson,
       idempotencyKey: key ? this.log.idempotencyKey(organizationId, key) : undefined,
       traceparent: currentTraceparent(),
