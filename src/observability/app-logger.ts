@@ -1,9 +1,12 @@
-import { Inject, Injectable, OnModuleInit, type LoggerService } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional, type LoggerService } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EventPublisher } from '../events/publisher.js';
 import { Redactor } from './redaction.js';
+
+/** Optional provider: where log lines go (stdout otherwise). */
+export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
 /** Nest start-up chatter (one line per route and module): debug, so `info` stays readable. */
 const QUIET_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader', 'NestFactory', 'NestApplication', 'WebSocketsController']);
@@ -42,8 +45,8 @@ export function createPino(config: AppConfig, destination?: DestinationStream): 
 export class AppLogger implements LoggerService {
   readonly pino: Logger;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.pino = createPino(config);
+  constructor(@Inject(APP_CONFIG) config: AppConfig, @Optional() @Inject(LOG_DESTINATION) destination?: DestinationStream) {
+    this.pino = createPino(config, destination);
   }
 
   log(message: unknown, ...params: unknown[]): void {
