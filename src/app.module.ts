@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import type { ConnectionOptions } from 'bullmq';
+import { AdminConsoleModule } from './admin/admin-console.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
@@ -11,6 +12,7 @@ import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
 import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RedisService } from './redis/redis.service.js';
 
@@ -33,6 +35,8 @@ export class AppModule {
         AuditModule.forRoot(config),
         EventsModule.forRoot(config),
         RealtimeCoreModule,
+        AdminConsoleModule.forRoot(config),
+        RealtimeModule.forRoot(config),
         ObservabilityModule.forRoot(config),
         QuotasModule,
       ],

@@ -29,6 +29,8 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
     .default('humana'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_CONNECTIONS_PER_ORG: positiveInt.default(10_000),
+  STREAM_BUFFER_BYTES: positiveInt.default(1024 * 1024),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('humana-events'),
   PERF_P95_THRESHOLD_MS: positiveInt.default(5_000),
@@ -60,6 +62,10 @@ export interface AppConfig {
   /** Prefix of every Redis key, queue and channel: separates deployments (and test runs) sharing one Redis. */
   redisPrefix: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Live stream connections (SSE + WS + Socket.IO, all instances) per organization unless its limits say otherwise. */
+  maxConnectionsPerOrg: number;
+  /** Bytes queued for one stream connection before it is cut off as a slow consumer. */
+  streamBufferBytes: number;
   /** OTLP/HTTP collector base URL; traces are exported only when set. */
   otlpEndpoint?: string;
   serviceName: string;
@@ -102,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventLogMaxLen: e.EVENT_LOG_MAXLEN,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    maxConnectionsPerOrg: e.MAX_CONNECTIONS_PER_ORG,
+    streamBufferBytes: e.STREAM_BUFFER_BYTES,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: e.OTEL_SERVICE_NAME,
     performance: {

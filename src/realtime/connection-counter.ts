@@ -27,4 +27,9 @@ export class ConnectionCounter {
   forOrganization(organizationId: string): number {
     return this.byOrg.get(organizationId) ?? 0;
   }
+
+  /** Open connections per organization (organizations with none are absent). */
+  byOrganization(): ReadonlyMap<string, number> {
+    return new Map(this.byOrg);
+  }
 }

@@ -1,0 +1,144 @@
+// Console entry: session, hash router, top bar.
+import { createApi } from './lib/api.js';
+import { h, replace } from './lib/dom.js';
+import { maskSecret } from './lib/format.js';
+import { clearSession, isSignedIn, loadSession, saveSession } from './lib/session.js';
+import { dlqView } from './views/dlq.js';
+import { deliveryView } from './views/delivery.js';
+import { historyView } from './views/history.js';
+import { liveView } from './views/live.js';
+import { metricsView } from './views/metrics.js';
+import { organizationsView } from './views/organizations.js';
+import { signInView } from './views/signin.js';
+import { webhookFormView } from './views/webhook-form.js';
+import { webhookView } from './views/webhook.js';
+import { webhooksView } from './views/webhooks.js';
+import { needsKeyView } from './views/needs-key.js';
+
+/** `needs`: 'key' (an organization's API key), 'admin' (the admin token), or nothing. */
+const ROUTES = [
+  { path: /^\/signin$/, view: signInView, public: true },
+  { path: /^\/webhooks$/, view: webhooksView, nav: 'webhooks', needs: 'key' },
+  { path: /^\/webhooks\/new$/, view: webhookFormView, nav: 'webhooks', needs: 'key' },
+  { path: /^\/webhooks\/([^/]+)\/edit$/, view: webhookFormView, nav: 'webhooks', needs: 'key', params: ['id'] },
+  { path: /^\/webhooks\/([^/]+)$/, view: webhookView, nav: 'webhooks', needs: 'key', params: ['id'] },
+  { path: /^\/webhooks\/([^/]+)\/deliveries\/([^/]+)$/, view: deliveryView, nav: 'webhooks', needs: 'key', params: ['id', 'deliveryId'] },
+  { path: /^\/dlq$/, view: dlqView, nav: 'dlq', needs: 'key' },
+  { path: /^\/live$/, view: liveView, nav: 'live', needs: 'key' },
+  { path: /^\/history$/, view: historyView, nav: 'history', needs: 'key' },
+  { path: /^\/metrics$/, view: metricsView, nav: 'metrics' },
+  { path: /^\/organizations$/, view: organizationsView, nav: 'organizations', needs: 'admin' },
+];
+
+const NAV = [
+  { id: 'webhooks', label: 'Webhooks', href: '#/webhooks' },
+  { id: 'dlq', label: 'Dead letters', href: '#/dlq' },
+  { id: 'live', label: 'Live events', href: '#/live' },
+  { id: 'history', label: 'History', href: '#/history' },
+  { id: 'metrics', label: 'Metrics', href: '#/metrics' },
+  { id: 'organizations', label: 'Organizations', href: '#/organizations', admin: true },
+];
+
+let session = loadSession();
+let current = null;
+let catalogPromise = null;
+
+const api = createApi({ token: () => session.apiKey });
+
+function setSession(next) {
+  session = { ...session, ...next };
+  for (const [k, v] of Object.entries(session)) if (v === undefined) delete session[k];
+  saveSession(session);
+  renderChrome();
+}
+
+function signOut() {
+  clearSession();
+  session = {};
+  location.hash = '#/signin';
+  renderChrome();
+}
+
+/** The event catalog (`GET /api/v1/event-types`), fetched once per page load; retried after a failure. */
+function catalog() {
+  catalogPromise ??= api.get('/api/v1/event-types', { token: '' }).then(
+    (body) => body.eventTypes ?? [],
+    (err) => {
+      catalogPromise = null;
+      throw err;
+    },
+  );
+  return catalogPromise;
+}
+
+function defaultPath() {
+  if (!isSignedIn(session)) return '/signin';
+  return session.apiKey ? '/webhooks' : '/organizations';
+}
+
+function renderChrome(activeNav) {
+  const nav = document.getElementById('nav');
+  const who = document.getElementById('who');
+  const signedIn = isSignedIn(session);
+  replace(nav, signedIn
+    ? [
+        NAV.filter((item) => !item.admin || session.adminToken).map((item) =>
+          h('a', { href: item.href, 'aria-current': item.id === activeNav ? 'page' : false }, item.label)),
+        h('a', { href: '/admin/queues', target: '_blank', rel: 'noopener noreferrer', title: 'Bull Board: the delivery queues (admin token)' }, 'Queues ↗'),
+      ]
+    : []);
+  replace(who, signedIn
+    ? [
+        session.adminToken ? h('span', { class: 'badge badge-warn', title: 'Signed in with the admin token' }, 'admin') : null,
+        session.apiKey ? h('span', { class: 'mono key-label', title: 'API key in use' }, session.keyLabel ?? maskSecret(session.apiKey)) : null,
+        h('button', { type: 'button', class: 'small', onclick: signOut }, 'Sign out'),
+      ]
+    : []);
+}
+
+function matchRoute(path) {
+  for (const route of ROUTES) {
+    const m = route.path.exec(path);
+    if (!m) continue;
+    const params = {};
+    (route.params ?? []).forEach((name, i) => {
+      try {
+        params[name] = decodeURIComponent(m[i + 1]);
+      } catch {
+        params[name] = m[i + 1];
+      }
+    });
+    return { route, params };
+  }
+  return null;
+}
+
+function navigate(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function render() {
+  const [path, queryText = ''] = (location.hash.replace(/^#/, '') || '/').split('?');
+  const match = matchRoute(path);
+  if (!match || (!match.route.public && !isSignedIn(session))) {
+    const target = `#${defaultPath()}`;
+    if (location.hash !== target) {
+      location.replace(target);
+      return;
+    }
+  }
+  const { route, params } = match ?? matchRoute(defaultPath());
+  current?.dispose?.();
+  const ctx = { api, get session() { return session; }, params, query: new URLSearchParams(queryText), navigate, catalog, setSession, signOut };
+  const missing = route.needs === 'key' && !session.apiKey ? 'key' : route.needs === 'admin' && !session.adminToken ? 'admin' : null;
+  current = missing ? needsKeyView(ctx, missing) : route.view(ctx);
+  renderChrome(route.nav);
+  const main = document.getElementById('main');
+  replace(main, current.el);
+  main.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+window.addEventListener('hashchange', render);
+render();

@@ -1,0 +1,133 @@
+// The dead letter queue: deliveries that exhausted their retries. Inspect, retry one or all matching, purge old ones.
+import { seg } from '../lib/api.js';
+import { h } from '../lib/dom.js';
+import { truncate } from '../lib/format.js';
+import { localInputToIso, toQuery } from '../lib/query.js';
+import { attemptsTable } from '../ui/attempts.js';
+import { confirmDialog, dataTable, errorBox, field, infoDialog, jsonBlock, notify, section, timeCell, withBusy } from '../ui/components.js';
+import { eventTypeSelect } from '../ui/event-types.js';
+import { pagedList } from '../ui/paged-list.js';
+
+function describeFilters(f) {
+  const parts = Object.entries(f).filter(([, v]) => v).map(([k, v]) => `${k} = ${v}`);
+  return parts.length ? parts.join(', ') : 'no filter: every entry';
+}
+
+function detailsDialog(entry) {
+  const attempts = Array.isArray(entry.attempts) ? entry.attempts : [];
+  infoDialog(`Dead letter ${entry.id}`, [
+    h('p', {}, h('strong', {}, 'Failure: '), entry.failureReason ?? '—'),
+    h('h3', {}, 'Attempts'),
+    attemptsTable(attempts),
+    jsonBlock(entry.event, 'Event', true),
+    jsonBlock(entry.originalWebhook, 'Webhook at the time of failure'),
+  ]);
+}
+
+export function dlqView(ctx) {
+  const webhookId = h('input', { name: 'webhookId', placeholder: 'wh_…', class: 'mono', value: ctx.query.get('webhookId') ?? '' });
+  const eventType = eventTypeSelect(ctx);
+  const from = h('input', { name: 'from', type: 'datetime-local', step: 1 });
+  const to = h('input', { name: 'to', type: 'datetime-local', step: 1 });
+  const filterError = h('div', { 'aria-live': 'polite' });
+
+  /** The filters as the API wants them (ISO times), or null after showing what is wrong. */
+  function currentFilters() {
+    const f = { webhookId: webhookId.value.trim(), eventType: eventType.value, from: localInputToIso(from.value), to: localInputToIso(to.value) };
+    filterError.replaceChildren();
+    if (f.from === null || f.to === null) {
+      filterError.append(h('p', { class: 'error-box', role: 'alert' }, 'A date is not valid.'));
+      return null;
+    }
+    return f;
+  }
+
+  const list = pagedList({
+    label: 'dead letters',
+    emptyText: 'The dead letter queue is empty for these filters.',
+    fetchPage: async (cursor) => {
+      const f = currentFilters();
+      if (!f) return { items: [], nextCursor: null };
+      const r = await ctx.api.get(`/api/v1/dlq${toQuery({ ...f, limit: 50, cursor })}`);
+      return { items: r.failedWebhooks ?? [], nextCursor: r.nextCursor };
+    },
+    render: (entries) =>
+      dataTable([
+        { label: 'Failed', render: (e) => timeCell(e.createdAt) },
+        { label: 'Event', render: (e) => [h('span', {}, e.event?.type ?? '—'), h('div', { class: 'muted mono small-text' }, e.event?.id ?? '')] },
+        { label: 'Webhook', render: (e) => [
+          e.originalWebhook?.id ? h('a', { href: `#/webhooks/${seg(e.originalWebhook.id)}`, class: 'mono' }, e.originalWebhook.id) : '—',
+          h('div', { class: 'muted mono small-text' }, truncate(e.originalWebhook?.url ?? '', 50)),
+        ] },
+        { label: 'Reason', render: (e) => truncate(e.failureReason ?? '—', 120) },
+        { label: 'Attempts', render: (e) => String(Array.isArray(e.attempts) ? e.attempts.length : e.attempts ?? '—') },
+        { label: 'Last attempt', render: (e) => timeCell(e.lastAttempt) },
+        { label: 'Actions', class: 'actions-cell', render: (e) => [
+          h('button', { type: 'button', class: 'small', onclick: () => detailsDialog(e) }, 'Details'),
+          retryOne(e),
+        ] },
+      ], entries, 'Dead letters'),
+  });
+
+  function retryOne(entry) {
+    const button = h('button', { type: 'button', class: 'small primary' }, 'Retry');
+    button.addEventListener('click', async () => {
+      const r = await withBusy(button, () => ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`));
+      if (!r) return;
+      notify(`Dead letter ${entry.id} sent for delivery again${r.deliveryId ? ` (${r.deliveryId})` : ''}`, 'success');
+      list.reload();
+    });
+    return button;
+  }
+
+  const retryAll = h('button', { type: 'button', class: 'primary' }, 'Retry all matching');
+  retryAll.addEventListener('click', async () => {
+    const f = currentFilters();
+    if (!f) return;
+    const ok = await confirmDialog({ title: 'Retry dead letters', message: `Send every dead letter matching (${describeFilters(f)}) for delivery again?`, confirmLabel: 'Retry all' });
+    if (!ok) return;
+    const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v));
+    const r = await withBusy(retryAll, () => ctx.api.post('/api/v1/dlq/retry', body));
+    if (!r) return;
+    const count = r.retried ?? r.count ?? r.queued;
+    notify(typeof count === 'number' ? `${count} dead letter(s) sent for delivery again` : 'Bulk retry accepted', 'success');
+    list.reload();
+  });
+
+  const olderThan = h('input', { name: 'olderThan', type: 'datetime-local', step: 1, required: true });
+  const purgeResult = h('div', { 'aria-live': 'polite' });
+  const purgeForm = h('form', { class: 'inline-form' }, field('Purge entries older than', olderThan), h('button', { type: 'submit', class: 'danger' }, 'Purge'), purgeResult);
+  purgeForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    purgeResult.replaceChildren();
+    const iso = localInputToIso(olderThan.value);
+    if (!iso) {
+      purgeResult.append(h('p', { class: 'error-box', role: 'alert' }, 'Choose a date and time.'));
+      return;
+    }
+    const ok = await confirmDialog({ title: 'Purge dead letters', message: `Delete every dead letter created before ${iso}? This cannot be undone.`, confirmLabel: 'Purge', danger: true });
+    if (!ok) return;
+    try {
+      const r = await ctx.api.delete(`/api/v1/dlq${toQuery({ olderThan: iso })}`);
+      notify(`${r?.purged ?? 0} dead letter(s) purged`, 'success');
+      list.reload();
+    } catch (err) {
+      purgeResult.append(errorBox(err));
+    }
+  });
+
+  const filters = h('form', { class: 'inline-form' },
+    field('Webhook id', webhookId), field('Event type', eventType), field('From', from), field('To', to),
+    h('button', { type: 'submit' }, 'Apply'), filterError);
+  filters.addEventListener('submit', (e) => (e.preventDefault(), list.reload()));
+  eventType.addEventListener('change', () => list.reload());
+
+  list.reload();
+  return {
+    el: h('div', { class: 'stack' },
+      h('div', { class: 'page-head' }, h('h1', {}, 'Dead letter queue'), h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => list.reload() }, 'Refresh'), retryAll)),
+      section('Entries', null, filters, list.el),
+      section('Purge', null, h('p', { class: 'muted' }, 'A scheduled job also removes entries older than DLQ_RETENTION_DAYS.'), purgeForm),
+    ),
+  };
+}

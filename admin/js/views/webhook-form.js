@@ -1,0 +1,154 @@
+// Create a webhook (or edit one: #/webhooks/{id}/edit): URL, events, filters, headers, retry settings.
+import { seg } from '../lib/api.js';
+import { h, replace } from '../lib/dom.js';
+import { parseJsonObject, splitList } from '../lib/query.js';
+import { errorBox, field, notify, secretField, showFieldErrors } from '../ui/components.js';
+
+const RETRY_FIELDS = [
+  ['maxAttempts', 'Max attempts', 1, 20, 1, 3],
+  ['backoffMultiplier', 'Backoff multiplier', 1, 10, 0.1, 2],
+  ['maxDelay', 'Max delay (s)', 1, 86400, 1, 300],
+];
+
+function eventPicker(catalogPromise, selected) {
+  const container = h('div', { class: 'checks-groups' }, h('p', { class: 'muted' }, 'Loading event types…'));
+  const boxes = [];
+  const chosen = new Set(selected);
+  const anyBox = h('input', { type: 'checkbox', value: '*', checked: chosen.has('*') });
+  const patterns = h('input', { name: 'patterns', placeholder: 'message.*, companion.*', value: selected.filter((e) => e !== '*' && e.includes('*')).join(', ') });
+  catalogPromise.then(
+    (types) => {
+      const known = new Set(types.map((t) => t.type));
+      const byCategory = new Map();
+      for (const t of types) byCategory.set(t.category, [...(byCategory.get(t.category) ?? []), t]);
+      replace(container, [...byCategory].map(([category, list]) =>
+        h('fieldset', { class: 'check-group' }, h('legend', {}, category),
+          list.map((t) => {
+            const box = h('input', { type: 'checkbox', value: t.type, checked: chosen.has(t.type) });
+            boxes.push(box);
+            return h('label', { class: 'check', title: t.description }, box, t.type);
+          }))));
+      // Exact types the catalog does not know (kept on edit) go to the patterns field so nothing is lost.
+      const unknown = selected.filter((e) => e !== '*' && !e.includes('*') && !known.has(e));
+      if (unknown.length) patterns.value = [patterns.value, ...unknown].filter(Boolean).join(', ');
+    },
+    (err) => replace(container, errorBox(err), h('p', { class: 'muted' }, 'Type event names or patterns below.')),
+  );
+  const el = h('fieldset', { class: 'field wide', dataset: { field: 'events' } },
+    h('legend', {}, 'Events'),
+    h('label', { class: 'check' }, anyBox, 'Every event (*)'),
+    container,
+    field('Patterns or other types (comma-separated)', patterns, { hint: 'Patterns like message.* match every type with that prefix.', wide: true }),
+    h('small', { class: 'field-error', 'aria-live': 'polite' }),
+  );
+  const value = () => [...(anyBox.checked ? ['*'] : []), ...boxes.filter((b) => b.checked).map((b) => b.value), ...splitList(patterns.value)];
+  return { el, value };
+}
+
+export function webhookFormView(ctx) {
+  const editing = ctx.params.id;
+  const holder = h('div', { class: 'stack' }, h('h1', {}, editing ? 'Edit webhook' : 'New webhook'));
+  if (!editing) {
+    holder.append(buildForm(ctx, {}));
+    return { el: holder };
+  }
+  const loading = h('p', { class: 'muted' }, 'Loading the webhook…');
+  holder.append(loading);
+  ctx.api.get(`/api/v1/webhooks/${seg(editing)}`).then(
+    (webhook) => loading.replaceWith(buildForm(ctx, webhook)),
+    (err) => loading.replaceWith(errorBox(err)),
+  );
+  return { el: holder };
+}
+
+function buildForm(ctx, initial) {
+  const editing = Boolean(initial.id);
+  const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks/humana', value: initial.url ?? '' });
+  const description = h('input', { name: 'description', maxLength: 500, value: initial.description ?? '' });
+  const events = eventPicker(ctx.catalog(), initial.events ?? []);
+  const secret = h('input', { name: 'secret', type: 'text', autocomplete: 'off', placeholder: 'leave empty to generate whsec_…' });
+  const headers = h('textarea', { name: 'headers', rows: 3, class: 'mono', placeholder: '{ "X-Team": "billing" }', value: initial.headers && Object.keys(initial.headers).length ? JSON.stringify(initial.headers, null, 2) : '' });
+  const filters = h('textarea', { name: 'filters', rows: 3, class: 'mono', placeholder: '{ "companionId": ["comp-123"], "userId": ["user-*"] }', value: initial.filters && Object.keys(initial.filters).length ? JSON.stringify(initial.filters, null, 2) : '' });
+  const retry = RETRY_FIELDS.map(([name, , min, max, step, dflt]) => h('input', { name, type: 'number', min, max, step, required: true, value: initial.retry?.[name] ?? dflt }));
+  const timeoutMs = h('input', { name: 'timeoutMs', type: 'number', min: 1, step: 1, value: initial.timeoutMs ?? 10000 });
+  const enabled = h('input', { name: 'enabled', type: 'checkbox', checked: initial.enabled !== false });
+  const message = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, editing ? 'Save changes' : 'Create webhook');
+
+  const form = h('form', { class: 'card form-grid', novalidate: true },
+    field('Endpoint URL', url, { wide: true, hint: 'http(s) URL that receives a signed POST per event.' }),
+    field('Description', description, { wide: true }),
+    events.el,
+    editing ? null : field('Secret', secret, { hint: 'Optional. Shown once after creation when generated.' }),
+    field('Timeout (ms)', timeoutMs),
+    h('div', { class: 'field', dataset: { field: 'enabled' } }, h('label', { class: 'check' }, enabled, 'Enabled'), h('small', { class: 'field-error' })),
+    h('fieldset', { class: 'wide field', dataset: { field: 'retry' } },
+      h('legend', {}, 'Retries'),
+      h('div', { class: 'row' }, RETRY_FIELDS.map(([, label, min, max], i) => field(label, retry[i], { hint: `${min}–${max}` }))),
+      h('small', { class: 'hint' }, 'Attempt n ≥ 2 waits min(multiplier^(n−1), max delay) seconds.'),
+      h('small', { class: 'field-error' }),
+    ),
+    field('Filters (JSON)', filters, { wide: true, hint: 'Field → list of values matched against the event’s data; * is a wildcard.' }),
+    field('Custom headers (JSON)', headers, { wide: true }),
+    h('div', { class: 'actions wide' }, h('a', { href: editing ? `#/webhooks/${seg(initial.id)}` : '#/webhooks', class: 'button' }, 'Cancel'), submit),
+    h('div', { class: 'wide' }, message),
+  );
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const problems = [];
+    const parsedFilters = parseJsonObject(filters.value);
+    const parsedHeaders = parseJsonObject(headers.value);
+    if (parsedFilters.error) problems.push({ field: 'filters', message: parsedFilters.error });
+    if (parsedHeaders.error) problems.push({ field: 'headers', message: parsedHeaders.error });
+    if (!url.value.trim()) problems.push({ field: 'url', message: 'Required' });
+    const eventList = events.value();
+    if (!eventList.length) problems.push({ field: 'events', message: 'Choose at least one event type or pattern' });
+    showFieldErrors(form, problems);
+    if (problems.length) {
+      replace(message, h('p', { class: 'error-box', role: 'alert' }, 'Fix the highlighted fields.'));
+      return;
+    }
+    const body = {
+      url: url.value.trim(),
+      events: eventList,
+      description: description.value.trim() || undefined,
+      enabled: enabled.checked,
+      timeoutMs: timeoutMs.value === '' ? undefined : Number(timeoutMs.value),
+      retry: Object.fromEntries(RETRY_FIELDS.map(([name], i) => [name, Number(retry[i].value)])),
+      filters: parsedFilters.value ?? (editing ? {} : undefined),
+      headers: parsedHeaders.value ?? (editing ? {} : undefined),
+      secret: !editing && secret.value.trim() ? secret.value.trim() : undefined,
+    };
+    submit.disabled = true;
+    replace(message);
+    try {
+      const saved = editing ? await ctx.api.patch(`/api/v1/webhooks/${seg(initial.id)}`, body) : await ctx.api.post('/api/v1/webhooks', body);
+      if (editing) {
+        notify('Webhook saved', 'success');
+        ctx.navigate(`#/webhooks/${seg(initial.id)}`);
+        return;
+      }
+      form.replaceWith(created(saved));
+    } catch (err) {
+      showFieldErrors(form, err.details ?? []);
+      replace(message, errorBox(err));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+function created(webhook) {
+  return h('section', { class: 'card' },
+    h('h2', {}, 'Webhook created'),
+    h('p', {}, 'Deliveries to ', h('code', {}, webhook.url), ' start with the next matching event.'),
+    webhook.secret
+      ? [h('p', { class: 'warning' }, 'Copy the signing secret now: it is shown only this once (later: “Secret” on the webhook).'), secretField('Signing secret', webhook.secret)]
+      : null,
+    h('div', { class: 'actions' },
+      h('a', { href: '#/webhooks', class: 'button' }, 'Back to webhooks'),
+      webhook.id ? h('a', { href: `#/webhooks/${seg(webhook.id)}`, class: 'button primary' }, 'Open webhook') : null),
+  );
+}

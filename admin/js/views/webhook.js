@@ -1,0 +1,98 @@
+// One webhook: its settings, its actions, and its deliveries (filter by status and event type, replay).
+import { seg } from '../lib/api.js';
+import { h, replace } from '../lib/dom.js';
+import { formatDuration } from '../lib/format.js';
+import { toQuery } from '../lib/query.js';
+import { asyncRegion, badge, dataTable, field, jsonBlock, notify, section, timeCell, withBusy } from '../ui/components.js';
+import { eventTypeSelect } from '../ui/event-types.js';
+import { pagedList } from '../ui/paged-list.js';
+import { eventChips, webhookActions } from './webhooks.js';
+
+export const DELIVERY_STATUSES = ['pending', 'success', 'retrying', 'failed'];
+
+/** A Replay button for one delivery; calls onDone(newDeliveryId). */
+export function replayButton(ctx, webhookId, deliveryId, onDone, className = 'small') {
+  const button = h('button', { type: 'button', class: className }, 'Replay');
+  button.addEventListener('click', async () => {
+    const r = await withBusy(button, () => ctx.api.post(`/api/v1/webhooks/${seg(webhookId)}/deliveries/${seg(deliveryId)}/replay`));
+    if (!r) return;
+    notify(`Replay queued${r.deliveryId ? ` as ${r.deliveryId}` : ''}`, 'success');
+    onDone?.(r.deliveryId);
+  });
+  return button;
+}
+
+function summary(webhook) {
+  const rows = [
+    ['Id', h('code', {}, webhook.id)],
+    ['Endpoint', h('code', { class: 'break' }, webhook.url)],
+    ['Description', webhook.description || '—'],
+    ['Status', badge(webhook.enabled === false ? 'disabled' : 'enabled')],
+    ['Events', eventChips(webhook.events)],
+    ['Retries', webhook.retry ? `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s` : '—'],
+    ['Timeout', webhook.timeoutMs ? formatDuration(webhook.timeoutMs) : '—'],
+    ['Filters', webhook.filters && Object.keys(webhook.filters).length ? jsonBlock(webhook.filters, 'filters') : 'none'],
+    ['Custom headers', webhook.headers && Object.keys(webhook.headers).length ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k)) : 'none'],
+    ['Created', timeCell(webhook.createdAt)],
+  ];
+  return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+export function webhookView(ctx) {
+  const id = ctx.params.id;
+  const base = `/api/v1/webhooks/${seg(id)}`;
+  const title = h('h1', {}, 'Webhook');
+  const headActions = h('div', { class: 'actions' });
+  const details = asyncRegion('the webhook');
+
+  async function loadWebhook() {
+    try {
+      const webhook = await ctx.api.get(base);
+      replace(title, 'Webhook ', h('span', { class: 'muted mono' }, webhook.id));
+      replace(headActions,
+        h('a', { href: `#/dlq?webhookId=${encodeURIComponent(webhook.id)}`, class: 'button small' }, 'Dead letters'),
+        h('a', { href: `#/webhooks/${seg(id)}/edit`, class: 'button small' }, 'Edit'),
+        webhookActions(ctx, webhook, { onChange: loadWebhook, onDelete: () => ctx.navigate('#/webhooks') }));
+      details.show(summary(webhook));
+    } catch (err) {
+      details.fail(err);
+    }
+  }
+
+  const status = h('select', { name: 'status' }, h('option', { value: '' }, 'Any status'), DELIVERY_STATUSES.map((s) => h('option', { value: s }, s)));
+  const eventType = eventTypeSelect(ctx);
+  const filters = h('form', { class: 'inline-form' }, field('Status', status), field('Event type', eventType), h('button', { type: 'submit' }, 'Apply'));
+  const deliveries = pagedList({
+    label: 'deliveries',
+    emptyText: 'No deliveries match.',
+    fetchPage: async (cursor) => {
+      const r = await ctx.api.get(`${base}/deliveries${toQuery({ status: status.value, eventType: eventType.value, limit: 50, cursor })}`);
+      return { items: r.deliveries ?? [], nextCursor: r.nextCursor };
+    },
+    render: (items) =>
+      dataTable([
+        { label: 'Time', render: (d) => timeCell(d.timestamp) },
+        { label: 'Event', render: (d) => [h('span', {}, d.event ?? '—'), h('div', { class: 'muted mono small-text' }, d.eventId ?? '')] },
+        { label: 'Status', render: (d) => badge(d.status) },
+        { label: 'HTTP', render: (d) => (d.statusCode ? String(d.statusCode) : '—') },
+        { label: 'Duration', render: (d) => formatDuration(d.duration) },
+        { label: 'Attempts', render: (d) => String(d.attempts ?? '—') },
+        { label: 'Delivery', render: (d) => h('a', { href: `#/webhooks/${seg(id)}/deliveries/${seg(d.id)}`, class: 'mono' }, d.id) },
+        { label: '', class: 'actions-cell', render: (d) => replayButton(ctx, id, d.id, () => deliveries.reload()) },
+      ], items, 'Deliveries'),
+  });
+  filters.addEventListener('submit', (e) => (e.preventDefault(), deliveries.reload()));
+  status.addEventListener('change', () => deliveries.reload());
+  eventType.addEventListener('change', () => deliveries.reload());
+
+  loadWebhook();
+  deliveries.reload();
+  return {
+    el: h('div', { class: 'stack' },
+      h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, '← Webhooks')),
+      h('div', { class: 'page-head' }, title, headActions),
+      section('Settings', null, details.el),
+      section('Deliveries', h('button', { type: 'button', onclick: () => deliveries.reload() }, 'Refresh'), filters, deliveries.el),
+    ),
+  };
+}

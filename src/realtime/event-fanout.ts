@@ -1,0 +1,138 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { EventLog, parseEntry } from '../events/event-log.js';
+import { RedisService } from '../redis/redis.service.js';
+import { FanoutEvent } from './fanout-event.js';
+import { LogReplay } from './log-replay.js';
+import type { StreamConnection, StreamSubscription } from './stream-connection.js';
+import { filterMatches } from './stream-filter.js';
+import { SubscriptionIndex } from './subscription-index.js';
+
+type XReadReply = [string, [string, string[] | null][]][] | null;
+
+const READ_COUNT = 1000;
+const BLOCK_MS = 5000;
+
+/**
+ * The live path of every API process: one dedicated Redis connection tails the event log (XREAD BLOCK from the last
+ * id seen) and hands each event to the local connections whose subscriptions match, through the subscription index.
+ * Every process tails the whole log, so an event published anywhere reaches subscribers everywhere.
+ */
+@Injectable()
+export class EventFanout implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('EventFanout');
+  private readonly index = new SubscriptionIndex<StreamConnection>();
+  private conn?: Redis;
+  private running = false;
+  private loop?: Promise<void>;
+  /** Stream id of the last event dispatched: events after it are still to come through the tail. */
+  private position = '0-0';
+  /** Events dispatched since start and the last tail error (health, metrics). */
+  dispatched = 0;
+  lastError: string | null = null;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly log: EventLog,
+    private readonly replay: LogReplay,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.position = await this.log.lastStreamId();
+    this.conn = this.redis.connect('fanout');
+    this.running = true;
+    this.loop = this.run(this.conn);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.conn?.disconnect();
+    await this.loop;
+  }
+
+  get subscriptionCount(): number {
+    return this.index.size;
+  }
+
+  /** Live delivery of subscriptions created by conn.newSubscription(). */
+  attach(subs: readonly StreamSubscription[]): void {
+    for (const sub of subs) this.index.add(sub);
+  }
+
+  detach(subs: Iterable<StreamSubscription>): void {
+    for (const sub of subs) this.index.remove(sub);
+  }
+
+  /** Forgets every subscription of a closed connection. */
+  forget(conn: StreamConnection): void {
+    this.detach(conn.subscriptions.values());
+    conn.subscriptions.clear();
+  }
+
+  /**
+   * Starts live delivery of `subs`, first replaying what they missed since `afterStreamId` when one is given.
+   * A failed replay cuts the connection (the client resumes) rather than leave a silent gap.
+   */
+  async start(conn: StreamConnection, subs: readonly StreamSubscription[], afterStreamId: string | null): Promise<void> {
+    if (afterStreamId === null) return this.attach(subs);
+    await this.resume(conn, subs, afterStreamId).catch((err: Error) => {
+      this.logger.warn(`replay for ${conn.transport} connection ${conn.id} failed: ${err.message}`);
+      conn.cut('resume_failed');
+    });
+  }
+
+  /**
+   * Attaches `subs` and sends what they missed since `afterStreamId` before any live event: the replay covers
+   * everything the tail dispatched up to the moment of attaching, the connection holds back live events meanwhile.
+   */
+  private resume(conn: StreamConnection, subs: readonly StreamSubscription[], afterStreamId: string): Promise<void> {
+    const matches = (ev: FanoutEvent) => subs.some((s) => filterMatches(s.filter, ev.event.type, ev.event.data));
+    const replay = this.replay;
+    return conn.resume(
+      afterStreamId,
+      () => {
+        this.attach(subs);
+        return this.position;
+      },
+      async function* (upTo) {
+        for await (const page of replay.pages(conn.organizationId, afterStreamId, upTo)) yield page.filter(matches);
+      },
+    );
+  }
+
+  private async run(conn: Redis): Promise<void> {
+    while (this.running) {
+      try {
+        const reply = (await conn.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', this.log.streamKey, this.position)) as XReadReply;
+        this.lastError = null;
+        const entries = reply?.[0]?.[1];
+        if (entries?.length) this.dispatch(entries);
+      } catch (err) {
+        if (!this.running) break;
+        this.lastError = (err as Error).message;
+        this.logger.warn(`tail read failed, retrying from ${this.position}: ${this.lastError}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Synchronous: a connection attaches between batches, never in the middle of one (see resume()). */
+  private dispatch(entries: [string, string[] | null][]): void {
+    const touched = new Set<StreamConnection>();
+    const deliverTo = (ev: FanoutEvent) => (c: StreamConnection) => {
+      if (!touched.has(c)) {
+        touched.add(c);
+        c.beginBatch();
+      }
+      c.deliver(ev);
+    };
+    for (const [sid, fields] of entries) {
+      this.position = sid;
+      if (!fields?.length) continue;
+      const ev = new FanoutEvent(parseEntry(sid, fields));
+      this.index.dispatch(ev.event.organizationId, ev.event.type, ev.event.data, deliverTo(ev));
+      this.dispatched++;
+    }
+    for (const c of touched) c.endBatch();
+  }
+}

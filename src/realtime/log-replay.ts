@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { ApiError } from '../common/api-error.js';
+import { eventIdFromStreamId } from '../common/ids.js';
+import { EventLog } from '../events/event-log.js';
+import { HistoryService } from '../events/history.service.js';
+import { compareStreamIds, FanoutEvent } from './fanout-event.js';
+
+const PAGE = 1000;
+
+/** Reads what a reconnecting client missed: SQL history for what the Redis Stream no longer retains, then the stream. */
+@Injectable()
+export class LogReplay {
+  constructor(
+    private readonly log: EventLog,
+    private readonly history: HistoryService,
+  ) {}
+
+  /** A resume point newer than anything in the log was never issued by us: 400 rather than a silent empty replay. */
+  async assertKnown(afterStreamId: string): Promise<void> {
+    if (compareStreamIds(afterStreamId, await this.log.lastStreamId()) > 0) {
+      throw new ApiError(400, 'unknown_last_event_id', `Last-Event-ID ${eventIdFromStreamId(afterStreamId)} is newer than any event in the log`);
+    }
+  }
+
+  /** The organization's events in (after, upTo], oldest first, page by page. */
+  async *pages(organizationId: string, afterStreamId: string, upToStreamId: string): AsyncGenerator<FanoutEvent[]> {
+    if (compareStreamIds(afterStreamId, upToStreamId) >= 0) return;
+    const oldest = await this.log.oldestStreamId();
+    if (oldest === null || compareStreamIds(afterStreamId, oldest) < 0) {
+      yield* this.fromHistory(organizationId, afterStreamId, upToStreamId, oldest);
+    }
+    let cursor = afterStreamId;
+    for (;;) {
+      const rows = await this.log.readAfter(cursor, PAGE);
+      const page: FanoutEvent[] = [];
+      let done = rows.length < PAGE;
+      for (const e of rows) {
+        if (compareStreamIds(e.streamId, upToStreamId) > 0) {
+          done = true;
+          break;
+        }
+        if (e.organizationId === organizationId) page.push(new FanoutEvent(e));
+      }
+      if (page.length) yield page;
+      if (done) return;
+      cursor = rows[rows.length - 1].streamId;
+    }
+  }
+
+  /** SQL rows in (after, upTo] older than the stream's oldest entry (the stream replays from there on). */
+  private async *fromHistory(organizationId: string, afterStreamId: string, upToStreamId: string, streamStart: string | null): AsyncGenerator<FanoutEvent[]> {
+    const toId = eventIdFromStreamId(upToStreamId);
+    let cursor = eventIdFromStreamId(afterStreamId);
+    for (;;) {
+      const rows = await this.history.after(organizationId, cursor, PAGE, toId);
+      const page: FanoutEvent[] = [];
+      for (const row of rows) {
+        const ev = FanoutEvent.fromEnvelope(row);
+        if (streamStart !== null && compareStreamIds(ev.streamId, streamStart) >= 0) {
+          if (page.length) yield page;
+          return;
+        }
+        page.push(ev);
+      }
+      if (page.length) yield page;
+      if (rows.length < PAGE) return;
+      cursor = rows[rows.length - 1].id;
+    }
+  }
+}
