@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
-import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
-import { ConnectionCounter } from '../realtime/connection-counter.js';
+import { ConnectionCounter, type Transport } from '../realtime/connection-counter.js';
+import { EventFanout } from '../realtime/event-fanout.js';
 import { RedisService } from '../redis/redis.service.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
@@ -35,8 +36,17 @@ export class HealthService {
     private readonly typeorm: TypeOrmHealthIndicator,
     private readonly redis: RedisService,
     private readonly connections: ConnectionCounter,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  /** The event-log tail feeding SSE, WebSocket and Socket.IO (absent where the real-time module is not loaded). */
+  private fanout(): EventFanout | null {
+    try {
+      return this.moduleRef.get(EventFanout, { strict: false });
+    } catch {
+      return null;
+    }
+  }
 
   readonly redisCheck = () =>
     this.indicator
@@ -50,14 +60,18 @@ export class HealthService {
 
   readonly databaseCheck = () => this.typeorm.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS);
 
-  /** SSE and WebSocket are served by this API process and fed by the Redis fan-out. */
-  private transportCheck(name: 'sse_server' | 'websocket_server'): HealthIndicatorFunction {
+  /** SSE and WebSocket (+ Socket.IO) are fed by this process's tail of the event log: healthy while it reads. */
+  private transportCheck(name: 'sse_server' | 'websocket_server', transports: Transport[]): HealthIndicatorFunction {
     return () =>
       this.indicator
         .check(name)
         .attempt(async () => {
-          if (!hasApi(this.config)) throw new Error('not served by a worker-only process');
-          if (this.redis.client.status !== 'ready') throw new Error('the event fan-out needs Redis');
+          const fanout = this.fanout();
+          if (!fanout) throw new Error('real-time streams are not served by this process');
+          if (this.redis.client.status !== 'ready') throw new Error('the event-log tail needs Redis');
+          if (fanout.lastError) throw new Error(`event-log tail failing: ${fanout.lastError}`);
+          const counts = this.connections.counts();
+          return { connections: transports.reduce((n, t) => n + counts[t], 0) };
         })
         .withTimeout(CHECK_TIMEOUT_MS);
   }
@@ -77,7 +91,7 @@ export class HealthService {
   }
 
   async eventSystem(): Promise<EventSystemHealth> {
-    const result = await this.run([this.redisCheck, this.databaseCheck, this.transportCheck('sse_server'), this.transportCheck('websocket_server')]);
+    const result = await this.run([this.redisCheck, this.databaseCheck, this.transportCheck('sse_server', ['sse']), this.transportCheck('websocket_server', ['ws', 'socketio'])]);
     const checks: Record<string, CheckStatus> = {};
     const errors: Record<string, string> = {};
     for (const [name, detail] of Object.entries(result.details)) {

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOrg, createTestDatabase, startTestApp, waitFor, type TestApp, type TestDatabase, type TestOrg } from '../helpers/app.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { SseClient, sioConnect, sioConnected, sseUrl, WsClient, wsUrl } from '../realtime/clients.js';
 import { spawnApp, type ChildApp } from './child-app.js';
 import { historyOf } from './helpers.js';
 
@@ -43,6 +44,25 @@ describe('health', () => {
     assert.equal(live.body.status, 'ok');
     const ready = await app.http.get('/health/ready').expect(200);
     assert.deepEqual([ready.body.status, ready.body.details.redis.status, ready.body.details.database.status], ['ok', 'up', 'up']);
+  });
+
+  test('connection counts follow real SSE, WebSocket and Socket.IO clients', async () => {
+    const sse = [new SseClient(sseUrl(app), { key: org.key }), new SseClient(sseUrl(app), { key: org.key })];
+    const ws = await WsClient.open(wsUrl(app, `access_token=${org.key}`));
+    const sio = sioConnect(app, org.key);
+    try {
+      await Promise.all([...sse.map((c) => c.opened), sioConnected(sio.socket)]);
+      const metrics = async () => (await app.http.get('/api/v1/events/health').expect(200)).body.metrics;
+      await waitFor(async () => (await metrics()).active_sse_connections === 2 && (await metrics()).active_websocket_connections === 2);
+    } finally {
+      for (const c of sse) c.close();
+      ws.close();
+      sio.socket.close();
+    }
+    await waitFor(async () => {
+      const m = (await app.http.get('/api/v1/events/health')).body.metrics;
+      return m.active_sse_connections === 0 && m.active_websocket_connections === 0;
+    });
   });
 
   test('Redis stopped: 503 naming the redis check, publishes answer 202 or a clear 503 and none is lost; recovers when Redis returns', async () => {
