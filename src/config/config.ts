@@ -24,6 +24,7 @@ const envSchema = z.object({
   EVENT_RETENTION_DAYS: positiveInt.default(7),
   MAX_BODY_BYTES: positiveInt.default(5 * 1024 * 1024),
   EVENT_LOG_MAXLEN: positiveInt.default(1_000_000),
+  EVENT_LOG_RETENTION_MINUTES: positiveInt.default(15),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
@@ -58,7 +59,10 @@ export interface AppConfig {
   dlqRetentionDays: number;
   eventRetentionDays: number;
   maxBodyBytes: number;
+  /** Above this many entries, the log is trimmed down to what every consumer group has processed. */
   eventLogMaxLen: number;
+  /** Processed entries younger than this stay in the Redis Stream (fast resume); older ones are served from SQL. */
+  eventLogRetentionMinutes: number;
   /** Prefix of every Redis key, queue and channel: separates deployments (and test runs) sharing one Redis. */
   redisPrefix: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -106,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     eventLogMaxLen: e.EVENT_LOG_MAXLEN,
+    eventLogRetentionMinutes: e.EVENT_LOG_RETENTION_MINUTES,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     maxConnectionsPerOrg: e.MAX_CONNECTIONS_PER_ORG,

@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { Injectable } from '@nestjs/common';
 import { eventIdFromStreamId } from '../common/ids.js';
 import { RedisService } from '../redis/redis.service.js';
 import type { EventType } from './catalog.js';
@@ -21,17 +20,17 @@ export interface LogAppend {
 export type AppendResult = { event: LoggedEvent; duplicate: boolean };
 
 /**
- * XADD for a whole batch in one Lua call: idempotency check, append and idempotency record are atomic,
+ * XADD for a whole batch in one Lua call (no MAXLEN: trimming belongs to LogTrimmer, which never drops an entry a
+ * consumer group has not processed): idempotency check, append and idempotency record are atomic,
  * so a retried publish can never be appended twice and never lost half-way.
  */
 const APPEND_LUA = `
 local stream = KEYS[1]
-local maxlen = ARGV[1]
-local ttl = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[1])
 local out = {}
-local n = (#ARGV - 2) / 6
+local n = (#ARGV - 1) / 6
 for i = 0, n - 1 do
-  local b = 3 + i * 6
+  local b = 2 + i * 6
   local idem, org, typ, ts, data, tp = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
   local prev = false
   if idem ~= '' then prev = redis.call('GET', idem) end
@@ -40,9 +39,9 @@ for i = 0, n - 1 do
   else
     local sid
     if tp == '' then
-      sid = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'o', org, 't', typ, 'ts', ts, 'd', data)
+      sid = redis.call('XADD', stream, '*', 'o', org, 't', typ, 'ts', ts, 'd', data)
     else
-      sid = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'o', org, 't', typ, 'ts', ts, 'd', data, 'tp', tp)
+      sid = redis.call('XADD', stream, '*', 'o', org, 't', typ, 'ts', ts, 'd', data, 'tp', tp)
     end
     if idem ~= '' then redis.call('SET', idem, sid .. '\\n' .. org .. '\\n' .. typ .. '\\n' .. ts .. '\\n' .. data, 'EX', ttl) end
     out[#out + 1] = '0' .. sid
@@ -58,10 +57,7 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 export class EventLog {
   readonly streamKey: string;
 
-  constructor(
-    private readonly redis: RedisService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
+  constructor(private readonly redis: RedisService) {
     this.streamKey = redis.key('events');
     redis.client.defineCommand('humanaAppend', { numberOfKeys: 1, lua: APPEND_LUA });
   }
@@ -72,7 +68,7 @@ export class EventLog {
 
   async append(items: LogAppend[]): Promise<AppendResult[]> {
     if (items.length === 0) return [];
-    const args: string[] = [String(this.config.eventLogMaxLen), String(IDEMPOTENCY_TTL_SECONDS)];
+    const args: string[] = [String(IDEMPOTENCY_TTL_SECONDS)];
     for (const it of items) args.push(it.idempotencyKey ?? '', it.organizationId, it.type, it.timestamp, it.dataJson, it.traceparent ?? '');
     const client = this.redis.client as unknown as { humanaAppend(key: string, ...args: string[]): Promise<string[]> };
     const raw = await client.humanaAppend(this.streamKey, ...args);

@@ -7,6 +7,7 @@ import { EventLog } from './event-log.js';
 import { EventsController } from './events.controller.js';
 import { HistoryService } from './history.service.js';
 import { HistoryWriter } from './history-writer.js';
+import { LogTrimmer } from './log-trimmer.js';
 import { EventPublisher } from './publisher.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -36,7 +37,7 @@ export class EventsModule {
       module: EventsModule,
       imports: [TypeOrmModule.forFeature([EventRecord])],
       controllers: hasApi(config) ? [EventsController] : [],
-      providers: [EventLog, EventPublisher, HistoryService, ...(hasWorker(config) ? [HistoryWriter, HistoryRetention] : [])],
+      providers: [EventLog, EventPublisher, HistoryService, ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : [])],
       exports: [EventLog, EventPublisher, HistoryService],
     };
   }

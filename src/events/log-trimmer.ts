@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { RedisService } from '../redis/redis.service.js';
+import { EventLog } from './event-log.js';
+
+const TRIM_EVERY_MS = 1_000;
+
+/** `a < b` for stream ids `ms-seq`. */
+function streamIdLess(a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  return am < bm || (am === bm && as < bs);
+}
+
+/**
+ * Keeps the Redis Stream bounded without ever losing an event: it trims (XTRIM MINID) only below the oldest entry some
+ * consumer group still has to process (its oldest pending entry, else its last delivered one). Processed entries stay
+ * for EVENT_LOG_RETENTION_MINUTES (fast stream resume), or go right away when the log holds more than EVENT_LOG_MAXLEN;
+ * what is trimmed is already in SQL history (the `history` group processed it), where resume and replay find it.
+ */
+@Injectable()
+export class LogTrimmer implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('LogTrimmer');
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly log: EventLog,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => {
+      this.trim().catch((err: Error) => this.logger.warn(`trim failed: ${err.message}`));
+    }, TRIM_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The lowest stream id that some consumer group has not finished with, or null when there is no group. */
+  async safePoint(): Promise<string | null> {
+    const client = this.redis.client;
+    const groups = (await client.call('XINFO', 'GROUPS', this.log.streamKey).catch(() => [])) as (string | number)[][];
+    let safe: string | null = null;
+    for (const flat of groups) {
+      const g: Record<string, string | number> = {};
+      for (let i = 0; i < flat.length; i += 2) g[String(flat[i])] = flat[i + 1];
+      let point = String(g['last-delivered-id']);
+      if (Number(g.pending) > 0) {
+        const [, oldestPending] = (await client.call('XPENDING', this.log.streamKey, String(g.name))) as [number, string | null];
+        if (oldestPending) point = oldestPending;
+      }
+      if (safe === null || streamIdLess(point, safe)) safe = point;
+    }
+    return safe;
+  }
+
+  /** One trimming pass; returns how many entries were removed. */
+  async trim(): Promise<number> {
+    const safe = await this.safePoint();
+    if (safe === null || safe === '0-0') return 0;
+    const len = await this.redis.client.xlen(this.log.streamKey);
+    const retentionBound = `${Date.now() - this.config.eventLogRetentionMinutes * 60_000}-0`;
+    const minId = len > this.config.eventLogMaxLen || streamIdLess(safe, retentionBound) ? safe : retentionBound;
+    return this.redis.client.xtrim(this.log.streamKey, 'MINID', minId);
+  }
+}
