@@ -11,7 +11,7 @@ export interface ChildApp {
   lines: string[];
   stderr: string[];
   waitForLine(pred: (line: string) => boolean, timeoutMs?: number): Promise<string>;
-  /** SIGTERM (graceful) or SIGKILL; resolves once the process exited. */
+  /** SIGTERM (graceful, SIGKILL after 10 s) or SIGKILL; resolves once the process exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -58,8 +58,11 @@ export async function spawnApp(env: Record<string, string>): Promise<ChildApp> {
     stderr,
     waitForLine,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
     },
   };
   if (env.ROLE !== 'worker') {
