@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
-import { currentTraceparent, withSpan } from '../observability/tracing.js';
+import { traceparentOf, withSpan } from '../observability/tracing.js';
 import { detailsMessage, issuesToDetails } from '../common/validation.js';
 import { eventSchemas, isEventType, type EventDataMap, type EventType } from './catalog.js';
 import type { LoggedEvent } from './envelope.js';
@@ -65,8 +65,8 @@ export class EventPublisher {
     this.listeners.push(listener);
   }
 
-  /** Validates one input; returns the log item or a typed error. */
-  prepare(organizationId: string, input: unknown, idempotencyKey?: string): LogAppend | ApiError {
+  /** Validates one input; returns the log item or a typed error. `traceparent`: the publish's trace context. */
+  prepare(organizationId: string, input: unknown, idempotencyKey?: string, traceparent?: string): LogAppend | ApiError {
     const envelope = publishInputSchema.safeParse(input);
     if (!envelope.success) {
       const details = issuesToDetails(envelope.error.issues);
@@ -97,14 +97,14 @@ export class EventPublisher {
       data: parsed.data,
       dataJson,
       idempotencyKey: key ? this.log.idempotencyKey(organizationId, key) : undefined,
-      traceparent: currentTraceparent(),
+      traceparent,
     };
   }
 
   /** Publishes one event or throws an ApiError (400/413/422/429/503). */
   async publish(organizationId: string, input: unknown, idempotencyKey?: string, opts: PublishOptions = {}): Promise<PublishOk> {
-    return withSpan('events.publish', { 'humana.organization_id': organizationId }, async (span) => {
-      const item = this.prepare(organizationId, input, idempotencyKey);
+    return withSpan('events.publish', { 'humana.organization_id': organizationId }, async (span, ctx) => {
+      const item = this.prepare(organizationId, input, idempotencyKey, traceparentOf(ctx));
       if (item instanceof ApiError) throw item;
       const [result] = await this.admitted(organizationId, opts.system ? 0 : 1, [item]);
       span.setAttributes({ 'humana.event_id': result.event.id, 'humana.event_type': result.event.type });
@@ -124,8 +124,9 @@ export class EventPublisher {
 
   /** Publishes up to MAX_BATCH events; one result per input, in order. Invalid items do not block valid ones. */
   async publishBatch(organizationId: string, inputs: unknown[]): Promise<PublishItemResult[]> {
-    return withSpan('events.publish_batch', { 'humana.organization_id': organizationId, 'humana.batch_size': inputs.length }, async () => {
-      const prepared = inputs.map((input) => this.prepare(organizationId, input));
+    return withSpan('events.publish_batch', { 'humana.organization_id': organizationId, 'humana.batch_size': inputs.length }, async (_span, ctx) => {
+      const traceparent = traceparentOf(ctx);
+      const prepared = inputs.map((input) => this.prepare(organizationId, input, undefined, traceparent));
       const valid = prepared.filter((p): p is LogAppend => !(p instanceof ApiError));
       const appended = await this.admitted(organizationId, valid.length, valid);
       let next = 0;

@@ -88,7 +88,7 @@ export class AppLogger implements LoggerService {
   }
 }
 
-/** One debug line per event entering the log, with its ids (trace ids come from the active publish span). */
+/** One debug line per event entering the log, with its ids and the trace id of its publish. */
 @Injectable()
 export class PublishedEventsLogger implements OnModuleInit {
   constructor(
@@ -100,7 +100,10 @@ export class PublishedEventsLogger implements OnModuleInit {
     const log = this.logger.pino.child({ context: 'Publisher' });
     this.publisher.onPublished((organizationId, results) => {
       if (!log.isLevelEnabled('debug')) return;
-      for (const { event, duplicate } of results) log.debug({ msg: 'event published', organizationId, eventId: event.id, eventType: event.type, duplicate });
+      for (const { event, duplicate } of results) {
+        const traceId = event.traceparent?.split('-')[1];
+        log.debug({ msg: 'event published', organizationId, eventId: event.id, eventType: event.type, duplicate, traceId });
+      }
     });
   }
 }

@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import { AppLogger } from './app-logger.js';
+import { InternalErrorReporter } from './internal-error-reporter.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 import { contextFromHeaders } from './tracing.js';
 
@@ -12,7 +13,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Per request: an `X-Request-Id` (kept from the caller when sane), the caller's W3C trace context made active (so a
- * publish joins the publisher's trace), one JSON log line when it ends (debug for successes) and the duration histogram.
+ * publish joins the publisher's trace when tracing is exported), one JSON log line when it ends (debug for
+ * successes), the duration histogram, and an `error.occurred` for the organization when it ended in a 500.
  */
 @Injectable()
 export class HttpObservabilityMiddleware implements NestMiddleware {
@@ -21,6 +23,7 @@ export class HttpObservabilityMiddleware implements NestMiddleware {
   constructor(
     logger: AppLogger,
     private readonly metrics: PrometheusMetrics,
+    private readonly internalErrors: InternalErrorReporter,
   ) {
     this.log = logger.pino.child({ context: 'Http' });
   }
@@ -35,6 +38,7 @@ export class HttpObservabilityMiddleware implements NestMiddleware {
       const status = res.statusCode;
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       this.metrics.httpDuration.observe({ method: req.method, route, status_code: String(status) }, seconds);
+      if (status === 500 && req.principal) this.internalErrors.report(req.principal.organizationId, req.method, route);
       const level = status >= 500 ? 'error' : status >= 400 && status !== 429 ? 'info' : 'debug';
       if (!this.log.isLevelEnabled(level)) return;
       this.log[level]({

@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
@@ -7,7 +6,7 @@ import { AppLogger, PublishedEventsLogger } from './app-logger.js';
 import { HealthController } from './health.controller.js';
 import { HealthService } from './health.service.js';
 import { HttpObservabilityMiddleware } from './http-observability.middleware.js';
-import { InternalErrorReporter } from './internal-error.interceptor.js';
+import { InternalErrorReporter } from './internal-error-reporter.js';
 import { MetricFeeds } from './metric-feeds.js';
 import { PrometheusController } from './prometheus.controller.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
@@ -44,7 +43,7 @@ export class ObservabilityModule implements NestModule {
         MetricFeeds,
         SystemEvents,
         HealthService,
-        ...(hasApi(config) ? [{ provide: APP_INTERCEPTOR, useClass: InternalErrorReporter }] : []),
+        InternalErrorReporter,
       ],
       exports: [AppLogger, PrometheusMetrics, SystemEvents],
     };
