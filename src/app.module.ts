@@ -15,6 +15,7 @@ import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RedisService } from './redis/redis.service.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** The whole app; `config.role` decides which controllers (api) and processors (worker) are present. */
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         RealtimeCoreModule,
         AdminConsoleModule.forRoot(config),
         RealtimeModule.forRoot(config),
+        WebhooksModule.forRoot(config),
         ObservabilityModule.forRoot(config),
         QuotasModule,
       ],

@@ -32,6 +32,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_CONNECTIONS_PER_ORG: positiveInt.default(10_000),
   STREAM_BUFFER_BYTES: positiveInt.default(1024 * 1024),
+  WEBHOOK_CONCURRENCY: positiveInt.max(2000).default(200),
+  WEBHOOK_STALL_MS: positiveInt.min(1000).default(30_000),
+  DLQ_PURGE_INTERVAL_MS: positiveInt.min(100).default(3600_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('humana-events'),
   PERF_P95_THRESHOLD_MS: positiveInt.default(5_000),
@@ -70,6 +73,11 @@ export interface AppConfig {
   maxConnectionsPerOrg: number;
   /** Bytes queued for one stream connection before it is cut off as a slow consumer. */
   streamBufferBytes: number;
+  /** Delivery jobs one worker process runs at once (each job is one event's fan-out or one retry). */
+  webhookConcurrency: number;
+  /** How long work held by a dead worker (BullMQ job lock, matcher's pending log entries) waits before another takes it over. */
+  webhookStallMs: number;
+  dlqPurgeIntervalMs: number;
   /** OTLP/HTTP collector base URL; traces are exported only when set. */
   otlpEndpoint?: string;
   serviceName: string;
@@ -115,6 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     maxConnectionsPerOrg: e.MAX_CONNECTIONS_PER_ORG,
     streamBufferBytes: e.STREAM_BUFFER_BYTES,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+    webhookStallMs: e.WEBHOOK_STALL_MS,
+    dlqPurgeIntervalMs: e.DLQ_PURGE_INTERVAL_MS,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: e.OTEL_SERVICE_NAME,
     performance: {

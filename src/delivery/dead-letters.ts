@@ -1,0 +1,170 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { z } from 'zod';
+import type { Repository, SelectQueryBuilder } from 'typeorm';
+import { ApiError } from '../common/api-error.js';
+import { newId } from '../common/ids.js';
+import type { EventEnvelope } from '../events/envelope.js';
+import { EventPublisher } from '../events/publisher.js';
+import { keysetPage } from '../webhooks/keyset-page.js';
+import { viewOf } from '../webhooks/webhook-view.js';
+import { Webhook } from '../webhooks/webhook.entity.js';
+import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
+import { DeliveryLog } from './delivery-log.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import { DlqEntry } from './dlq-entry.entity.js';
+import { dlqIdFor } from './queues.js';
+
+const iso = z.iso.datetime({ offset: true });
+
+export const dlqFilterSchema = z.strictObject({
+  webhookId: z.string().max(64).optional(),
+  eventType: z.string().max(64).optional(),
+  from: iso.optional(),
+  to: iso.optional(),
+});
+export const dlqListSchema = dlqFilterSchema.extend({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(64).optional(),
+});
+export type DlqFilter = z.output<typeof dlqFilterSchema>;
+
+/** The seed's FailedWebhook plus the ids that link it to the delivery log. */
+export interface FailedWebhook {
+  id: string;
+  webhookId: string;
+  deliveryId: string;
+  originalWebhook: DlqEntry['originalWebhook'];
+  event: DlqEntry['event'];
+  attempts: AttemptRecord[];
+  failureReason: string;
+  createdAt: string;
+  lastAttempt: string;
+}
+
+const BULK_RETRY_MAX = 10_000;
+
+function toFailed(e: DlqEntry): FailedWebhook {
+  return {
+    id: e.id,
+    webhookId: e.webhookId,
+    deliveryId: e.deliveryId,
+    originalWebhook: e.originalWebhook,
+    event: e.event,
+    attempts: e.attempts,
+    failureReason: e.failureReason,
+    createdAt: e.createdAt,
+    lastAttempt: e.lastAttempt,
+  };
+}
+
+export interface Burial {
+  webhook: Webhook;
+  deliveryId: string;
+  kind: DeliveryKind;
+  event: EventEnvelope;
+  batch?: EventEnvelope[];
+  attempts: AttemptRecord[];
+  reason: string;
+}
+
+/** The dead letter queue: SQL records of deliveries that failed for good, their retry and purge. */
+@Injectable()
+export class DeadLetters {
+  private readonly logger = new Logger('DeadLetters');
+
+  constructor(
+    @InjectRepository(DlqEntry) private readonly entries: Repository<DlqEntry>,
+    @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
+    private readonly log: DeliveryLog,
+    private readonly deliveries: DeliveryQueue,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  /**
+   * Records a failed delivery (idempotent per delivery) and tells the organization with an `error.occurred` event,
+   * except for deliveries of `error.occurred` events themselves (no feedback loop).
+   */
+  async bury(b: Burial): Promise<void> {
+    const last = b.attempts[b.attempts.length - 1];
+    const now = new Date().toISOString();
+    const id = dlqIdFor(b.deliveryId);
+    await this.log.recordDlq(
+      Object.assign(new DlqEntry(), {
+        id,
+        organizationId: b.webhook.organizationId,
+        webhookId: b.webhook.id,
+        deliveryId: b.deliveryId,
+        eventId: b.event.id,
+        eventType: b.batch ? 'batch' : b.event.type,
+        originalWebhook: viewOf(b.webhook),
+        event: b.batch ? { events: b.batch } : b.event,
+        attempts: b.attempts,
+        failureReason: b.reason,
+        createdAt: now,
+        lastAttempt: last?.timestamp ?? now,
+      }),
+    );
+    if (b.event.type === 'error.occurred' || b.kind === 'test') return;
+    const message = `Webhook ${b.webhook.id} (${b.webhook.url}) failed to deliver ${b.batch ? `a batch of ${b.batch.length} events` : `${b.event.type} ${b.event.id}`} after ${b.attempts.length} attempt(s): ${b.reason}`;
+    await this.publisher
+      .publishTyped(b.webhook.organizationId, 'error.occurred', { errorId: id, type: 'integration', message, severity: 'high' })
+      .catch((err: Error) => this.logger.warn(`error.occurred for ${id} not published: ${err.message}`));
+  }
+
+  private filtered(organizationId: string, f: DlqFilter): SelectQueryBuilder<DlqEntry> {
+    const qb = this.entries.createQueryBuilder('d').where('d.organization_id = :org', { org: organizationId });
+    if (f.webhookId) qb.andWhere('d.webhook_id = :wh', { wh: f.webhookId });
+    if (f.eventType) qb.andWhere('d.event_type = :type', { type: f.eventType });
+    if (f.from) qb.andWhere('d.created_at >= :from', { from: new Date(f.from).toISOString() });
+    if (f.to) qb.andWhere('d.created_at <= :to', { to: new Date(f.to).toISOString() });
+    return qb;
+  }
+
+  async list(organizationId: string, q: z.output<typeof dlqListSchema>): Promise<{ failedWebhooks: FailedWebhook[]; nextCursor: string | null }> {
+    const { items, nextCursor } = await keysetPage(this.filtered(organizationId, q), 'd', 'DESC', q.limit, q.cursor, toFailed);
+    return { failedWebhooks: items, nextCursor };
+  }
+
+  /** Delivers the entry again as a new delivery to the webhook as it is now, and removes it from the DLQ. */
+  async retry(organizationId: string, id: string): Promise<{ deliveryId: string; entry: DlqEntry }> {
+    const entry = await this.entries.findOneBy({ id, organizationId });
+    if (!entry) throw ApiError.notFound('DLQ entry');
+    return { deliveryId: await this.redeliver(entry), entry };
+  }
+
+  private async redeliver(entry: DlqEntry): Promise<string> {
+    const webhook = await this.webhooks.findOneBy({ id: entry.webhookId, organizationId: entry.organizationId });
+    if (!webhook) throw ApiError.conflict(`Webhook ${entry.webhookId} no longer exists; the entry can only be purged`);
+    const deliveryId = newId('del');
+    const batch = 'events' in entry.event ? entry.event.events : undefined;
+    const event = batch ? batch[0] : (entry.event as EventEnvelope);
+    await this.deliveries.addDeliveries(webhook, 'dlq_retry', [{ deliveryId, event, batch }]);
+    await this.entries.delete({ id: entry.id });
+    return deliveryId;
+  }
+
+  /** Retries every entry matching the filters (at most 10,000 per call); entries of deleted webhooks are skipped. */
+  async retryMany(organizationId: string, f: DlqFilter): Promise<{ retried: number; skipped: number; deliveryIds: string[] }> {
+    const rows = await this.filtered(organizationId, f).orderBy('d.id', 'ASC').limit(BULK_RETRY_MAX).getMany();
+    const deliveryIds: string[] = [];
+    let skipped = 0;
+    for (const entry of rows) {
+      try {
+        deliveryIds.push(await this.redeliver(entry));
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        skipped++;
+      }
+    }
+    return { retried: deliveryIds.length, skipped, deliveryIds };
+  }
+
+  /** Deletes entries created before `olderThan` (one organization, or all for the scheduled purge). */
+  async purge(olderThan: Date, organizationId?: string): Promise<number> {
+    const qb = this.entries.createQueryBuilder().delete().where('created_at < :cut', { cut: olderThan.toISOString() });
+    if (organizationId) qb.andWhere('organization_id = :org', { org: organizationId });
+    const res = await qb.execute();
+    return res.affected ?? 0;
+  }
+}

@@ -1,0 +1,87 @@
+import type { EventEnvelope } from '../events/envelope.js';
+import type { CompiledWebhook } from '../webhooks/webhook-index.js';
+import { sign } from '../webhooks/signing.js';
+import { applyTransform, TransformError } from '../webhooks/transform.js';
+import type { AttemptRecord } from './delivery.entity.js';
+import type { HttpSender } from './http-sender.js';
+import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
+
+export const USER_AGENT = 'HumanaEvents-Webhooks/1.0';
+
+/** What one delivery sends: one event, or a batch of events (contract section 7). */
+export interface Payload {
+  event: EventEnvelope;
+  batch?: EventEnvelope[];
+  /** The event's untransformed JSON, when the caller already has it (one serialisation per fan-out). */
+  json?: string;
+}
+
+export interface AttemptOutcome {
+  record: AttemptRecord;
+  outcome: Outcome;
+  /** The receiver's Retry-After (429/503), capped at maxDelay. */
+  retryAfterMs?: number;
+}
+
+/** Only the contract's envelope fields (log positions and other internals never leave). */
+export function envelopeOf(e: EventEnvelope): EventEnvelope {
+  return { id: e.id, type: e.type, organizationId: e.organizationId, timestamp: e.timestamp, data: e.data };
+}
+
+async function bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
+  const render = async (e: EventEnvelope) => (hook.transform ? applyTransform(hook.transform, envelopeOf(e)) : envelopeOf(e));
+  if (payload.batch) return JSON.stringify({ events: await Promise.all(payload.batch.map(render)) });
+  if (!hook.transform && payload.json) return payload.json;
+  return JSON.stringify(await render(payload.event));
+}
+
+/** One attempt: body (transformed when configured), the contract's headers and signatures, POST, classification. */
+export class DeliveryExecutor {
+  constructor(private readonly sender: HttpSender) {}
+
+  async attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number): Promise<AttemptOutcome> {
+    const timestamp = new Date().toISOString();
+    let body: string;
+    try {
+      body = await bodyOf(hook, payload);
+    } catch (err) {
+      if (!(err instanceof TransformError)) throw err;
+      const record = { attempt, timestamp, statusCode: null, duration: 0, error: `transform failed: ${err.message}`, responseBody: '' };
+      return { record, outcome: 'fatal' };
+    }
+    const ts = Math.floor(Date.now() / 1000);
+    // A batch has no single event id: its delivery id is the message id receivers de-duplicate on.
+    const messageId = payload.batch ? deliveryId : payload.event.id;
+    const sig = sign(hook.signingKeys(), messageId, ts, body);
+    const w = hook.row;
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      ...w.headers,
+      'content-type': 'application/json',
+      'x-humana-event': payload.batch ? 'batch' : payload.event.type,
+      'x-humana-delivery': deliveryId,
+      'x-humana-timestamp': String(ts),
+      'x-humana-signature': sig.humana,
+      'webhook-id': messageId,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sig.standard,
+    };
+    const res = await this.sender.post({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
+    let outcome: Outcome;
+    let error = res.error;
+    if (res.statusCode === null) outcome = res.errorKind === 'blocked' ? 'fatal' : 'retryable';
+    else if (res.statusCode >= 300 && res.statusCode < 400) {
+      outcome = 'fatal';
+      error = `redirect ${res.statusCode} not followed${res.headers.location ? ` (Location: ${String(res.headers.location).slice(0, 500)})` : ''}`;
+    } else {
+      outcome = classifyStatus(res.statusCode);
+      if (outcome !== 'success') error = `HTTP ${res.statusCode}`;
+    }
+    const retryAfter = res.headers['retry-after'];
+    return {
+      record: { attempt, timestamp, statusCode: res.statusCode, duration: res.durationMs, error, responseBody: res.body },
+      outcome,
+      retryAfterMs: retryAfterWait(res.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, w.retry),
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import type { Repository } from 'typeorm';
+import { RedisService } from '../redis/redis.service.js';
+import { Webhook } from '../webhooks/webhook.entity.js';
+import { DlqEntry } from './dlq-entry.entity.js';
+import { WEBHOOK_QUEUES } from './queues.js';
+
+/** A worker that has not refreshed its heartbeat for this long is considered gone. */
+export const WORKER_HEARTBEAT_TTL_MS = 15_000;
+
+export interface DeliveryQueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+/** What health checks and metrics need from the webhook capability, without knowing its tables or queues. */
+@Injectable()
+export class DeliveryStats {
+  constructor(
+    private readonly redis: RedisService,
+    @InjectQueue(WEBHOOK_QUEUES.delivery) private readonly queue: Queue,
+    @InjectRepository(DlqEntry) private readonly dlq: Repository<DlqEntry>,
+    @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
+  ) {}
+
+  private get workersKey(): string {
+    return this.redis.key('webhooks', 'workers');
+  }
+
+  /** Entries in the dead letter queue (one organization, or all). */
+  dlqSize(organizationId?: string): Promise<number> {
+    return organizationId ? this.dlq.countBy({ organizationId }) : this.dlq.count();
+  }
+
+  /** Enabled webhooks (one organization, or all). */
+  activeWebhooks(organizationId?: string): Promise<number> {
+    return this.webhooks.countBy(organizationId ? { enabled: true, organizationId } : { enabled: true });
+  }
+
+  /** Delivery workers whose heartbeat is fresh. */
+  async liveWorkers(): Promise<string[]> {
+    return this.redis.client.zrangebyscore(this.workersKey, Date.now() - WORKER_HEARTBEAT_TTL_MS, '+inf');
+  }
+
+  async queueCounts(): Promise<DeliveryQueueCounts> {
+    const c = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+    return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+  }
+
+  /** Called by each delivery worker every few seconds. */
+  async beat(workerId: string): Promise<void> {
+    const now = Date.now();
+    await this.redis.client.multi().zadd(this.workersKey, now, workerId).zremrangebyscore(this.workersKey, '-inf', now - 10 * WORKER_HEARTBEAT_TTL_MS).exec();
+  }
+
+  async leave(workerId: string): Promise<void> {
+    await this.redis.client.zrem(this.workersKey, workerId);
+  }
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { EventEnvelope } from '../events/envelope.js';
+import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
+import type { RetryPolicy } from '../webhooks/webhook.entity.js';
+
+/** Every queue of the webhook capability (BullMQ names, under the deployment's `{prefix}:bull` prefix). */
+export const WEBHOOK_QUEUES = {
+  /** `fanout` jobs (first attempt of an event's deliveries) and `retry` jobs (one per failing delivery). */
+  delivery: 'webhook-delivery',
+} as const;
+
+export const JOB_NAMES = { fanout: 'fanout', retry: 'retry', batchFlush: 'batch-flush' } as const;
+
+/** The custom backoff type BullMQ calls our strategy for (retry jobs). */
+export const WEBHOOK_BACKOFF = 'webhook';
+
+export interface DeliveryTarget {
+  webhookId: string;
+  deliveryId: string;
+  kind: DeliveryKind;
+}
+
+/** First attempt of one event to each target webhook, in one job. */
+export interface FanoutJobData {
+  event: EventEnvelope;
+  targets: DeliveryTarget[];
+}
+
+/** Attempts 2…n of one delivery (BullMQ attempts + our backoff strategy). */
+export interface RetryJobData {
+  /** The event, or for a batch delivery the batch body's events. */
+  event: EventEnvelope;
+  batch?: EventEnvelope[];
+  webhookId: string;
+  /** The URL when the delivery started (for the log when the webhook is gone). */
+  url: string;
+  deliveryId: string;
+  kind: DeliveryKind;
+  /** The attempt number this job's first run makes (2 when it follows a failed first attempt). */
+  firstAttempt: number;
+  retry: RetryPolicy;
+  /** Attempts so far (shown in the delivery log and the DLQ). */
+  attempts: AttemptRecord[];
+  createdAt: string;
+}
+
+const CROCKFORD = /^evt_([0-9A-HJKMNP-TV-Z]{10})/;
+
+/**
+ * The delivery id of an event's delivery to a webhook, derived from both: re-matching an event after a crash
+ * yields the same id (and the same BullMQ job id), never a second delivery. Sorts by event time like newId().
+ */
+export function deliveryIdFor(eventId: string, webhookId: string): string {
+  const time = CROCKFORD.exec(eventId)?.[1] ?? '0000000000';
+  return `del_${time}${createHash('sha256').update(`${eventId}\n${webhookId}`).digest('hex').slice(0, 20).toUpperCase()}`;
+}
+
+export const fanoutJobId = (eventId: string): string => `fanout-${eventId}`;
+export const retryJobId = (deliveryId: string): string => `retry-${deliveryId}`;
+export const dlqIdFor = (deliveryId: string): string => `dlq_${deliveryId.slice('del_'.length)}`;

@@ -1,0 +1,53 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import type { LoggedEvent } from '../events/envelope.js';
+import { EventLog } from '../events/event-log.js';
+import { LogConsumer } from '../events/log-consumer.js';
+import { RedisService } from '../redis/redis.service.js';
+import { envelopeOf } from '../delivery/delivery-executor.js';
+import { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { deliveryIdFor, type DeliveryTarget } from '../delivery/queues.js';
+import { WebhookIndex } from './webhook-index.js';
+
+/**
+ * Reads the event log through the `webhooks` consumer group, matches each event once against the subscription index
+ * and adds one fan-out job per matching event with a single addBulk per log batch. The batch is acknowledged only
+ * after its jobs are in BullMQ; job and delivery ids derive from the event (and webhook), so re-matching after a
+ * crash adds nothing new.
+ */
+@Injectable()
+export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private consumer?: LogConsumer;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly log: EventLog,
+    private readonly index: WebhookIndex,
+    private readonly deliveries: DeliveryQueue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.consumer = new LogConsumer(this.redis.connect('webhook-matcher'), this.log.streamKey, {
+      group: 'webhooks',
+      batchSize: 500,
+      claimIdleMs: this.config.webhookStallMs,
+      handle: (events) => this.handle(events),
+    });
+    this.consumer.start();
+  }
+
+  async handle(events: LoggedEvent[]): Promise<void> {
+    const items: { event: ReturnType<typeof envelopeOf>; targets: DeliveryTarget[] }[] = [];
+    for (const e of events) {
+      const hooks = this.index.match(e);
+      if (!hooks.length) continue;
+      items.push({ event: envelopeOf(e), targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })) });
+    }
+    await this.deliveries.addFanouts(items);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { DEFAULT_RETRY } from '../delivery/retry-policy.js';
+import { EVENT_TYPES, isEventType } from '../events/catalog.js';
+import { compileTransform, TransformError } from './transform.js';
+
+const CATEGORIES = new Set(EVENT_TYPES.map((t) => t.split('.')[0]));
+
+/** `message.sent`, `message.*` (a known category) or `*`. */
+export function isEventPattern(p: string): boolean {
+  if (p === '*' || isEventType(p)) return true;
+  return p.endsWith('.*') && CATEGORIES.has(p.slice(0, -2));
+}
+
+/** Header names we set (or that belong to the connection) and a webhook's own headers may not override. */
+const RESERVED_EXACT = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+export function isReservedHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return RESERVED_EXACT.has(n) || n.startsWith('x-humana-') || n.startsWith('webhook-');
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Keys that shadow Object.prototype members (zod itself drops `__proto__`). */
+const notProtoKey = (k: string) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype';
+
+const url = z
+  .string()
+  .max(2048)
+  .superRefine((v, ctx) => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
+      return;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `scheme "${u.protocol.slice(0, -1)}" is not allowed: use http or https` });
+    if (/[\r\n\t\0]/.test(v)) ctx.addIssue({ code: 'custom', message: 'must not contain control characters' });
+  });
+
+const events = z
+  .array(z.string().max(64).refine(isEventPattern, 'unknown event type or pattern (GET /api/v1/event-types lists the types; patterns: "category.*", "*")'))
+  .min(1, 'at least one event type or pattern')
+  .max(100);
+
+const headers = z
+  .record(
+    z.string().min(1).max(256).refine(notProtoKey, 'reserved name'),
+    z
+      .string()
+      .max(4096)
+      .refine((v) => !/[\r\n\0]/.test(v), 'header values may not contain CR, LF or NUL'),
+  )
+  .superRefine((h, ctx) => {
+    const names = Object.keys(h);
+    if (names.length > 30) ctx.addIssue({ code: 'custom', message: 'at most 30 headers' });
+    for (const name of names) {
+      if (!TOKEN.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid header name (no spaces, CR, LF or separators)' });
+      else if (isReservedHeader(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is set by Humana Events and cannot be overridden` });
+    }
+  });
+
+const filters = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'field names are letters, digits, "_", "-" and "."')
+      .refine(notProtoKey, 'reserved name'),
+    z.array(z.string().min(1).max(256)).min(1, 'at least one value').max(100),
+  )
+  .refine((f) => Object.keys(f).length <= 20, 'at most 20 filter fields');
+
+const retry = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_RETRY.maxAttempts),
+  backoffMultiplier: z.number().min(1).max(10).default(DEFAULT_RETRY.backoffMultiplier),
+  maxDelay: z.number().int().min(1).max(86_400).default(DEFAULT_RETRY.maxDelay),
+});
+
+const batch = z.strictObject({
+  maxSize: z.number().int().min(1).max(1000),
+  maxWaitMs: z.number().int().min(10).max(60_000),
+});
+
+const transform = z
+  .string()
+  .min(1)
+  .max(10_000)
+  .superRefine((expr, ctx) => {
+    try {
+      compileTransform(expr);
+    } catch (err) {
+      if (err instanceof TransformError) ctx.addIssue({ code: 'custom', message: `invalid JSONata: ${err.message}` });
+      else throw err;
+    }
+  });
+
+export const secretSchema = z
+  .string()
+  .min(16, 'at least 16 characters')
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+  .refine((s) => !s.startsWith('whsec_') || /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(s), '"whsec_" secrets must be followed by base64');
+
+const fields = {
+  url,
+  events,
+  headers: headers.default({}),
+  filters: filters.nullable().default(null),
+  retry: retry.default(() => ({ ...DEFAULT_RETRY })),
+  description: z.string().max(500).default(''),
+  enabled: z.boolean().default(true),
+  timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  batch: batch.nullable().default(null),
+  transform: transform.nullable().default(null),
+};
+
+const noSecret = z.undefined({ error: 'secrets change only through POST /api/v1/webhooks/{id}/secret/rotate' });
+
+/** POST: the seed's body plus description, enabled, timeoutMs, batch, transform. */
+export const createWebhookSchema = z.strictObject({ ...fields, secret: secretSchema.optional() });
+/** PUT: the whole configuration (the secret is kept). */
+export const replaceWebhookSchema = z.strictObject({ ...fields, secret: noSecret.optional() });
+/** PATCH: any subset; `retry` may itself be partial. */
+export const patchWebhookSchema = z.strictObject({
+  url: url.optional(),
+  events: events.optional(),
+  headers: headers.optional(),
+  filters: filters.nullable().optional(),
+  retry: retry.partial().optional(),
+  description: z.string().max(500).optional(),
+  enabled: z.boolean().optional(),
+  timeoutMs: z.number().int().min(100).max(60_000).optional(),
+  batch: batch.nullable().optional(),
+  transform: transform.nullable().optional(),
+  secret: noSecret.optional(),
+});
+
+export type WebhookConfigInput = z.output<typeof replaceWebhookSchema>;
+export type CreateWebhookInput = z.output<typeof createWebhookSchema>;
+export type WebhookPatch = z.output<typeof patchWebhookSchema>;
+
+export const listQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(64).optional(),
+});
+
+export const rotateSecretSchema = z.strictObject({ secret: secretSchema.optional() });
+
+export const transformTestSchema = z.strictObject({
+  transform,
+  event: z.looseObject({ type: z.string(), data: z.record(z.string(), z.unknown()) }),
+});

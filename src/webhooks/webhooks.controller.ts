@@ -1,0 +1,147 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { AuditService } from '../audit/audit.service.js';
+import { CurrentPrincipal, RequireScope } from '../auth/guards.js';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
+import { parseOrThrow } from '../common/validation.js';
+import { DeliveriesService, deliveryListSchema, replayRangeSchema } from '../delivery/deliveries.service.js';
+import { envelopeOf } from '../delivery/delivery-executor.js';
+import type { EventEnvelope } from '../events/envelope.js';
+import { applyTransform, compileTransform, TransformError } from './transform.js';
+import {
+  createWebhookSchema,
+  listQuerySchema,
+  patchWebhookSchema,
+  replaceWebhookSchema,
+  rotateSecretSchema,
+  transformTestSchema,
+} from './webhook.schemas.js';
+import { viewOf } from './webhook-view.js';
+import { WebhooksService } from './webhooks.service.js';
+
+@ApiTags('webhooks')
+@ApiBearerAuth()
+@Controller('api/v1/webhooks')
+export class WebhooksController {
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly deliveries: DeliveriesService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Post()
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Create a webhook (the secret is returned once, generated as whsec_… when absent)' })
+  @ApiBody({ schema: z.toJSONSchema(createWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
+  create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    return this.webhooks.create(p, parseOrThrow(createWebhookSchema, body));
+  }
+
+  @Get()
+  @RequireScope('webhooks:read')
+  list(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>) {
+    const q = parseOrThrow(listQuerySchema, query);
+    return this.webhooks.list(p.organizationId, q.limit, q.cursor);
+  }
+
+  // Declared before the `:id` routes so "transform" is never taken for an id.
+  @Post('transform/test')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Preview a JSONata transform on an event' })
+  async transformTest(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
+    const { transform, event } = parseOrThrow(transformTestSchema, body);
+    const envelope = envelopeOf({ id: 'evt_preview', timestamp: new Date().toISOString(), ...event, organizationId: p.organizationId } as EventEnvelope);
+    try {
+      return { body: await applyTransform(compileTransform(transform), envelope) };
+    } catch (err) {
+      if (!(err instanceof TransformError)) throw err;
+      throw ApiError.badRequest(`transform: ${err.message}`, [{ field: 'transform', message: err.message }]);
+    }
+  }
+
+  @Get(':id')
+  @RequireScope('webhooks:read')
+  async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return viewOf(await this.webhooks.get(p.organizationId, id));
+  }
+
+  @Put(':id')
+  @RequireScope('webhooks:write')
+  @ApiBody({ schema: z.toJSONSchema(replaceWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
+  replace(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.webhooks.replace(p, id, parseOrThrow(replaceWebhookSchema, body));
+  }
+
+  @Patch(':id')
+  @RequireScope('webhooks:write')
+  @ApiBody({ schema: z.toJSONSchema(patchWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
+  patch(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.webhooks.patch(p, id, parseOrThrow(patchWebhookSchema, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireScope('webhooks:write')
+  async remove(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
+    await this.webhooks.remove(p, id);
+  }
+
+  @Get(':id/secret')
+  @RequireScope('webhooks:write')
+  secret(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.webhooks.secret(p.organizationId, id);
+  }
+
+  @Post(':id/secret/rotate')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Rotate the secret; the previous one stays valid (and signed with) for 24 h' })
+  rotate(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
+    return this.webhooks.rotateSecret(p, id, parseOrThrow(rotateSecretSchema, body ?? {}).secret);
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Send a webhook.test event now and report the attempt' })
+  async test(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    const { success, statusCode, duration, error, deliveryId } = await this.deliveries.test(await this.webhooks.get(p.organizationId, id));
+    return { success, statusCode, duration, error, deliveryId };
+  }
+
+  @Get(':id/deliveries')
+  @RequireScope('webhooks:read')
+  async deliveriesList(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() query: Record<string, unknown>) {
+    const q = parseOrThrow(deliveryListSchema, query);
+    return this.deliveries.list(await this.webhooks.get(p.organizationId, id), q);
+  }
+
+  @Get(':id/deliveries/:deliveryId')
+  @RequireScope('webhooks:read')
+  async delivery(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
+    return this.deliveries.get(await this.webhooks.get(p.organizationId, id), deliveryId);
+  }
+
+  @Post(':id/deliveries/:deliveryId/replay')
+  @HttpCode(202)
+  @RequireScope('webhooks:write')
+  async replayDelivery(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
+    const result = await this.deliveries.replay(await this.webhooks.get(p.organizationId, id), deliveryId);
+    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'delivery.replayed', resourceId: deliveryId, after: result });
+    return { deliveryId: result.deliveryId };
+  }
+
+  @Post(':id/replay')
+  @HttpCode(202)
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Re-deliver retained events of a time range that the webhook matches' })
+  async replayRange(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
+    const range = parseOrThrow(replayRangeSchema, body);
+    const result = await this.deliveries.replayRange(await this.webhooks.get(p.organizationId, id), range);
+    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.replayed', resourceId: id, after: { ...range, ...result } });
+    return result;
+  }
+}
