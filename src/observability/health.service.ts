@@ -1,11 +1,18 @@
-import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { DeliveryStats, WORKER_HEARTBEAT_TTL_MS } from '../delivery/delivery-stats.js';
+import { EventLog } from '../events/event-log.js';
 import { ConnectionCounter, type Transport } from '../realtime/connection-counter.js';
 import { EventFanout } from '../realtime/event-fanout.js';
 import { RedisService } from '../redis/redis.service.js';
+import { consumerGroupBacklogs } from './log-backlog.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
+const DAY_MS = 24 * 3600_000;
+/** The consumer group that turns log entries into delivery jobs. */
+const WEBHOOKS_GROUP = 'webhooks';
 
 export type CheckStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -17,7 +24,10 @@ export interface EventSystemHealth {
     active_webhooks: number | null;
     active_sse_connections: number;
     active_websocket_connections: number;
+    /** Log entries the webhook matcher has not finished + delivery jobs waiting for a worker. */
     pending_events: number | null;
+    dead_letter_queue_size: number | null;
+    delivery_workers: number | null;
   };
   errors?: Record<string, string>;
 }
@@ -37,6 +47,9 @@ export class HealthService {
     private readonly redis: RedisService,
     private readonly connections: ConnectionCounter,
     private readonly moduleRef: ModuleRef,
+    private readonly deliveries: DeliveryStats,
+    private readonly log: EventLog,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The event-log tail feeding SSE, WebSocket and Socket.IO (absent where the real-time module is not loaded). */
@@ -76,6 +89,30 @@ export class HealthService {
         .withTimeout(CHECK_TIMEOUT_MS);
   }
 
+  /** Delivery workers announce themselves every few seconds (DeliveryStats heartbeat). */
+  private readonly processorCheck = () =>
+    this.indicator
+      .check('webhook_processor')
+      .attempt(async () => {
+        const workers = await this.deliveries.liveWorkers();
+        if (!workers.length) throw new Error(`no delivery worker heartbeat in the last ${WORKER_HEARTBEAT_TTL_MS / 1000} s`);
+        return { workers: workers.length };
+      })
+      .withTimeout(CHECK_TIMEOUT_MS);
+
+  /** Readable, and purged on schedule: entries past the retention mean the purge job is not running. */
+  private readonly deadLetterCheck = async () => {
+    const key = 'dead_letter_queue';
+    const cutoff = new Date(Date.now() - (this.config.dlqRetentionDays + 1) * DAY_MS);
+    const result = await this.indicator
+      .check(key)
+      .attempt(async () => ({ size: await this.deliveries.dlqSize(), overdue: await this.deliveries.dlqOlderThan(cutoff) }))
+      .withTimeout(CHECK_TIMEOUT_MS);
+    const { overdue } = result[key] as { overdue?: number };
+    if (overdue) return this.indicator.check(key).degraded({ message: `${overdue} entries older than DLQ_RETENTION_DAYS: the scheduled purge is not running`, overdue });
+    return result;
+  };
+
   /** Terminus result even when a check is down (terminus throws the result in a 503 then). */
   async run(indicators: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
     try {
@@ -91,7 +128,17 @@ export class HealthService {
   }
 
   async eventSystem(): Promise<EventSystemHealth> {
-    const result = await this.run([this.redisCheck, this.databaseCheck, this.transportCheck('sse_server', ['sse']), this.transportCheck('websocket_server', ['ws', 'socketio'])]);
+    const [result, metrics] = await Promise.all([
+      this.run([
+        this.redisCheck,
+        this.databaseCheck,
+        this.processorCheck,
+        this.transportCheck('sse_server', ['sse']),
+        this.transportCheck('websocket_server', ['ws', 'socketio']),
+        this.deadLetterCheck,
+      ]),
+      this.metrics(),
+    ]);
     const checks: Record<string, CheckStatus> = {};
     const errors: Record<string, string> = {};
     for (const [name, detail] of Object.entries(result.details)) {
@@ -101,18 +148,34 @@ export class HealthService {
     const statuses = Object.values(checks);
     const status: CheckStatus = statuses.includes('unhealthy') ? 'unhealthy' : statuses.includes('degraded') ? 'degraded' : 'healthy';
     this.noteTransition(status, errors);
+    return { status, checks, metrics, ...(Object.keys(errors).length ? { errors } : {}) };
+  }
+
+  /** Each figure on its own: one that cannot be read (its store is down) is null, the others still show. */
+  private async metrics(): Promise<EventSystemHealth['metrics']> {
+    const orNull = <T>(p: Promise<T>) => p.catch(() => null);
     const counts = this.connections.counts();
+    const redisUp = this.redis.client.status === 'ready';
+    const [activeWebhooks, dlqSize, workers, pending] = await Promise.all([
+      orNull(this.deliveries.activeWebhooks()),
+      orNull(this.deliveries.dlqSize()),
+      redisUp ? orNull(this.deliveries.liveWorkers().then((w) => w.length)) : null,
+      redisUp ? orNull(this.pendingEvents()) : null,
+    ]);
     return {
-      status,
-      checks,
-      metrics: {
-        active_webhooks: null,
-        active_sse_connections: counts.sse,
-        active_websocket_connections: counts.ws + counts.socketio,
-        pending_events: null,
-      },
-      ...(Object.keys(errors).length ? { errors } : {}),
+      active_webhooks: activeWebhooks,
+      active_sse_connections: counts.sse,
+      active_websocket_connections: counts.ws + counts.socketio,
+      pending_events: pending,
+      dead_letter_queue_size: dlqSize,
+      delivery_workers: workers,
     };
+  }
+
+  private async pendingEvents(): Promise<number> {
+    const [groups, queue] = await Promise.all([consumerGroupBacklogs(this.redis.client, this.log.streamKey), this.deliveries.queueCounts()]);
+    const matcher = groups.find((g) => g.group === WEBHOOKS_GROUP);
+    return (matcher ? matcher.lag + matcher.pending : 0) + queue.waiting;
   }
 
   private noteTransition(status: CheckStatus, errors: Record<string, string>): void {

@@ -1,8 +1,13 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
+import { Delivery } from '../delivery/delivery.entity.js';
+import { Webhook } from '../webhooks/webhook.entity.js';
 import { AppLogger, PublishedEventsLogger } from './app-logger.js';
+import { EventMetricsController } from './event-metrics.controller.js';
+import { EventMetricsService } from './event-metrics.service.js';
 import { HealthController } from './health.controller.js';
 import { HealthService } from './health.service.js';
 import { HttpObservabilityMiddleware } from './http-observability.middleware.js';
@@ -33,8 +38,8 @@ export class ObservabilityModule implements NestModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ObservabilityModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: hasApi(config) ? [HealthController, PrometheusController] : [],
+      imports: [TerminusModule.forRoot({ logger: false }), TypeOrmModule.forFeature([Delivery, Webhook])],
+      controllers: hasApi(config) ? [HealthController, PrometheusController, EventMetricsController] : [],
       providers: [
         AppLogger,
         PublishedEventsLogger,
@@ -44,6 +49,7 @@ export class ObservabilityModule implements NestModule {
         SystemEvents,
         HealthService,
         InternalErrorReporter,
+        EventMetricsService,
       ],
       exports: [AppLogger, PrometheusMetrics, SystemEvents],
     };

@@ -34,6 +34,28 @@ export class PrometheusMetrics {
     registers: [this.registry],
   });
 
+  readonly deliveries = new Counter({
+    name: 'humana_webhook_deliveries_total',
+    help: 'Webhook deliveries finished by this process, by outcome (success, or failed for good: dead-lettered)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly attemptDuration = new Histogram({
+    name: 'humana_webhook_attempt_duration_seconds',
+    help: 'Duration of each webhook HTTP attempt, by outcome (success = 2xx)',
+    labelNames: ['outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly deliveryLatency = new Histogram({
+    name: 'humana_webhook_delivery_latency_seconds',
+    help: 'Publish to 2xx response of successful webhook deliveries',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -25,6 +25,7 @@ describe('health', () => {
     app = await startTestApp({ redis, databaseUrl: db.url, env: { ROLE: 'api' } });
     worker = await spawnApp({ ROLE: 'worker', REDIS_URL: redis.url, DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
     org = await createOrg(app);
+    await waitFor(async () => (await app.http.get('/api/v1/events/health')).status === 200, 20_000, 200);
   });
   after(async () => {
     await worker?.stop('SIGKILL');
@@ -36,9 +37,17 @@ describe('health', () => {
   test('seed shape with real checks, public; liveness and readiness through terminus', async () => {
     const res = await app.http.get('/api/v1/events/health').expect(200);
     assert.equal(res.body.status, 'healthy');
-    for (const check of ['redis', 'database', 'sse_server', 'websocket_server']) assert.equal(res.body.checks[check], 'healthy', check);
-    assert.equal(res.body.metrics.active_sse_connections, 0);
-    assert.equal(res.body.metrics.active_websocket_connections, 0);
+    for (const check of ['redis', 'database', 'webhook_processor', 'sse_server', 'websocket_server', 'dead_letter_queue']) {
+      assert.equal(res.body.checks[check], 'healthy', check);
+    }
+    assert.deepEqual(res.body.metrics, {
+      active_webhooks: 0,
+      active_sse_connections: 0,
+      active_websocket_connections: 0,
+      pending_events: 0,
+      dead_letter_queue_size: 0,
+      delivery_workers: 1,
+    });
     assert.equal(res.body.errors, undefined);
     const live = await app.http.get('/health/live').expect(200);
     assert.equal(live.body.status, 'ok');
@@ -63,6 +72,27 @@ describe('health', () => {
       const m = (await app.http.get('/api/v1/events/health')).body.metrics;
       return m.active_sse_connections === 0 && m.active_websocket_connections === 0;
     });
+  });
+
+  test('delivery workers are counted by their heartbeat; with none left webhook_processor is unhealthy (503), and healthy again when one starts', async () => {
+    const health = () => app.http.get('/api/v1/events/health');
+    const spawnWorker = () => spawnApp({ ROLE: 'worker', REDIS_URL: redis.url, DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
+    const second = await spawnWorker();
+    await waitFor(async () => (await health()).body.metrics.delivery_workers === 2, 20_000, 100);
+    await second.stop('SIGTERM');
+    const one = await health();
+    assert.equal(one.status, 200);
+    assert.equal(one.body.metrics.delivery_workers, 1);
+    await worker.stop('SIGTERM');
+    const none = await health();
+    assert.equal(none.status, 503);
+    assert.equal(none.body.status, 'unhealthy');
+    assert.equal(none.body.checks.webhook_processor, 'unhealthy');
+    assert.equal(none.body.checks.redis, 'healthy');
+    assert.match(none.body.errors.webhook_processor, /no delivery worker heartbeat/);
+    assert.equal(none.body.metrics.delivery_workers, 0);
+    worker = await spawnWorker();
+    await waitFor(async () => (await health()).status === 200, 20_000, 100);
   });
 
   test('Redis stopped: 503 naming the redis check, publishes answer 202 or a clear 503 and none is lost; recovers when Redis returns', async () => {
