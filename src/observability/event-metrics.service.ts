@@ -28,6 +28,21 @@ export interface EventMetrics {
   errors: { byType: Record<string, number>; byStatusCode: Record<number, number>; retrySuccess: number };
 }
 
+interface Range {
+  organizationId: string;
+  webhookId?: string;
+  /** ISO times, inclusive. */
+  from: string;
+  to: string;
+}
+
+export interface DeliverySummary {
+  successful: number;
+  failed: number;
+  retrySuccess: number;
+  latency: EventMetrics['latency'];
+}
+
 /** "Now" in `throughput.eventsPerSecond`: the last seconds of the window. */
 const RECENT_MS = 10_000;
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -61,18 +76,25 @@ export class EventMetricsService {
 
   async compute(organizationId: string, window: MetricWindow, webhookId?: string, now = Date.now()): Promise<EventMetrics> {
     const windowMs = METRIC_WINDOWS[window];
-    const from = new Date(now - windowMs).toISOString();
-    const to = new Date(now).toISOString();
-    const scoped = () => {
-      const qb = this.deliveries
-        .createQueryBuilder('d')
-        .where('d.organization_id = :org', { org: organizationId })
-        .andWhere('d.updated_at >= :from AND d.updated_at <= :to', { from, to })
-        .andWhere("d.kind <> 'test'");
-      if (webhookId) qb.andWhere('d.webhook_id = :wh', { wh: webhookId });
-      return qb;
+    const range = { organizationId, webhookId, from: new Date(now - windowMs).toISOString(), to: new Date(now).toISOString() };
+    const [summary, throughput, errors] = await Promise.all([this.summary(range), this.throughput(range, windowMs, now), this.errors(range)]);
+    const { successful, failed } = summary;
+    return {
+      organizationId,
+      ...(webhookId ? { webhookId } : {}),
+      window,
+      from: range.from,
+      to: range.to,
+      deliveryRate: { successful, failed, percentage: successful + failed ? round2((successful * 100) / (successful + failed)) : null },
+      latency: summary.latency,
+      throughput,
+      errors: { ...errors, retrySuccess: summary.retrySuccess },
     };
-    const totals = await scoped()
+  }
+
+  /** Outcomes and latency of the deliveries one organization (or webhook) finished in a time range. */
+  async summary(range: Range): Promise<DeliverySummary> {
+    const totals = await this.scoped(range)
       .select("SUM(CASE WHEN d.status = 'success' THEN 1 ELSE 0 END)", 'successful')
       .addSelect("SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END)", 'failed')
       .addSelect("SUM(CASE WHEN d.status = 'success' AND d.attempts > 1 THEN 1 ELSE 0 END)", 'retrySuccess')
@@ -80,30 +102,41 @@ export class EventMetricsService {
       .addSelect("AVG(CASE WHEN d.status = 'success' THEN d.latency_ms END)", 'average')
       .getRawOne<Record<string, string | number | null>>();
     const num = (v: string | number | null | undefined) => Number(v ?? 0);
-    const successful = num(totals?.successful);
-    const failed = num(totals?.failed);
-    const [latency, throughput, errors] = await Promise.all([
-      this.latency(scoped, num(totals?.timed), totals?.average),
-      this.throughput(scoped, windowMs, now),
-      this.errors(scoped, from),
-    ]);
     return {
-      organizationId,
-      ...(webhookId ? { webhookId } : {}),
-      window,
-      from,
-      to,
-      deliveryRate: { successful, failed, percentage: successful + failed ? round2((successful * 100) / (successful + failed)) : null },
-      latency,
-      throughput,
-      errors: { ...errors, retrySuccess: num(totals?.retrySuccess) },
+      successful: num(totals?.successful),
+      failed: num(totals?.failed),
+      retrySuccess: num(totals?.retrySuccess),
+      latency: await this.latency(range, num(totals?.timed), totals?.average),
     };
   }
 
-  private async latency(scoped: () => SelectQueryBuilder<Delivery>, n: number, average: string | number | null | undefined): Promise<EventMetrics['latency']> {
+  /** Organizations that finished at least `min` deliveries in the range (the performance monitor's candidates). */
+  async busyOrganizations(from: string, to: string, min: number): Promise<string[]> {
+    const rows = await this.deliveries
+      .createQueryBuilder('d')
+      .select('d.organization_id', 'organizationId')
+      .where('d.updated_at >= :from AND d.updated_at <= :to', { from, to })
+      .andWhere("d.kind <> 'test' AND d.status IN ('success', 'failed')")
+      .groupBy('d.organization_id')
+      .having('COUNT(*) >= :min', { min })
+      .getRawMany<{ organizationId: string }>();
+    return rows.map((r) => r.organizationId);
+  }
+
+  private scoped({ organizationId, webhookId, from, to }: Range): SelectQueryBuilder<Delivery> {
+    const qb = this.deliveries
+      .createQueryBuilder('d')
+      .where('d.organization_id = :org', { org: organizationId })
+      .andWhere('d.updated_at >= :from AND d.updated_at <= :to', { from, to })
+      .andWhere("d.kind <> 'test'");
+    if (webhookId) qb.andWhere('d.webhook_id = :wh', { wh: webhookId });
+    return qb;
+  }
+
+  private async latency(range: Range, n: number, average: string | number | null | undefined): Promise<EventMetrics['latency']> {
     if (!n) return { p50: null, p95: null, p99: null, average: null };
     const at = async (p: number) => {
-      const row = await scoped()
+      const row = await this.scoped(range)
         .select('d.latency_ms', 'latency')
         .andWhere("d.status = 'success' AND d.latency_ms IS NOT NULL")
         .orderBy('d.latency_ms', 'ASC')
@@ -117,8 +150,8 @@ export class EventMetricsService {
   }
 
   /** Per-second counts of finished deliveries (grouped by the ISO second of their last update). */
-  private async throughput(scoped: () => SelectQueryBuilder<Delivery>, windowMs: number, now: number): Promise<EventMetrics['throughput']> {
-    const rows = await scoped()
+  private async throughput(range: Range, windowMs: number, now: number): Promise<EventMetrics['throughput']> {
+    const rows = await this.scoped(range)
       .select('SUBSTR(d.updated_at, 1, 19)', 'second')
       .addSelect('COUNT(*)', 'n')
       .andWhere("d.status IN ('success', 'failed')")
@@ -142,8 +175,8 @@ export class EventMetricsService {
   }
 
   /** Failed attempts made in the window (retried or final), by kind and by HTTP status. */
-  private async errors(scoped: () => SelectQueryBuilder<Delivery>, from: string): Promise<Omit<EventMetrics['errors'], 'retrySuccess'>> {
-    const rows = await scoped()
+  private async errors(range: Range): Promise<Omit<EventMetrics['errors'], 'retrySuccess'>> {
+    const rows = await this.scoped(range)
       .select('d.attempt_log', 'attemptLog')
       .andWhere("(d.status <> 'success' OR d.attempts > 1)")
       .getRawMany<{ attemptLog: string }>();
@@ -151,7 +184,7 @@ export class EventMetricsService {
     const byStatusCode: Record<number, number> = {};
     for (const { attemptLog } of rows) {
       for (const a of JSON.parse(attemptLog) as AttemptRecord[]) {
-        if (a.error === null || a.timestamp < from) continue;
+        if (a.error === null || a.timestamp < range.from) continue;
         const type = errorType(a);
         byType[type] = (byType[type] ?? 0) + 1;
         if (a.statusCode !== null) byStatusCode[a.statusCode] = (byStatusCode[a.statusCode] ?? 0) + 1;

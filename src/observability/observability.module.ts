@@ -13,6 +13,7 @@ import { HealthService } from './health.service.js';
 import { HttpObservabilityMiddleware } from './http-observability.middleware.js';
 import { InternalErrorReporter } from './internal-error-reporter.js';
 import { MetricFeeds } from './metric-feeds.js';
+import { PerformanceMonitor } from './performance-monitor.js';
 import { PrometheusController } from './prometheus.controller.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 import { SystemEvents } from './system-events.js';
@@ -50,6 +51,7 @@ export class ObservabilityModule implements NestModule {
         HealthService,
         InternalErrorReporter,
         EventMetricsService,
+        PerformanceMonitor,
       ],
       exports: [AppLogger, PrometheusMetrics, SystemEvents],
     };
