@@ -1,8 +1,11 @@
 import { Inject, Injectable, OnModuleInit, Optional, type LoggerService } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { DeliveryLog } from '../delivery/delivery-log.js';
 import { EventPublisher } from '../events/publisher.js';
+import { optionalProvider } from './optional-provider.js';
 import { Redactor } from './redaction.js';
 
 /** Optional provider: where log lines go (stdout otherwise). */
@@ -88,22 +91,43 @@ export class AppLogger implements LoggerService {
   }
 }
 
-/** One debug line per event entering the log, with its ids and the trace id of its publish. */
+/**
+ * The data path in the logs, with its ids: one debug line per event entering the log (with its trace id) and per
+ * delivery attempt recorded; a delivery that failed for good (dead-lettered) is a warning.
+ */
 @Injectable()
-export class PublishedEventsLogger implements OnModuleInit {
+export class DataPathLogger implements OnModuleInit {
   constructor(
     private readonly logger: AppLogger,
     private readonly publisher: EventPublisher,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   onModuleInit(): void {
-    const log = this.logger.pino.child({ context: 'Publisher' });
+    const events = this.logger.pino.child({ context: 'Publisher' });
     this.publisher.onPublished((organizationId, results) => {
-      if (!log.isLevelEnabled('debug')) return;
+      if (!events.isLevelEnabled('debug')) return;
       for (const { event, duplicate } of results) {
         const traceId = event.traceparent?.split('-')[1];
-        log.debug({ msg: 'event published', organizationId, eventId: event.id, eventType: event.type, duplicate, traceId });
+        events.debug({ msg: 'event published', organizationId, eventId: event.id, eventType: event.type, duplicate, traceId });
       }
+    });
+    const deliveries = this.logger.pino.child({ context: 'Delivery' });
+    optionalProvider(this.moduleRef, DeliveryLog)?.onRecord((row) => {
+      const level = row.status === 'failed' ? 'warn' : 'debug';
+      if (!deliveries.isLevelEnabled(level)) return;
+      deliveries[level]({
+        msg: `delivery ${row.status}`,
+        organizationId: row.organizationId,
+        webhookId: row.webhookId,
+        deliveryId: row.id,
+        eventId: row.eventId,
+        eventType: row.eventType,
+        attempt: row.attempts,
+        statusCode: row.statusCode,
+        durationMs: row.durationMs,
+        error: row.error ?? undefined,
+      });
     });
   }
 }

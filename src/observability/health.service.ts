@@ -8,6 +8,7 @@ import { ConnectionCounter, type Transport } from '../realtime/connection-counte
 import { EventFanout } from '../realtime/event-fanout.js';
 import { RedisService } from '../redis/redis.service.js';
 import { consumerGroupBacklogs } from './log-backlog.js';
+import { optionalProvider } from './optional-provider.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 const DAY_MS = 24 * 3600_000;
@@ -54,11 +55,7 @@ export class HealthService {
 
   /** The event-log tail feeding SSE, WebSocket and Socket.IO (absent where the real-time module is not loaded). */
   private fanout(): EventFanout | null {
-    try {
-      return this.moduleRef.get(EventFanout, { strict: false });
-    } catch {
-      return null;
-    }
+    return optionalProvider(this.moduleRef, EventFanout);
   }
 
   readonly redisCheck = () =>

@@ -8,6 +8,7 @@ import { EventPublisher } from '../events/publisher.js';
 import { ConnectionCounter, type Transport } from '../realtime/connection-counter.js';
 import { RedisService } from '../redis/redis.service.js';
 import { consumerGroupBacklogs } from './log-backlog.js';
+import { optionalProvider } from './optional-provider.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 
 const TRANSPORTS: Transport[] = ['sse', 'ws', 'socketio'];
@@ -51,16 +52,7 @@ export class MetricFeeds implements OnModuleInit {
     this.metrics.gauge('humana_delivery_workers', 'Delivery workers with a fresh heartbeat', [], async (g) => {
       g.set((await this.deliveryStats.liveWorkers()).length);
     });
-    this.deliveryLog()?.onRecord((row) => this.observeDelivery(row));
-  }
-
-  /** The delivery log of this process (the webhooks module keeps it to itself). */
-  private deliveryLog(): DeliveryLog | null {
-    try {
-      return this.moduleRef.get(DeliveryLog, { strict: false });
-    } catch {
-      return null;
-    }
+    optionalProvider(this.moduleRef, DeliveryLog)?.onRecord((row) => this.observeDelivery(row));
   }
 
   /** A recorded state with attempts carries a new attempt; success and failed are final. */

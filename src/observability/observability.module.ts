@@ -5,7 +5,7 @@ import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
 import { Delivery } from '../delivery/delivery.entity.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
-import { AppLogger, PublishedEventsLogger } from './app-logger.js';
+import { AppLogger, DataPathLogger } from './app-logger.js';
 import { EventMetricsController } from './event-metrics.controller.js';
 import { EventMetricsService } from './event-metrics.service.js';
 import { HealthController } from './health.controller.js';
@@ -43,7 +43,7 @@ export class ObservabilityModule implements NestModule {
       controllers: hasApi(config) ? [HealthController, PrometheusController, EventMetricsController] : [],
       providers: [
         AppLogger,
-        PublishedEventsLogger,
+        DataPathLogger,
         Tracing,
         PrometheusMetrics,
         MetricFeeds,

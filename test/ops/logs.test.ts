@@ -4,6 +4,7 @@ import request from 'supertest';
 import { ADMIN_TOKEN, BOOTSTRAP_KEY, createTestDatabase, waitFor, type TestDatabase } from '../helpers/app.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
 import { SseClient } from '../realtime/clients.js';
+import { Receiver } from '../webhooks/receiver.js';
 import { spawnApp, type ChildApp } from './child-app.js';
 import { ADMIN, sampleEvent } from './helpers.js';
 
@@ -12,13 +13,16 @@ describe('structured logs', () => {
   let redis: PrivateRedis;
   let db: TestDatabase;
   let app: ChildApp;
+  let rx: Receiver;
   before(async () => {
+    rx = await Receiver.start();
     redis = await startPrivateRedis();
     db = createTestDatabase('sqlite');
     app = await spawnApp({ REDIS_URL: redis.url, DATABASE_URL: db.url, LOG_LEVEL: 'debug' });
   });
   after(async () => {
     await app?.stop('SIGKILL');
+    await rx?.close();
     await redis?.destroy();
     await db?.drop();
   });
@@ -40,6 +44,14 @@ describe('structured logs', () => {
     await http.patch(`/api/v1/admin/organizations/${org.body.id}/limits`).set(ADMIN).send({ eventsPerMinute: 1 }).expect(200);
     await http.post('/api/v1/events').set(auth).send(sampleEvent()).expect(202);
     await http.post('/api/v1/events').set(auth).send(sampleEvent()).expect(429);
+    const plainSecret = 'my-very-own-webhook-secret-0123';
+    const custom = await http.post('/api/v1/webhooks').set(auth).send({ url: `${rx.url}/custom`, events: ['*'], secret: plainSecret, headers: { 'X-Api-Key': 'receiver-key-0123456789' } }).expect(201);
+    const generated = await http.post('/api/v1/webhooks').set(auth).send({ url: `${rx.url}/gen?token=query-secret-0123`, events: ['*'] }).expect(201);
+    await http.get(`/api/v1/webhooks/${generated.body.id}/secret`).set(auth).expect(200);
+    await http.post(`/api/v1/webhooks/${custom.body.id}/test`).set(auth).expect(200);
+    await http.patch(`/api/v1/admin/organizations/${org.body.id}/limits`).set(ADMIN).send({}).expect(200);
+    const delivered = await http.post('/api/v1/events').set(auth).send(sampleEvent()).expect(202);
+    await waitFor(() => rx.at('/gen').length >= 1 && rx.at('/custom').some((r) => r.body.includes(delivered.body.id)));
     const sse = new SseClient(`${app.url}/api/v1/events/stream?access_token=${key}`);
     await sse.opened;
     sse.close();
@@ -57,13 +69,19 @@ describe('structured logs', () => {
     assert.ok(publishLog, 'the published event is logged with its id');
     assert.equal(publishLog.organizationId, org.body.id);
     assert.match(String(publishLog.traceId), /^[0-9a-f]{32}$/);
+    const delivery = lines.find((l) => l.msg === 'delivery success' && l.eventId === delivered.body.id);
+    assert.ok(delivery, 'each delivery is logged with its ids');
+    assert.match(String(delivery.deliveryId), /^del_/);
+    assert.equal(delivery.organizationId, org.body.id);
     const requests = lines.filter((l) => l.msg === 'request');
     assert.ok(requests.some((l) => l.statusCode === 429 && l.keyId === created.body.id));
     assert.ok(requests.every((l) => typeof l.requestId === 'string' && typeof l.durationMs === 'number'));
     assert.ok(requests.some((l) => String(l.url).startsWith('/api/v1/events/stream?access_token=[redacted]')));
 
     const everything = app.lines.join('\n') + app.stderr.join('');
-    for (const secret of [key, spare.body.key, BOOTSTRAP_KEY, ADMIN_TOKEN, Buffer.from(`prom:${ADMIN_TOKEN}`).toString('base64')]) {
+    const secrets = [key, spare.body.key, BOOTSTRAP_KEY, ADMIN_TOKEN, Buffer.from(`prom:${ADMIN_TOKEN}`).toString('base64')];
+    secrets.push(plainSecret, generated.body.secret, 'receiver-key-0123456789', 'query-secret-0123');
+    for (const secret of secrets) {
       assert.ok(!everything.includes(secret), `a secret reached the logs: ${secret.slice(0, 6)}…`);
     }
   });

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { hookFor } from '../webhooks/fixtures.js';
+import { Receiver } from '../webhooks/receiver.js';
 import { historyOf, sampleEvent, setLimits, type Envelope } from './helpers.js';
 
 const QUOTA_TYPES = new Set(['quota.warning', 'quota.exceeded']);
@@ -104,6 +106,24 @@ describe('quotas and rate limits', () => {
         ['quota.exceeded', 'events_per_minute', 'throttled'],
       ],
     );
+  });
+
+  test('system events are published even when the quota is used up: an exhausted delivery still reports error.occurred', async () => {
+    const rx = await Receiver.start();
+    try {
+      const hook = await hookFor(app, rx.url, { events: ['companion.activated'], retry: { maxAttempts: 1 } });
+      rx.on(hook.path, () => ({ status: 500 }));
+      await setLimits(app, hook.org.id, { eventsPerMonth: 2 });
+      assert.deepEqual(await publishN(app, hook.org, 3), [202, 202, 429]);
+      const errors = await waitFor(async () => {
+        const found = await historyOf(app, hook.org, '&eventType=error.occurred');
+        return found.length === 2 ? found : null;
+      }, 15_000);
+      assert.ok(errors!.every((e) => e.data.severity === 'high' && e.data.type === 'integration'));
+      await app.http.post('/api/v1/events').set(hook.org.auth).send(sampleEvent()).expect(429);
+    } finally {
+      await rx.close();
+    }
   });
 
   test('a limit change applies at once on every process sharing the Redis (cached limits dropped through a channel)', async () => {
