@@ -37,6 +37,7 @@ const envSchema = z.object({
   DLQ_PURGE_INTERVAL_MS: positiveInt.min(100).default(3600_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('humana-events'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   PERF_P95_THRESHOLD_MS: positiveInt.default(5_000),
   PERF_ERROR_RATE_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.1),
   PERF_RECOVERY_RATIO: z.coerce.number().gt(0).max(1).default(0.8),
@@ -81,6 +82,8 @@ export interface AppConfig {
   /** OTLP/HTTP collector base URL; traces are exported only when set. */
   otlpEndpoint?: string;
   serviceName: string;
+  /** ROLE=worker: serve /metrics on this port (the API serves it on PORT). */
+  metricsPort?: number;
   /** `performance.degraded` thresholds; a degraded metric clears below threshold × recoveryRatio (hysteresis). */
   performance: {
     p95ThresholdMs: number;
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dlqPurgeIntervalMs: e.DLQ_PURGE_INTERVAL_MS,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: e.OTEL_SERVICE_NAME,
+    metricsPort: e.METRICS_PORT,
     performance: {
       p95ThresholdMs: e.PERF_P95_THRESHOLD_MS,
       errorRateThreshold: e.PERF_ERROR_RATE_THRESHOLD,

@@ -18,6 +18,7 @@ import { PrometheusController } from './prometheus.controller.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 import { SystemEvents } from './system-events.js';
 import { initTracing } from './tracing.js';
+import { WorkerMetricsServer } from './worker-metrics-server.js';
 
 @Injectable()
 class Tracing implements OnApplicationShutdown {
@@ -52,6 +53,7 @@ export class ObservabilityModule implements NestModule {
         InternalErrorReporter,
         EventMetricsService,
         PerformanceMonitor,
+        ...(hasApi(config) ? [] : [WorkerMetricsServer]),
       ],
       exports: [AppLogger, PrometheusMetrics, SystemEvents],
     };

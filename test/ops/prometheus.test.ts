@@ -1,7 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-text-format';
-import { ADMIN_TOKEN, createOrg, startTestApp, type TestApp } from '../helpers/app.js';
+import request from 'supertest';
+import { freePort } from '../../src/config/redis-bootstrap.js';
+import { ADMIN_TOKEN, createOrg, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { hookFor } from '../webhooks/fixtures.js';
+import { Receiver } from '../webhooks/receiver.js';
+import { spawnApp } from './child-app.js';
 import { sampleEvent, setLimits } from './helpers.js';
 
 function family(families: PromFamily[], name: string): PromFamily {
@@ -87,6 +92,33 @@ describe('Prometheus /metrics', () => {
       assert.ok(parsePrometheusTextFormat(res.text).some((f) => f.name === 'humana_events_published_total'));
     } finally {
       await open.close();
+    }
+  });
+
+  test('a worker-only process serves its own delivery metrics on METRICS_PORT, with the same protection', async () => {
+    const api = await startTestApp({ env: { ROLE: 'api' } });
+    const rx = await Receiver.start();
+    const port = await freePort();
+    const worker = await spawnApp({ ROLE: 'worker', REDIS_URL: api.redis.url, DATABASE_URL: api.databaseUrl, METRICS_PORT: String(port), LOG_LEVEL: 'info' });
+    try {
+      await worker.waitForLine((l) => l.includes('metrics on http'));
+      const scrape = request(`http://127.0.0.1:${port}`);
+      await scrape.get('/metrics').expect(401);
+      const hook = await hookFor(api, rx.url, { events: ['companion.activated'] });
+      for (let i = 0; i < 3; i++) await api.http.post('/api/v1/events').set(hook.org.auth).send(sampleEvent(i)).expect(202);
+      const delivered = await waitFor(async () => {
+        const families = parsePrometheusTextFormat((await scrape.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text);
+        const ok = families.find((f) => f.name === 'humana_webhook_deliveries_total')?.metrics.find((m) => m.labels?.outcome === 'success');
+        return Number(ok?.value) === 3 ? families : null;
+      }, 15_000, 100);
+      assert.ok(delivered);
+      const apiFamilies = parsePrometheusTextFormat((await api.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text);
+      assert.equal(family(apiFamilies, 'humana_webhook_deliveries_total').metrics.length, 0, 'the API process delivered nothing itself');
+      assert.equal(sample(apiFamilies, 'humana_delivery_workers'), 1, 'shared state is visible from any process');
+    } finally {
+      await worker.stop('SIGTERM');
+      await api.close();
+      await rx.close();
     }
   });
 });
