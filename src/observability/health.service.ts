@@ -12,6 +12,8 @@ import { optionalProvider } from './optional-provider.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 const DAY_MS = 24 * 3600_000;
+/** In the order the health document lists them: the seed's four, then the stores. */
+const CHECKS = ['webhook_processor', 'sse_server', 'websocket_server', 'dead_letter_queue', 'redis', 'database'] as const;
 /** The consumer group that turns log entries into delivery jobs. */
 const WEBHOOKS_GROUP = 'webhooks';
 
@@ -91,6 +93,7 @@ export class HealthService {
     this.indicator
       .check('webhook_processor')
       .attempt(async () => {
+        if (this.redis.client.status !== 'ready') throw new Error('worker heartbeats are kept in Redis, which is unavailable');
         const workers = await this.deliveries.liveWorkers();
         if (!workers.length) throw new Error(`no delivery worker heartbeat in the last ${WORKER_HEARTBEAT_TTL_MS / 1000} s`);
         return { workers: workers.length };
@@ -138,7 +141,8 @@ export class HealthService {
     ]);
     const checks: Record<string, CheckStatus> = {};
     const errors: Record<string, string> = {};
-    for (const [name, detail] of Object.entries(result.details)) {
+    for (const name of CHECKS) {
+      const detail = result.details[name];
       checks[name] = STATUS[detail.status];
       if (detail.status !== 'up') errors[name] = String(detail.message ?? detail.status);
     }

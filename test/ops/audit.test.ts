@@ -1,20 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AuditEntry } from '../../src/audit/audit-entry.entity.js';
 import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
 import { dlqOf, hookFor, deliveryIn } from '../webhooks/fixtures.js';
 import { Receiver } from '../webhooks/receiver.js';
 import { ADMIN, sampleEvent } from './helpers.js';
 
-interface AuditEntry {
-  id: string;
-  organizationId: string;
-  actor: string;
-  action: string;
-  resourceId: string | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  timestamp: string;
-}
 
 /** Item 7 of the operations issue: every management action is in the organization's append-only audit log. */
 describe('compliance audit log', () => {
