@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import type { Role } from './lib/stack.js';
+
+export const SCENARIOS = ['publish', 'webhooks', 'fanout', 'mixed'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  /** Measured seconds per scenario (default 10; --quick 3). */
+  seconds: number;
+  quick: boolean;
+  /** Overrides of each scenario's default publish rate (events/s), batch size, webhook and subscriber counts. */
+  rate?: number;
+  batch?: number;
+  webhooks?: number;
+  subscribers?: number;
+  /** Subscribers each fanout event reaches (they share its companion filter); default 10. */
+  perEvent?: number;
+  /** App processes under test, e.g. ["api", "worker"] or ["all"]. */
+  roles: Role[];
+  /** Directory for --cpu-prof profiles of the app processes. */
+  cpuProfDir?: string;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --scenario LIST     publish,webhooks,fanout,mixed (comma-separated; default: all)
+  --duration SECONDS  measured time per scenario (default 10; --quick: 3)
+  --rate N            publish rate in events/s (defaults: publish 10000, webhooks 1000, fanout 1000, mixed 1000)
+  --batch N           events per POST /events/batch (defaults: publish 100, others 10)
+  --webhooks N        webhook endpoints (defaults: webhooks 10, mixed 50)
+  --subscribers N     real-time subscribers, half SSE half WebSocket (defaults: fanout 2000, mixed 500)
+  --per-event N       fanout: subscribers each event reaches (default 10; = --subscribers for a broadcast)
+  --roles LIST        app processes under test (default api,worker; e.g. all or api,api,worker,worker)
+  --cpu-prof DIR      write V8 CPU profiles of the app processes to DIR
+  --quick             smoke run: 3 s per scenario, smaller subscriber counts`;
+
+function positive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
+      batch: { type: 'string' },
+      webhooks: { type: 'string' },
+      subscribers: { type: 'string' },
+      'per-event': { type: 'string' },
+      roles: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) throw new Error(USAGE);
+  const scenarios = (values.scenario ?? SCENARIOS.join(',')).split(',').map((s) => s.trim());
+  for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (one of ${SCENARIOS.join(', ')})`);
+  const roles = (values.roles ?? 'api,worker').split(',').map((r) => r.trim());
+  for (const r of roles) if (!['api', 'worker', 'all'].includes(r)) throw new Error(`unknown role "${r}" (api, worker or all)`);
+  if (!roles.some((r) => r !== 'worker')) throw new Error('--roles needs at least one api or all process');
+  if (!roles.some((r) => r !== 'api')) throw new Error('--roles needs at least one worker or all process');
+  return {
+    scenarios: scenarios as ScenarioName[],
+    quick: values.quick,
+    seconds: positive('duration', values.duration) ?? (values.quick ? 3 : 10),
+    rate: positive('rate', values.rate),
+    batch: positive('batch', values.batch),
+    webhooks: positive('webhooks', values.webhooks),
+    subscribers: positive('subscribers', values.subscribers),
+    perEvent: positive('per-event', values['per-event']),
+    roles: roles as Role[],
+    cpuProfDir: values['cpu-prof'],
+  };
+}

@@ -1,0 +1,44 @@
+import { loadavg } from 'node:os';
+import { parseBenchArgs, type BenchOptions, type ScenarioName } from './args.js';
+import { progress, type ScenarioLine } from './lib/report.js';
+import { Stack } from './lib/stack.js';
+import { fanoutScenario } from './scenarios/fanout.js';
+import { mixedScenario } from './scenarios/mixed.js';
+import { publishScenario } from './scenarios/publish.js';
+import { webhooksScenario } from './scenarios/webhooks.js';
+
+const SCENARIO_RUNNERS: Record<ScenarioName, (o: BenchOptions) => Promise<ScenarioLine>> = {
+  publish: publishScenario,
+  webhooks: webhooksScenario,
+  fanout: fanoutScenario,
+  mixed: mixedScenario,
+};
+
+async function main(): Promise<void> {
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  let failed = false;
+  for (const name of opts.scenarios) {
+    // Other work on the machine disturbs the figures: every line says how busy it was when the scenario started.
+    const loadAvg1m = Math.round(loadavg()[0] * 100) / 100;
+    try {
+      const line = await SCENARIO_RUNNERS[name](opts);
+      process.stdout.write(`${JSON.stringify({ ...line, loadAvg1m })}\n`);
+    } catch (err) {
+      failed = true;
+      progress(`${name} failed: ${(err as Error).stack ?? err}`);
+    }
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+process.once('SIGINT', () => {
+  progress('interrupted: stopping the app processes and their redis-server');
+  void Stack.stopAll().finally(() => process.exit(130));
+});
+void main();

@@ -1,0 +1,147 @@
+import type { BenchOptions } from '../args.js';
+import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
+import { Latency } from '../lib/histogram.js';
+import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
+import { LoadProcess } from '../lib/rpc.js';
+import { BENCH_API_KEY, type Stack } from '../lib/stack.js';
+import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries, type WebhookSpec } from '../lib/webhooks.js';
+import type { BullBaselineMethods } from '../load/bullmq-baseline.js';
+import type { PosterMethods } from '../load/poster.js';
+import type { PublisherMethods } from '../load/publisher.js';
+import type { ReceiverMethods, ReceiverStats } from '../load/receiver.js';
+import { withStack } from './context.js';
+
+const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
+
+/** Deliveries per second between the first and the last arrival of a burst. */
+const drainRate = (s: ReceiverStats): number => perSec(s.unique, (s.lastOkMs - s.firstOkMs) / 1000);
+
+export interface WebhookRun {
+  receiverUrl: string;
+  hookUrls: string[];
+}
+
+/** Starts the receiver process and registers `count` webhooks pointing at it. */
+export async function setUpWebhooks(stack: Stack, receiver: LoadProcess<ReceiverMethods>, count: number, spec?: (i: number) => WebhookSpec): Promise<WebhookRun> {
+  const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
+  await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, count, spec);
+  return { receiverUrl: url, hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
+}
+
+/**
+ * `webhooks`: events published at a fixed rate, each delivered to N webhooks on a keep-alive receiver in its own
+ * process; latency = arrival at the receiver − the event's scheduled publish time. Then a burst for the delivery
+ * capacity. Baselines: a bare BullMQ add → process (signed POST) pipeline, and bare signed POSTs, same receiver.
+ */
+export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
+  const rate = o.rate ?? 1000;
+  const hooks = o.webhooks ?? 10;
+  const batch = o.batch ?? 10;
+  return withStack(o, async (stack) => {
+    const receiver = LoadProcess.start<ReceiverMethods>(load('receiver.js'), 'receiver');
+    const gen = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
+    try {
+      const run = await setUpWebhooks(stack, receiver, hooks);
+      const target = { urls: stack.apiUrls(), apiKey: BENCH_API_KEY, batch, companions: ['comp-0'], collectIds: false };
+      progress(`webhooks: warm-up, then ${rate} events/s × ${hooks} webhooks for ${o.seconds} s`);
+      const warm = await gen.call('fixedRate', { ...target, rate, seconds: 1, maxInFlight: 32 });
+      await waitDeliveries(receiver, warm.acked * hooks);
+      await receiver.call('reset', undefined);
+
+      const pids = { ...(await stack.pids()), receiver: receiver.pid, loadgen: gen.pid };
+      let cpu = cpuMeter(pids);
+      const fixed = await gen.call('fixedRate', { ...target, rate, seconds: o.seconds, maxInFlight: 32 });
+      const got = await waitDeliveries(receiver, fixed.acked * hooks);
+      const fixedCpu = cpu();
+      const lost = fixed.acked * hooks - got.unique;
+      progress(`webhooks: ${got.unique}/${fixed.acked * hooks} delivered; burst for the delivery capacity`);
+
+      await receiver.call('reset', undefined);
+      const burstEvents = Math.max(200, Math.round((rate * o.seconds) / 2));
+      cpu = cpuMeter(pids);
+      const burst = await gen.call('fixedRate', { ...target, batch: 100, rate: 20_000, seconds: burstEvents / 20_000, maxInFlight: 8 });
+      const cap = await waitDeliveries(receiver, burst.acked * hooks);
+      const capCpu = cpu();
+      const dead = (await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY)).length;
+
+      const base = await webhookBaselines(stack, receiver, run.hookUrls, rate, Math.max(2, o.seconds / 2), burst.acked);
+      return scenarioLine(
+        'webhooks',
+        { events: got.unique, seconds: (got.lastOkMs - fixed.firstScheduledMs) / 1000, latency: Latency.decode(got.latency) },
+        lost,
+        'bare BullMQ pipeline: addBulk one job per delivery → Worker → signed node:http POST → same receiver (same rate)',
+        base.bull,
+        {
+          unit: 'deliveries',
+          rate,
+          webhooks: hooks,
+          eventsPublished: fixed.acked,
+          latencyOf: 'arrival at the receiver - scheduled publish time',
+          publishP95Ms: Latency.decode(fixed.latency).percentileMs(95),
+          duplicates: got.duplicates,
+          webhookIdMismatches: got.webhookIdMismatches,
+          badSignatures: got.badSignatures,
+          deadLettered: dead,
+          cpuMsPer1000Deliveries: cpuPer1000(fixedCpu, got.unique),
+          othersCpuSeconds: fixedCpu.others,
+          capacityDeliveriesPerSec: drainRate(cap),
+          capacityCpuMsPer1000Deliveries: cpuPer1000(capCpu, cap.unique),
+          capacityDeliveries: cap.unique,
+          capacityLost: burst.acked * hooks - cap.unique,
+          baselineMaxDeliveriesPerSec: base.bullMax,
+          ratioCapacity: Math.round((drainRate(cap) / base.bullMax) * 1000) / 1000,
+          httpBaselineP50Ms: base.http.latency.percentileMs(50),
+          httpBaselineP95Ms: base.http.latency.percentileMs(95),
+          httpBaselineP99Ms: base.http.latency.percentileMs(99),
+          httpBaselineMaxPostsPerSec: base.httpMax,
+        },
+      );
+    } finally {
+      await Promise.all([gen.stop(), receiver.stop()]);
+    }
+  });
+}
+
+interface BaselinePhase {
+  events: number;
+  seconds: number;
+  latency: Latency;
+}
+
+/** Both webhook baselines at the same rate (latency) and flat out (capacity), against the same receiver. */
+export async function webhookBaselines(stack: Stack, receiver: LoadProcess<ReceiverMethods>, urls: string[], rate: number, seconds: number, burstEvents: number) {
+  progress('webhooks: baseline bare signed HTTP POSTs');
+  const poster = LoadProcess.start<PosterMethods>(load('poster.js'), 'poster');
+  const measure = async (run: () => Promise<unknown>, expected: () => number): Promise<ReceiverStats> => {
+    await receiver.call('reset', undefined);
+    await run();
+    return waitDeliveries(receiver, expected());
+  };
+  let posted = 0;
+  const httpFixed = await measure(
+    async () => (posted = (await poster.call('run', { urls, secret: BENCH_WEBHOOK_SECRET, rate, seconds, concurrency: 256 })).posted),
+    () => posted,
+  );
+  const httpMaxRun = await measure(
+    async () => (posted = (await poster.call('run', { urls, secret: BENCH_WEBHOOK_SECRET, seconds, concurrency: 64 })).posted),
+    () => posted,
+  );
+  await poster.stop();
+
+  progress('webhooks: baseline bare BullMQ pipeline');
+  const producer = LoadProcess.start<BullBaselineMethods>(load('bullmq-baseline.js'), 'bullmq-producer');
+  const worker = LoadProcess.start<BullBaselineMethods>(load('bullmq-baseline.js'), 'bullmq-worker');
+  const q = { redisUrl: stack.redis.url, prefix: stack.key('bench-bull'), queue: 'baseline' };
+  await worker.call('work', { ...q, concurrency: 200, secret: BENCH_WEBHOOK_SECRET });
+  let jobs = 0;
+  const bullFixed = await measure(async () => (jobs = (await producer.call('produce', { ...q, urls, rate, seconds })).jobs), () => jobs);
+  const bullBurst = await measure(
+    async () => (jobs = (await producer.call('produce', { ...q, urls, rate: 20_000, seconds: burstEvents / 20_000 })).jobs),
+    () => jobs,
+  );
+  await worker.call('stopWork', undefined);
+  await Promise.all([producer.stop(), worker.stop()]);
+
+  const phase = (s: ReceiverStats): BaselinePhase => ({ events: s.unique, seconds: (s.lastOkMs - s.firstOkMs) / 1000, latency: Latency.decode(s.latency) });
+  return { http: phase(httpFixed), httpMax: drainRate(httpMaxRun), bull: phase(bullFixed), bullMax: drainRate(bullBurst) };
+}
