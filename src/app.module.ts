@@ -9,6 +9,8 @@ import type { AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
+import { QuotasModule } from './quotas/quotas.module.js';
 import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -37,6 +39,8 @@ export class AppModule {
         AdminConsoleModule.forRoot(config),
         RealtimeModule.forRoot(config),
         WebhooksModule.forRoot(config),
+        ObservabilityModule.forRoot(config),
+        QuotasModule,
       ],
     };
   }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Logger, type INestApplicationContext, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -10,14 +10,7 @@ import { AppModule } from './app.module.js';
 import { hasApi, loadConfig, type AppConfig } from './config/config.js';
 import { resolveRedis } from './config/redis-bootstrap.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './common/http-exception.filter.js';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
-  if (level === 'silent') return false;
-  const map: Record<string, LogLevel> = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'log', debug: 'debug', trace: 'verbose' };
-  return LEVELS.slice(0, LEVELS.indexOf(map[level]) + 1);
-}
+import { AppLogger } from './observability/app-logger.js';
 
 export interface RunningApp {
   config: AppConfig;
@@ -33,7 +26,6 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const config = loadConfig(env);
   const redis = await resolveRedis(config.redisUrl);
   config.redisUrl = redis.url;
-  const logger = nestLogLevels(config.logLevel);
   const stopRedis = async () => {
     if (redis.child && redis.child.exitCode === null) {
       redis.child.kill('SIGTERM');
@@ -42,11 +34,13 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   };
   try {
     if (!hasApi(config)) {
-      const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger });
+      const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
+      app.useLogger(app.get(AppLogger));
       app.enableShutdownHooks();
       return { config, app, close: async () => (await app.close(), await stopRedis()) };
     }
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, logger });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true });
+    app.useLogger(app.get(AppLogger)); // pino JSON lines (src/observability), replacing Nest's console logger
     app.disable('x-powered-by');
     app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
     app.use(bodyParserErrorHandler);

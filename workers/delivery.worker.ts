@@ -116,7 +116,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         // Disabled or deleted since the event was matched: nothing to deliver.
         if (!hook || hook.row.organizationId !== event.organizationId) return;
         if (hook.row.batch) return this.batcher.add(hook, event);
-        if (await this.firstAttempt(hook, { event, json }, t.deliveryId, t.kind)) delivered++;
+        if (await this.firstAttempt(hook, { event, json, traceparent: job.data.traceparent }, t.deliveryId, t.kind)) delivered++;
       }),
     );
     return { delivered };
@@ -129,7 +129,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const createdAt = res.record.timestamp;
     const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
     if (d.kind === 'retry') {
-      const data: RetryJobData = { event: payload.event, batch: payload.batch, webhookId: hook.id, url: hook.row.url, deliveryId, kind, firstAttempt: 2, retry: hook.row.retry, attempts: [res.record], createdAt };
+      const data: RetryJobData = { event: payload.event, batch: payload.batch, webhookId: hook.id, url: hook.row.url, deliveryId, kind, firstAttempt: 2, retry: hook.row.retry, attempts: [res.record], createdAt, traceparent: payload.traceparent };
       await this.queue.addRetries([{ data, delayMs: d.delayMs }]);
     }
     await this.settle(state, d);
@@ -147,7 +147,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       await this.log.record(deliveryRow({ ...base, webhook, attempts: data.attempts, status: 'failed', error: STOPPED }));
       return;
     }
-    const res = await this.executor.attempt(hook, { event: data.event, batch: data.batch }, data.deliveryId, attempt);
+    const res = await this.executor.attempt(hook, { event: data.event, batch: data.batch, traceparent: data.traceparent }, data.deliveryId, attempt);
     const attempts: AttemptRecord[] = [...data.attempts, res.record];
     const d = decide(res, attempt, data.retry);
     await this.settle({ ...base, webhook: hook.row, attempts }, d);

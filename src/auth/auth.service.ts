@@ -36,6 +36,7 @@ export interface CreatedKey {
 export class AuthService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AuthService');
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly limitsListeners: ((organizationId: string) => void)[] = [];
 
   constructor(
     @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
@@ -91,7 +92,13 @@ export class AuthService implements OnApplicationBootstrap {
     const org = await this.getOrganization(id);
     org.limits = limits;
     await this.orgs.update({ id }, { limits });
+    for (const listener of this.limitsListeners) listener(id);
     return org;
+  }
+
+  /** Caches of limits (quotas) drop their copy when an organization's limits change. */
+  onLimitsChanged(listener: (organizationId: string) => void): void {
+    this.limitsListeners.push(listener);
   }
 
   async createKey(organizationId: string, name: string, scopes: Scope[] = ALL_SCOPES): Promise<CreatedKey> {

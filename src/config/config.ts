@@ -35,6 +35,15 @@ const envSchema = z.object({
   WEBHOOK_CONCURRENCY: positiveInt.max(2000).default(200),
   WEBHOOK_STALL_MS: positiveInt.min(1000).default(30_000),
   DLQ_PURGE_INTERVAL_MS: positiveInt.min(100).default(3600_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('humana-events'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PERF_P95_THRESHOLD_MS: positiveInt.default(5_000),
+  PERF_ERROR_RATE_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.1),
+  PERF_RECOVERY_RATIO: z.coerce.number().gt(0).max(1).default(0.8),
+  PERF_WINDOW_MS: positiveInt.default(300_000),
+  PERF_CHECK_INTERVAL_MS: positiveInt.default(60_000),
+  PERF_MIN_SAMPLES: positiveInt.default(20),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -70,6 +79,20 @@ export interface AppConfig {
   /** How long work held by a dead worker (BullMQ job lock, matcher's pending log entries) waits before another takes it over. */
   webhookStallMs: number;
   dlqPurgeIntervalMs: number;
+  /** OTLP/HTTP collector base URL; traces are exported only when set. */
+  otlpEndpoint?: string;
+  serviceName: string;
+  /** ROLE=worker: serve /metrics on this port (the API serves it on PORT). */
+  metricsPort?: number;
+  /** `performance.degraded` thresholds; a degraded metric clears below threshold × recoveryRatio (hysteresis). */
+  performance: {
+    p95ThresholdMs: number;
+    errorRateThreshold: number;
+    recoveryRatio: number;
+    windowMs: number;
+    checkIntervalMs: number;
+    minSamples: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +129,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookConcurrency: e.WEBHOOK_CONCURRENCY,
     webhookStallMs: e.WEBHOOK_STALL_MS,
     dlqPurgeIntervalMs: e.DLQ_PURGE_INTERVAL_MS,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: e.OTEL_SERVICE_NAME,
+    metricsPort: e.METRICS_PORT,
+    performance: {
+      p95ThresholdMs: e.PERF_P95_THRESHOLD_MS,
+      errorRateThreshold: e.PERF_ERROR_RATE_THRESHOLD,
+      recoveryRatio: e.PERF_RECOVERY_RATIO,
+      windowMs: e.PERF_WINDOW_MS,
+      checkIntervalMs: e.PERF_CHECK_INTERVAL_MS,
+      minSamples: e.PERF_MIN_SAMPLES,
+    },
   };
 }
 

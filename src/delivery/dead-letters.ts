@@ -108,7 +108,7 @@ export class DeadLetters {
     if (b.event.type === 'error.occurred' || b.kind === 'test') return;
     const message = `Webhook ${b.webhook.id} (${b.webhook.url}) failed to deliver ${b.batch ? `a batch of ${b.batch.length} events` : `${b.event.type} ${b.event.id}`} after ${b.attempts.length} attempt(s): ${b.reason}`;
     await this.publisher
-      .publishTyped(b.webhook.organizationId, 'error.occurred', { errorId: id, type: 'integration', message, severity: 'high' })
+      .publishTyped(b.webhook.organizationId, 'error.occurred', { errorId: id, type: 'integration', message, severity: 'high' }, { system: true })
       .catch((err: Error) => this.logger.warn(`error.occurred for ${id} not published: ${err.message}`));
   }
 

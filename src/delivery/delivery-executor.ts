@@ -1,4 +1,6 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { EventEnvelope } from '../events/envelope.js';
+import { contextFromHeaders, traceparentOf, withSpan } from '../observability/tracing.js';
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { sign } from '../webhooks/signing.js';
 import { applyTransform, TransformError } from '../webhooks/transform.js';
@@ -14,6 +16,8 @@ export interface Payload {
   batch?: EventEnvelope[];
   /** The event's untransformed JSON, when the caller already has it (one serialisation per fan-out). */
   json?: string;
+  /** Trace context of the publish: each attempt is a span of that trace, sent on as `traceparent`. */
+  traceparent?: string;
 }
 
 export interface AttemptOutcome {
@@ -39,7 +43,24 @@ async function bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> 
 export class DeliveryExecutor {
   constructor(private readonly sender: HttpSender) {}
 
-  async attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number): Promise<AttemptOutcome> {
+  /** One attempt as a span of the publish's trace; the receiver gets its `traceparent` to join the trace. */
+  attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number): Promise<AttemptOutcome> {
+    const attributes = { 'humana.delivery_id': deliveryId, 'humana.webhook_id': hook.id, 'humana.event_id': payload.event.id, 'humana.attempt': attempt };
+    const parent = contextFromHeaders({ traceparent: payload.traceparent });
+    return withSpan(
+      'webhook.attempt',
+      attributes,
+      async (span, ctx) => {
+        const res = await this.send(hook, payload, deliveryId, attempt, traceparentOf(ctx));
+        span.setAttributes({ 'http.response.status_code': res.record.statusCode ?? 0, 'humana.outcome': res.outcome });
+        if (res.outcome !== 'success') span.setStatus({ code: SpanStatusCode.ERROR, message: res.record.error ?? res.outcome });
+        return res;
+      },
+      parent,
+    );
+  }
+
+  private async send(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number, traceparent?: string): Promise<AttemptOutcome> {
     const timestamp = new Date().toISOString();
     let body: string;
     try {
@@ -65,6 +86,7 @@ export class DeliveryExecutor {
       'webhook-id': messageId,
       'webhook-timestamp': String(ts),
       'webhook-signature': sig.standard,
+      ...(traceparent ? { traceparent } : {}),
     };
     const res = await this.sender.post({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
     let outcome: Outcome;

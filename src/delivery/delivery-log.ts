@@ -55,6 +55,7 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly listeners: ((row: Delivery) => void)[] = [];
 
   private readonly upsertSql = new Map<number, string>();
   /** SQLite: delivery rows are written by a thread of their own (better-sqlite3 blocks the thread it runs on). */
@@ -87,8 +88,14 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
     return sql;
   }
 
+  /** Metrics see every delivery state as it is recorded. */
+  onRecord(listener: (row: Delivery) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Upserts a delivery row (the latest state of one delivery wins within a flush). */
   record(row: Delivery): Promise<void> {
+    for (const listener of this.listeners) listener(row);
     this.deliveries.set(row.id, row);
     return this.enqueue();
   }

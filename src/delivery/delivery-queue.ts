@@ -13,7 +13,6 @@ import {
   retryJobId,
   WEBHOOK_BACKOFF,
   WEBHOOK_QUEUES,
-  type DeliveryTarget,
   type FanoutJobData,
   type RetryJobData,
 } from './queues.js';
@@ -38,11 +37,11 @@ export class DeliveryQueue {
   }
 
   /** One job per event with every matching webhook; the job id is the event's, so re-matching adds nothing. */
-  async addFanouts(items: { event: EventEnvelope; targets: DeliveryTarget[] }[]): Promise<void> {
+  async addFanouts(items: FanoutJobData[]): Promise<void> {
     if (!items.length) return;
     const opts: JobsOptions = { attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: KEEP_COMPLETED, removeOnFail: this.keepFailed };
     await this.queue.addBulk(
-      items.map(({ event, targets }) => ({ name: JOB_NAMES.fanout, data: { event, targets } satisfies FanoutJobData, opts: { ...opts, jobId: fanoutJobId(event.id) } })),
+      items.map((data) => ({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id) } })),
     );
   }
 

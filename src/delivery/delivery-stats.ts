@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
-import type { Repository } from 'typeorm';
+import { LessThan, type Repository } from 'typeorm';
 import { RedisService } from '../redis/redis.service.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import { DlqEntry } from './dlq-entry.entity.js';
@@ -35,6 +35,11 @@ export class DeliveryStats {
   /** Entries in the dead letter queue (one organization, or all). */
   dlqSize(organizationId?: string): Promise<number> {
     return organizationId ? this.dlq.countBy({ organizationId }) : this.dlq.count();
+  }
+
+  /** Entries created before `cutoff` (the scheduled purge should have removed those past the retention). */
+  dlqOlderThan(cutoff: Date): Promise<number> {
+    return this.dlq.countBy({ createdAt: LessThan(cutoff.toISOString()) });
   }
 
   /** Enabled webhooks (one organization, or all). */

@@ -24,6 +24,8 @@ export interface DeliveryTarget {
 export interface FanoutJobData {
   event: EventEnvelope;
   targets: DeliveryTarget[];
+  /** Trace context of the publish (attempts are spans of its trace). */
+  traceparent?: string;
 }
 
 /** Attempts 2…n of one delivery (BullMQ attempts + our backoff strategy). */
@@ -42,6 +44,7 @@ export interface RetryJobData {
   /** Attempts so far (shown in the delivery log and the DLQ). */
   attempts: AttemptRecord[];
   createdAt: string;
+  traceparent?: string;
 }
 
 const CROCKFORD = /^evt_([0-9A-HJKMNP-TV-Z]{10})/;

@@ -12,4 +12,6 @@ export interface EventEnvelope<T extends string = EventType> {
 /** An envelope with its position in the log (for resume and ordering). */
 export interface LoggedEvent extends EventEnvelope {
   streamId: string;
+  /** Trace context of the publish (not part of the public envelope). */
+  traceparent?: string;
 }

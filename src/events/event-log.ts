@@ -13,6 +13,8 @@ export interface LogAppend {
   dataJson: string;
   /** Scoped idempotency key, or undefined. */
   idempotencyKey?: string;
+  /** W3C trace context of the publish, carried to deliveries (stream field `tp`). */
+  traceparent?: string;
 }
 
 export type AppendResult = { event: LoggedEvent; duplicate: boolean };
@@ -26,16 +28,21 @@ const APPEND_LUA = `
 local stream = KEYS[1]
 local ttl = tonumber(ARGV[1])
 local out = {}
-local n = (#ARGV - 1) / 5
+local n = (#ARGV - 1) / 6
 for i = 0, n - 1 do
-  local b = 2 + i * 5
-  local idem, org, typ, ts, data = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local b = 2 + i * 6
+  local idem, org, typ, ts, data, tp = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
   local prev = false
   if idem ~= '' then prev = redis.call('GET', idem) end
   if prev then
     out[#out + 1] = '1' .. prev
   else
-    local sid = redis.call('XADD', stream, '*', 'o', org, 't', typ, 'ts', ts, 'd', data)
+    local sid
+    if tp == '' then
+      sid = redis.call('XADD', stream, '*', 'o', org, 't', typ, 'ts', ts, 'd', data)
+    else
+      sid = redis.call('XADD', stream, '*', 'o', org, 't', typ, 'ts', ts, 'd', data, 'tp', tp)
+    end
     if idem ~= '' then redis.call('SET', idem, sid .. '\\n' .. org .. '\\n' .. typ .. '\\n' .. ts .. '\\n' .. data, 'EX', ttl) end
     out[#out + 1] = '0' .. sid
   end
@@ -62,7 +69,7 @@ export class EventLog {
   async append(items: LogAppend[]): Promise<AppendResult[]> {
     if (items.length === 0) return [];
     const args: string[] = [String(IDEMPOTENCY_TTL_SECONDS)];
-    for (const it of items) args.push(it.idempotencyKey ?? '', it.organizationId, it.type, it.timestamp, it.dataJson);
+    for (const it of items) args.push(it.idempotencyKey ?? '', it.organizationId, it.type, it.timestamp, it.dataJson, it.traceparent ?? '');
     const client = this.redis.client as unknown as { humanaAppend(key: string, ...args: string[]): Promise<string[]> };
     const raw = await client.humanaAppend(this.streamKey, ...args);
     return raw.map((r, i) => {
@@ -70,7 +77,9 @@ export class EventLog {
       if (!duplicate) {
         const it = items[i];
         const streamId = r.slice(1);
-        return { duplicate, event: { id: eventIdFromStreamId(streamId), streamId, type: it.type, organizationId: it.organizationId, timestamp: it.timestamp, data: it.data } };
+        const event: LoggedEvent = { id: eventIdFromStreamId(streamId), streamId, type: it.type, organizationId: it.organizationId, timestamp: it.timestamp, data: it.data };
+        if (it.traceparent) event.traceparent = it.traceparent;
+        return { duplicate, event };
       }
       const [sid, org, type, ts, ...data] = r.slice(1).split('\n');
       return { duplicate, event: toLogged(sid, org, type, ts, data.join('\n')) };
@@ -95,8 +104,8 @@ export class EventLog {
   }
 }
 
-function toLogged(streamId: string, organizationId: string, type: string, timestamp: string, dataJson: string): LoggedEvent {
-  return {
+function toLogged(streamId: string, organizationId: string, type: string, timestamp: string, dataJson: string, traceparent?: string): LoggedEvent {
+  const event: LoggedEvent = {
     id: eventIdFromStreamId(streamId),
     streamId,
     type: type as EventType,
@@ -104,11 +113,13 @@ function toLogged(streamId: string, organizationId: string, type: string, timest
     timestamp,
     data: JSON.parse(dataJson) as Record<string, unknown>,
   };
+  if (traceparent) event.traceparent = traceparent;
+  return event;
 }
 
 /** Turns an XREAD/XRANGE entry (flat field list) into an event. */
 export function parseEntry(streamId: string, fields: string[]): LoggedEvent {
   const f: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  return toLogged(streamId, f.o, f.t, f.ts, f.d);
+  return toLogged(streamId, f.o, f.t, f.ts, f.d, f.tp);
 }

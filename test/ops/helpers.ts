@@ -1,0 +1,23 @@
+import { ADMIN_TOKEN, type TestApp, type TestOrg } from '../helpers/app.js';
+
+export const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+export interface Envelope {
+  id: string;
+  type: string;
+  organizationId: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+export const sampleEvent = (n = 0) => ({ type: 'companion.activated', data: { companionId: `comp-${n}`, previousStatus: 'inactive' } });
+
+export async function setLimits(app: TestApp, organizationId: string, limits: Record<string, number>): Promise<void> {
+  await app.http.patch(`/api/v1/admin/organizations/${organizationId}/limits`).set(ADMIN).send(limits).expect(200);
+}
+
+/** The organization's whole history, oldest first. */
+export async function historyOf(app: TestApp, org: TestOrg, query = ''): Promise<Envelope[]> {
+  const res = await app.http.get(`/api/v1/events/history?limit=1000${query}`).set(org.auth).expect(200);
+  return (res.body.events as Envelope[]).reverse();
+}
