@@ -14,7 +14,7 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** CPU seconds the whole machine has been busy (all cores; everything but idle and iowait). */
-export function machineBusySeconds(): number {
+function machineBusySeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
 }

@@ -15,7 +15,7 @@ const REDIS_PREFIX = 'humana';
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 export type Role = 'api' | 'worker' | 'all';
-export const hasHttp = (role: Role): boolean => role !== 'worker';
+const hasHttp = (role: Role): boolean => role !== 'worker';
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -264,7 +264,7 @@ export class Stack {
 }
 
 /** GET status code, 0 when the connection fails. */
-export function httpStatus(url: string, timeoutMs = 2_000): Promise<number> {
+function httpStatus(url: string, timeoutMs = 2_000): Promise<number> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
       res.resume();

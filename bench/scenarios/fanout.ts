@@ -13,16 +13,16 @@ import { withStack } from './context.js';
 
 const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
 /** Default subscribers per companion: each event reaches this many connections (half SSE, half WS). */
-export const FANOUT_PER_EVENT = 10;
+const FANOUT_PER_EVENT = 10;
 
 /** Resident memory of a process (Linux /proc). */
-export function rssBytes(pid: number): number {
+function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
 }
 
 /** Companions for `subscribers` connections so that each event reaches `perEvent` of them. */
-export function companionsFor(subscribers: number, perEvent = FANOUT_PER_EVENT): string[] {
+function companionsFor(subscribers: number, perEvent = FANOUT_PER_EVENT): string[] {
   return Array.from({ length: Math.max(1, Math.round(subscribers / perEvent)) }, (_, i) => `comp-${i}`);
 }
 
@@ -161,7 +161,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
   );
 }
 
-export async function bareFanout(rate: number, seconds: number, subscribers: number, companions: string[], idle: number) {
+async function bareFanout(rate: number, seconds: number, subscribers: number, companions: string[], idle: number) {
   progress('fanout: baseline bare SSE/ws write loop');
   const bare = LoadProcess.start<BareStreamMethods>(load('bare-stream.js'), 'bare-stream');
   try {

@@ -17,7 +17,7 @@ const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
 const drainRate = (s: ReceiverStats): number => perSec(s.unique, (s.lastOkMs - s.firstOkMs) / 1000);
 
 export interface WebhookRun {
-  receiverUrl: string;
+  /** One receiver URL per webhook, in creation order. */
   hookUrls: string[];
 }
 
@@ -25,7 +25,7 @@ export interface WebhookRun {
 export async function setUpWebhooks(stack: Stack, receiver: LoadProcess<ReceiverMethods>, count: number, spec?: (i: number) => WebhookSpec): Promise<WebhookRun> {
   const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
   await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, count, spec);
-  return { receiverUrl: url, hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
+  return { hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
 }
 
 /**
@@ -109,7 +109,7 @@ interface BaselinePhase {
 }
 
 /** Both webhook baselines at the same rate (latency) and flat out (capacity), against the same receiver. */
-export async function webhookBaselines(stack: Stack, receiver: LoadProcess<ReceiverMethods>, urls: string[], rate: number, seconds: number, burstEvents: number) {
+async function webhookBaselines(stack: Stack, receiver: LoadProcess<ReceiverMethods>, urls: string[], rate: number, seconds: number, burstEvents: number) {
   progress('webhooks: baseline bare signed HTTP POSTs');
   const poster = LoadProcess.start<PosterMethods>(load('poster.js'), 'poster');
   const measure = async (run: () => Promise<unknown>, expected: () => number): Promise<ReceiverStats> => {
