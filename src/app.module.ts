@@ -1,23 +1,26 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import type { ConnectionOptions } from 'bullmq';
-import { AdminConsoleModule } from './admin/admin-console.module.js';
+import { WorkerModule } from '../workers/worker.module.js';
+import { AdminModule } from './admin/admin.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
-import type { AppConfig } from './config/config.js';
+import { hasWorker, type AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DeliveryModule } from './delivery/delivery.module.js';
 import { EventsModule } from './events/events.module.js';
-import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
-import { RealtimeCoreModule } from './realtime/realtime-core.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RedisService } from './redis/redis.service.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
-/** The whole app; `config.role` decides which controllers (api) and processors (worker) are present. */
+/**
+ * The composition root: infrastructure (global), then every feature; `config.role` decides which controllers (api)
+ * and processors (worker) are present. Only this module imports workers/.
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -31,16 +34,16 @@ export class AppModule {
           inject: [RedisService],
           useFactory: (redis: RedisService) => ({ connection: redis.connectionOptions() as ConnectionOptions, prefix: redis.key('bull') }),
         }),
-        MaintenanceModule.forRoot(config),
         AuthModule.forRoot(config),
         AuditModule.forRoot(config),
         EventsModule.forRoot(config),
-        RealtimeCoreModule,
-        AdminConsoleModule.forRoot(config),
-        RealtimeModule.forRoot(config),
+        QuotasModule.forRoot(config),
         WebhooksModule.forRoot(config),
+        DeliveryModule.forRoot(config),
+        RealtimeModule.forRoot(config),
         ObservabilityModule.forRoot(config),
-        QuotasModule,
+        AdminModule.forRoot(config),
+        ...(hasWorker(config) ? [WorkerModule.forRoot(config)] : []),
       ],
     };
   }

@@ -1,7 +1,7 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { MAINTENANCE_QUEUE, MaintenanceRegistry } from './maintenance.js';
+import { MAINTENANCE_QUEUE, MaintenanceRegistry } from '../src/scheduling/maintenance-registry.js';
 
 @Processor(MAINTENANCE_QUEUE)
 export class MaintenanceProcessor extends WorkerHost implements OnApplicationBootstrap {

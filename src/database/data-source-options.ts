@@ -1,11 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import { ENTITIES, MIGRATIONS } from './registry.js';
+import { Foundation1764374400000 } from './migrations/0001-foundation.js';
+import { AuditLog1764374500000 } from './migrations/0002-audit-log.js';
+import { Webhooks1764374600000 } from './migrations/0003-webhooks.js';
 
-/** `sqlite:<file>` → better-sqlite3 (WAL); `postgres://…[?schema=s]` → pg. Schema always through migrations. */
+/** The schema's history, oldest first: each capability adds its migration here. */
+const MIGRATIONS = [Foundation1764374400000, AuditLog1764374500000, Webhooks1764374600000];
+
+/**
+ * `sqlite:<file>` → better-sqlite3 (WAL); `postgres://…[?schema=s]` → pg. Schema always through migrations; entities
+ * come from the features' `TypeOrmModule.forFeature` (autoLoadEntities), so this module knows none of them.
+ */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false, logging: false } as const;
+  const common = { migrations: MIGRATIONS, migrationsRun: true, synchronize: false, logging: false } as const;
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

@@ -26,7 +26,7 @@ async function ensurePgSchema(databaseUrl: string): Promise<void> {
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig) => {
         if (!config.databaseUrl.startsWith('sqlite:')) await ensurePgSchema(config.databaseUrl);
-        return { ...dataSourceOptions(config.databaseUrl), retryAttempts: 2, retryDelay: 500 };
+        return { ...dataSourceOptions(config.databaseUrl), autoLoadEntities: true, retryAttempts: 2, retryDelay: 500 };
       },
     }),
   ],

@@ -6,7 +6,7 @@ import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { EventPublisher } from '../events/publisher.js';
-import { keysetPage } from '../webhooks/keyset-page.js';
+import { keysetPage } from '../common/keyset-page.js';
 import { viewOf } from '../webhooks/webhook-view.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';

@@ -6,7 +6,7 @@ import { ApiError } from '../common/api-error.js';
 import { eventIdBound, newId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { HistoryService } from '../events/history.service.js';
-import { keysetPage } from '../webhooks/keyset-page.js';
+import { keysetPage } from '../common/keyset-page.js';
 import { CompiledWebhook } from '../webhooks/webhook-index.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type AttemptRecord, type DeliveryStatus } from './delivery.entity.js';

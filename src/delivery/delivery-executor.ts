@@ -1,10 +1,10 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { EventEnvelope } from '../events/envelope.js';
-import { contextFromHeaders, traceparentOf, withSpan } from '../observability/tracing.js';
+import { envelopeOf, type EventEnvelope } from '../events/envelope.js';
+import { contextFromHeaders, traceparentOf, withSpan } from '../common/tracing.js';
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { sign } from '../webhooks/signing.js';
 import { applyTransform, TransformError } from '../webhooks/transform.js';
-import type { AttemptRecord } from './delivery.entity.js';
+import type { AttemptRecord, FailureKind } from './delivery.entity.js';
 import type { HttpSender } from './http-sender.js';
 import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
 
@@ -25,11 +25,6 @@ export interface AttemptOutcome {
   outcome: Outcome;
   /** The receiver's Retry-After (429/503), capped at maxDelay. */
   retryAfterMs?: number;
-}
-
-/** Only the contract's envelope fields (log positions and other internals never leave). */
-export function envelopeOf(e: EventEnvelope): EventEnvelope {
-  return { id: e.id, type: e.type, organizationId: e.organizationId, timestamp: e.timestamp, data: e.data };
 }
 
 async function bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
@@ -67,7 +62,7 @@ export class DeliveryExecutor {
       body = await bodyOf(hook, payload);
     } catch (err) {
       if (!(err instanceof TransformError)) throw err;
-      const record = { attempt, timestamp, statusCode: null, duration: 0, error: `transform failed: ${err.message}`, responseBody: '' };
+      const record: AttemptRecord = { attempt, timestamp, statusCode: null, duration: 0, error: `transform failed: ${err.message}`, errorKind: 'transform', responseBody: '' };
       return { record, outcome: 'fatal' };
     }
     const ts = Math.floor(Date.now() / 1000);
@@ -91,17 +86,22 @@ export class DeliveryExecutor {
     const res = await this.sender.post({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
     let outcome: Outcome;
     let error = res.error;
+    let errorKind: FailureKind | null = res.errorKind;
     if (res.statusCode === null) outcome = res.errorKind === 'blocked' ? 'fatal' : 'retryable';
     else if (res.statusCode >= 300 && res.statusCode < 400) {
       outcome = 'fatal';
+      errorKind = 'redirect';
       error = `redirect ${res.statusCode} not followed${res.headers.location ? ` (Location: ${String(res.headers.location).slice(0, 500)})` : ''}`;
     } else {
       outcome = classifyStatus(res.statusCode);
-      if (outcome !== 'success') error = `HTTP ${res.statusCode}`;
+      if (outcome !== 'success') {
+        error = `HTTP ${res.statusCode}`;
+        errorKind = res.statusCode >= 500 ? 'http_5xx' : 'http_4xx';
+      }
     }
     const retryAfter = res.headers['retry-after'];
     return {
-      record: { attempt, timestamp, statusCode: res.statusCode, duration: res.durationMs, error, responseBody: res.body },
+      record: { attempt, timestamp, statusCode: res.statusCode, duration: res.durationMs, error, errorKind, responseBody: res.body },
       outcome,
       retryAfterMs: retryAfterWait(res.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, w.retry),
     };

@@ -5,6 +5,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { Delivery } from './delivery.entity.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { isSqlite } from '../database/data-source-options.js';
+import { DeliveryOutcomes } from './delivery-outcomes.js';
 import { DlqEntry } from './dlq-entry.entity.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
@@ -55,7 +56,6 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
-  private readonly listeners: ((row: Delivery) => void)[] = [];
 
   private readonly upsertSql = new Map<number, string>();
   /** SQLite: delivery rows are written by a thread of their own (better-sqlite3 blocks the thread it runs on). */
@@ -64,6 +64,7 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly outcomes: DeliveryOutcomes,
   ) {
     const file = isSqlite(config.databaseUrl) ? config.databaseUrl.slice('sqlite:'.length) : ':memory:';
     this.thread = file !== ':memory:' ? new SqliteWriter(file) : null;
@@ -88,14 +89,9 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
     return sql;
   }
 
-  /** Metrics see every delivery state as it is recorded. */
-  onRecord(listener: (row: Delivery) => void): void {
-    this.listeners.push(listener);
-  }
-
   /** Upserts a delivery row (the latest state of one delivery wins within a flush). */
   record(row: Delivery): Promise<void> {
-    for (const listener of this.listeners) listener(row);
+    this.outcomes.recorded(row);
     this.deliveries.set(row.id, row);
     return this.enqueue();
   }

@@ -3,6 +3,9 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 export type DeliveryStatus = 'pending' | 'success' | 'retrying' | 'failed';
 
 /** One HTTP attempt of a delivery. */
+/** Why an attempt failed, carried as data from the sender to the delivery log and metrics. */
+export type FailureKind = 'timeout' | 'connection' | 'blocked' | 'redirect' | 'http_4xx' | 'http_5xx' | 'transform';
+
 export interface AttemptRecord {
   attempt: number;
   timestamp: string;
@@ -10,6 +13,8 @@ export interface AttemptRecord {
   /** ms */
   duration: number;
   error: string | null;
+  /** null on success; absent on attempts recorded before failure kinds were kept. */
+  errorKind?: FailureKind | null;
   /** First 2 KiB of the response body. */
   responseBody: string;
 }

@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from '
 import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import { bareHost, isForbiddenAddress } from '../webhooks/url-guard.js';
+import type { FailureKind } from './delivery.entity.js';
 
 export const RESPONSE_SNIPPET_BYTES = 2048;
 /** Past this much response body the connection is dropped instead of drained for reuse. */
@@ -24,7 +25,7 @@ export interface HttpResult {
   /** First 2 KiB of the body, UTF-8. */
   body: string;
   error: string | null;
-  errorKind: 'timeout' | 'connection' | 'blocked' | null;
+  errorKind: Extract<FailureKind, 'timeout' | 'connection' | 'blocked'> | null;
 }
 
 function blocked(host: string, address: string): NodeJS.ErrnoException {

@@ -11,6 +11,14 @@ export const WEBHOOK_QUEUES = {
 
 export const JOB_NAMES = { fanout: 'fanout', retry: 'retry', batchFlush: 'batch-flush' } as const;
 
+/** The data of each job name of the delivery queue: processors dispatch on this map. */
+export interface DeliveryJobs {
+  [JOB_NAMES.fanout]: FanoutJobData;
+  [JOB_NAMES.retry]: RetryJobData;
+  [JOB_NAMES.batchFlush]: BatchFlushJobData;
+}
+export type DeliveryJobName = keyof DeliveryJobs;
+
 /** The custom backoff type BullMQ calls our strategy for (retry jobs). */
 export const WEBHOOK_BACKOFF = 'webhook';
 
@@ -26,6 +34,11 @@ export interface FanoutJobData {
   targets: DeliveryTarget[];
   /** Trace context of the publish (attempts are spans of its trace). */
   traceparent?: string;
+}
+
+/** Sends the events waiting in a batch webhook's list. */
+export interface BatchFlushJobData {
+  webhookId: string;
 }
 
 /** Attempts 2…n of one delivery (BullMQ attempts + our backoff strategy). */

@@ -1,7 +1,5 @@
 import type { RetryPolicy } from '../webhooks/webhook.entity.js';
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 };
-
 /** The seed's retryable statuses; any other non-2xx status fails the delivery at once. */
 export const RETRYABLE_STATUS_CODES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 

@@ -6,7 +6,8 @@ import type { EventEnvelope } from '../events/envelope.js';
 import { RedisService } from '../redis/redis.service.js';
 import { WebhookIndex, type CompiledWebhook } from '../webhooks/webhook-index.js';
 import { DeliveryQueue } from './delivery-queue.js';
-import { envelopeOf, type Payload } from './delivery-executor.js';
+import { envelopeOf } from '../events/envelope.js';
+import type { Payload } from './delivery-executor.js';
 import { JOB_NAMES } from './queues.js';
 
 export type SendBatch = (hook: CompiledWebhook, payload: Payload, deliveryId: string) => Promise<unknown>;

@@ -135,7 +135,6 @@ export const eventSchemas = {
 
 export type EventType = keyof typeof eventSchemas;
 export type EventDataMap = { [K in EventType]: z.output<(typeof eventSchemas)[K]> };
-export type EventData<K extends EventType = EventType> = EventDataMap[K];
 
 export const EVENT_TYPES = Object.keys(eventSchemas) as EventType[];
 
@@ -162,7 +161,7 @@ export function describeEventTypes(): EventTypeDescription[] {
   });
 }
 
-/** A valid example payload per type (docs, tests, the console's "send test event"). */
+/** A valid example payload per type (tests and the bench; the console derives its examples from the JSON Schemas). */
 export const exampleEvents: { [K in EventType]: Omit<EventDataMap[K], 'timestamp'> } = {
   'companion.created': { companionId: 'comp-123', name: 'Ava', organizationId: 'org-1', config: { model: 'gpt' }, createdBy: 'user-1' },
   'companion.updated': { companionId: 'comp-123', changes: { name: 'Ava 2' }, updatedBy: 'user-1' },

@@ -15,3 +15,8 @@ export interface LoggedEvent extends EventEnvelope {
   /** Trace context of the publish (not part of the public envelope). */
   traceparent?: string;
 }
+
+/** Only the contract's envelope fields (log positions and other internals never leave). */
+export function envelopeOf(e: EventEnvelope): EventEnvelope {
+  return { id: e.id, type: e.type, organizationId: e.organizationId, timestamp: e.timestamp, data: e.data };
+}

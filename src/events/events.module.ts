@@ -1,7 +1,8 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, hasApi, hasWorker, type AppConfig } from '../config/config.js';
-import { MaintenanceRegistry } from '../../workers/maintenance.js';
+import { MaintenanceRegistry } from '../scheduling/maintenance-registry.js';
+import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { EventRecord } from './event-record.entity.js';
 import { EventLog } from './event-log.js';
 import { EventsController } from './events.controller.js';
@@ -9,6 +10,8 @@ import { HistoryService } from './history.service.js';
 import { HistoryWriter } from './history-writer.js';
 import { LogTrimmer } from './log-trimmer.js';
 import { EventPublisher } from './publisher.js';
+import { SystemEvents } from './system-events.js';
+import { perConfig } from '../config/per-config.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -29,16 +32,16 @@ class HistoryRetention implements OnModuleInit {
   }
 }
 
-@Global()
+/** The event log and everything on it: publish, history (SQL), log trimming, system events. */
 @Module({})
 export class EventsModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: EventsModule,
-      imports: [TypeOrmModule.forFeature([EventRecord])],
-      controllers: hasApi(config) ? [EventsController] : [],
-      providers: [EventLog, EventPublisher, HistoryService, ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : [])],
-      exports: [EventLog, EventPublisher, HistoryService],
-    };
-  }
+  static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
+  return {
+    module: EventsModule,
+    imports: [TypeOrmModule.forFeature([EventRecord]), SchedulingModule],
+    controllers: hasApi(config) ? [EventsController] : [],
+    providers: [EventLog, EventPublisher, HistoryService, SystemEvents, ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : [])],
+    exports: [EventLog, EventPublisher, HistoryService, SystemEvents],
+  };
+  });
 }

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { z } from 'zod';
 import type { Repository } from 'typeorm';
 import { eventIdBound, isEventId } from '../common/ids.js';
+import { keysetPage } from '../common/keyset-page.js';
 import { EventRecord } from './event-record.entity.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventType } from './catalog.js';
@@ -40,11 +41,8 @@ export class HistoryService {
     // Event ids encode the log time, so a time range is an id range (index-friendly, no timestamp parsing).
     if (q.from) qb.andWhere('e.id >= :lo', { lo: eventIdBound(Date.parse(q.from), 'low') });
     if (q.to) qb.andWhere('e.id <= :hi', { hi: eventIdBound(Date.parse(q.to), 'high') });
-    if (q.cursor) qb.andWhere('e.id < :cursor', { cursor: q.cursor });
-    const rows = await qb.orderBy('e.id', 'DESC').limit(q.limit + 1).getMany();
-    const more = rows.length > q.limit;
-    const page = more ? rows.slice(0, q.limit) : rows;
-    return { events: page.map(recordToEnvelope), nextCursor: more ? page[page.length - 1].id : null };
+    const { items, nextCursor } = await keysetPage(qb, 'e', 'DESC', q.limit, q.cursor, recordToEnvelope);
+    return { events: items, nextCursor };
   }
 
   async findById(organizationId: string, id: string): Promise<EventEnvelope | null> {

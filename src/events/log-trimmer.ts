@@ -1,16 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { compareStreamIds } from '../common/stream-ids.js';
 import { RedisService } from '../redis/redis.service.js';
 import { EventLog } from './event-log.js';
 
 const TRIM_EVERY_MS = 1_000;
-
-/** `a < b` for stream ids `ms-seq`. */
-function streamIdLess(a: string, b: string): boolean {
-  const [am, as] = a.split('-').map(BigInt);
-  const [bm, bs] = b.split('-').map(BigInt);
-  return am < bm || (am === bm && as < bs);
-}
 
 /**
  * Keeps the Redis Stream bounded without ever losing an event: it trims (XTRIM MINID) only below the oldest entry some
@@ -53,7 +47,7 @@ export class LogTrimmer implements OnModuleInit, OnApplicationShutdown {
         const [, oldestPending] = (await client.call('XPENDING', this.log.streamKey, String(g.name))) as [number, string | null];
         if (oldestPending) point = oldestPending;
       }
-      if (safe === null || streamIdLess(point, safe)) safe = point;
+      if (safe === null || compareStreamIds(point, safe) < 0) safe = point;
     }
     return safe;
   }
@@ -64,7 +58,7 @@ export class LogTrimmer implements OnModuleInit, OnApplicationShutdown {
     if (safe === null || safe === '0-0') return 0;
     const len = await this.redis.client.xlen(this.log.streamKey);
     const retentionBound = `${Date.now() - this.config.eventLogRetentionMinutes * 60_000}-0`;
-    const minId = len > this.config.eventLogMaxLen || streamIdLess(safe, retentionBound) ? safe : retentionBound;
+    const minId = len > this.config.eventLogMaxLen || compareStreamIds(safe, retentionBound) < 0 ? safe : retentionBound;
     return this.redis.client.xtrim(this.log.streamKey, 'MINID', minId);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
-import { traceparentOf, withSpan } from '../observability/tracing.js';
+import { traceparentOf, withSpan } from '../common/tracing.js';
 import { detailsMessage, issuesToDetails } from '../common/validation.js';
 import { eventSchemas, isEventType, type EventDataMap, type EventType } from './catalog.js';
 import type { LoggedEvent } from './envelope.js';
@@ -21,7 +21,6 @@ export const publishInputSchema = z.strictObject({
   data: z.record(z.string(), z.unknown()),
   id: idempotencyKeySchema.optional(),
 });
-export type PublishInput = z.input<typeof publishInputSchema>;
 
 export interface PublishOk {
   event: LoggedEvent;
@@ -41,6 +40,9 @@ export interface PublishGate {
 /** Called after events entered the log (metrics); must not throw. */
 export type PublishListener = (organizationId: string, results: readonly PublishOk[]) => void;
 
+/** Called when a gate refused a publish, with the refusal's error code (metrics); must not throw. */
+export type RefusalListener = (organizationId: string, code: string) => void;
+
 export interface PublishOptions {
   /** Platform events (error.occurred, quota.*, performance.degraded): not counted against or blocked by the gates. */
   system?: boolean;
@@ -54,6 +56,7 @@ export interface PublishOptions {
 export class EventPublisher {
   private gates: PublishGate[] = [];
   private listeners: PublishListener[] = [];
+  private refusalListeners: RefusalListener[] = [];
 
   constructor(private readonly log: EventLog) {}
 
@@ -63,6 +66,10 @@ export class EventPublisher {
 
   onPublished(listener: PublishListener): void {
     this.listeners.push(listener);
+  }
+
+  onRefused(listener: RefusalListener): void {
+    this.refusalListeners.push(listener);
   }
 
   /** Validates one input; returns the log item or a typed error. `traceparent`: the publish's trace context. */
@@ -138,7 +145,13 @@ export class EventPublisher {
   private async admitted(organizationId: string, count: number, items: LogAppend[]): Promise<PublishOk[]> {
     const afterAppend: (() => void)[] = [];
     for (const gate of count ? this.gates : []) {
-      const after = await gate.admit(organizationId, count);
+      let after: void | (() => void);
+      try {
+        after = await gate.admit(organizationId, count);
+      } catch (err) {
+        if (err instanceof ApiError) for (const listener of this.refusalListeners) listener(organizationId, err.code);
+        throw err;
+      }
       if (after) afterAppend.push(after);
     }
     try {

@@ -1,11 +1,9 @@
 import { Inject, Injectable, OnModuleInit, Optional, type LoggerService } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { DeliveryLog } from '../delivery/delivery-log.js';
+import { DeliveryOutcomes } from '../delivery/delivery-outcomes.js';
 import { EventPublisher } from '../events/publisher.js';
-import { optionalProvider } from './optional-provider.js';
 import { Redactor } from './redaction.js';
 
 /** Optional provider: where log lines go (stdout otherwise). */
@@ -100,7 +98,7 @@ export class DataPathLogger implements OnModuleInit {
   constructor(
     private readonly logger: AppLogger,
     private readonly publisher: EventPublisher,
-    private readonly moduleRef: ModuleRef,
+    private readonly deliveries: DeliveryOutcomes,
   ) {}
 
   onModuleInit(): void {
@@ -113,7 +111,7 @@ export class DataPathLogger implements OnModuleInit {
       }
     });
     const deliveries = this.logger.pino.child({ context: 'Delivery' });
-    optionalProvider(this.moduleRef, DeliveryLog)?.onRecord((row) => {
+    this.deliveries.onRecord((row) => {
       const level = row.status === 'failed' ? 'warn' : 'debug';
       if (!deliveries.isLevelEnabled(level)) return;
       deliveries[level]({

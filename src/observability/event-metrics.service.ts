@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { z } from 'zod';
 import type { Repository, SelectQueryBuilder } from 'typeorm';
-import type { AttemptRecord } from '../delivery/delivery.entity.js';
+import type { AttemptRecord, FailureKind } from '../delivery/delivery.entity.js';
 import { Delivery } from '../delivery/delivery.entity.js';
 
 export const METRIC_WINDOWS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '24h': 86_400_000 } as const;
@@ -47,18 +47,12 @@ export interface DeliverySummary {
 const RECENT_MS = 10_000;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** What kind of failure an attempt was, from its status code and error text. */
-export function errorType(a: Pick<AttemptRecord, 'statusCode' | 'error'>): string {
-  if (a.statusCode !== null && a.statusCode !== undefined) {
-    if (a.statusCode >= 300 && a.statusCode < 400) return 'redirect';
-    return a.statusCode >= 500 ? 'http_5xx' : 'http_4xx';
-  }
-  const e = (a.error ?? '').toLowerCase();
-  if (e.includes('timeout') || e.includes('timed out')) return 'timeout';
-  if (e.includes('transform')) return 'transform';
-  if (e.includes('blocked') || e.includes('private') || e.includes('forbidden address')) return 'blocked';
-  if (e.includes('disabled or deleted')) return 'cancelled';
-  return 'connection';
+/** The failure kind the sender recorded; attempts logged before kinds were kept count by status code, else unknown. */
+export function errorType(a: Pick<AttemptRecord, 'statusCode' | 'errorKind'>): FailureKind | 'unknown' {
+  if (a.errorKind) return a.errorKind;
+  if (a.statusCode === null) return 'unknown';
+  if (a.statusCode >= 300 && a.statusCode < 400) return 'redirect';
+  return a.statusCode >= 500 ? 'http_5xx' : 'http_4xx';
 }
 
 /** Nearest-rank percentile position (1-based) among n sorted values. */

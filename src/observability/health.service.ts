@@ -1,14 +1,12 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DeliveryStats, WORKER_HEARTBEAT_TTL_MS } from '../delivery/delivery-stats.js';
 import { EventLog } from '../events/event-log.js';
 import { ConnectionCounter, type Transport } from '../realtime/connection-counter.js';
-import { EventFanout } from '../realtime/event-fanout.js';
+import { TailStatus } from '../realtime/tail-status.js';
 import { RedisService } from '../redis/redis.service.js';
 import { consumerGroupBacklogs } from './log-backlog.js';
-import { optionalProvider } from './optional-provider.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 const DAY_MS = 24 * 3600_000;
@@ -49,16 +47,11 @@ export class HealthService {
     private readonly typeorm: TypeOrmHealthIndicator,
     private readonly redis: RedisService,
     private readonly connections: ConnectionCounter,
-    private readonly moduleRef: ModuleRef,
+    private readonly tail: TailStatus,
     private readonly deliveries: DeliveryStats,
     private readonly log: EventLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  /** The event-log tail feeding SSE, WebSocket and Socket.IO (absent where the real-time module is not loaded). */
-  private fanout(): EventFanout | null {
-    return optionalProvider(this.moduleRef, EventFanout);
-  }
 
   readonly redisCheck = () =>
     this.indicator
@@ -78,10 +71,9 @@ export class HealthService {
       this.indicator
         .check(name)
         .attempt(async () => {
-          const fanout = this.fanout();
-          if (!fanout) throw new Error('real-time streams are not served by this process');
+          if (!this.tail.running) throw new Error('real-time streams are not served by this process');
           if (this.redis.client.status !== 'ready') throw new Error('the event-log tail needs Redis');
-          if (fanout.lastError) throw new Error(`event-log tail failing: ${fanout.lastError}`);
+          if (this.tail.lastError) throw new Error(`event-log tail failing: ${this.tail.lastError}`);
           const counts = this.connections.counts();
           return { connections: transports.reduce((n, t) => n + counts[t], 0) };
         })

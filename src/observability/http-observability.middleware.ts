@@ -7,7 +7,7 @@ import type { Principal } from '../auth/principal.js';
 import { AppLogger } from './app-logger.js';
 import { InternalErrorReporter } from './internal-error-reporter.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
-import { contextFromHeaders } from './tracing.js';
+import { contextFromHeaders } from '../common/tracing.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

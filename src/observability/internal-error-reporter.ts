@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids.js';
-import { SystemEvents } from './system-events.js';
+import { SystemEvents } from '../events/system-events.js';
 
 const ONCE_PER_MS = 60_000;
 

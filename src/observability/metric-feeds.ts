@@ -1,14 +1,12 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { Delivery } from '../delivery/delivery.entity.js';
-import { DeliveryLog } from '../delivery/delivery-log.js';
+import { DeliveryOutcomes } from '../delivery/delivery-outcomes.js';
 import { DeliveryStats } from '../delivery/delivery-stats.js';
 import { EventLog } from '../events/event-log.js';
 import { EventPublisher } from '../events/publisher.js';
 import { ConnectionCounter, type Transport } from '../realtime/connection-counter.js';
 import { RedisService } from '../redis/redis.service.js';
 import { consumerGroupBacklogs } from './log-backlog.js';
-import { optionalProvider } from './optional-provider.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 
 const TRANSPORTS: Transport[] = ['sse', 'ws', 'socketio'];
@@ -26,13 +24,14 @@ export class MetricFeeds implements OnModuleInit {
     private readonly redis: RedisService,
     private readonly log: EventLog,
     private readonly deliveryStats: DeliveryStats,
-    private readonly moduleRef: ModuleRef,
+    private readonly deliveries: DeliveryOutcomes,
   ) {}
 
   onModuleInit(): void {
     this.publisher.onPublished((_org, results) => {
       for (const r of results) if (!r.duplicate) this.metrics.eventsPublished.inc({ type: r.event.type });
     });
+    this.publisher.onRefused((_org, code) => this.metrics.publishRefused.inc({ reason: code }));
     this.metrics.gauge('humana_realtime_connections', 'Open real-time connections of this process, by transport', ['transport'], (g) => {
       const counts = this.connections.counts();
       for (const t of TRANSPORTS) g.set({ transport: t }, counts[t]);
@@ -52,7 +51,7 @@ export class MetricFeeds implements OnModuleInit {
     this.metrics.gauge('humana_delivery_workers', 'Delivery workers with a fresh heartbeat', [], async (g) => {
       g.set((await this.deliveryStats.liveWorkers()).length);
     });
-    optionalProvider(this.moduleRef, DeliveryLog)?.onRecord((row) => this.observeDelivery(row));
+    this.deliveries.onRecord((row) => this.observeDelivery(row));
   }
 
   /** A recorded state with attempts carries a new attempt; success and failed are final. */

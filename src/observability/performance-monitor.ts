@@ -1,10 +1,10 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { RedisService } from '../redis/redis.service.js';
-import { MaintenanceRegistry } from '../../workers/maintenance.js';
+import { MaintenanceRegistry } from '../scheduling/maintenance-registry.js';
 import { nextDegradedState } from './degradation.js';
 import { EventMetricsService } from './event-metrics.service.js';
-import { SystemEvents } from './system-events.js';
+import { SystemEvents } from '../events/system-events.js';
 
 const SERVICE = 'webhook_delivery';
 /** A degraded state nobody re-confirms (no more traffic) is forgotten after a day. */

@@ -1,8 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
 import { EventPublisher, type PublishGate } from '../events/publisher.js';
-import { PrometheusMetrics } from '../observability/prometheus-metrics.js';
-import { SystemEvents } from '../observability/system-events.js';
+import { SystemEvents } from '../events/system-events.js';
 import { RedisService } from '../redis/redis.service.js';
 import { OrganizationLimits } from './organization-limits.js';
 import { minuteWindow, monthWindow, retryAfterSeconds, type QuotaWindow } from './windows.js';
@@ -62,7 +61,6 @@ export class QuotaGate implements PublishGate, OnModuleInit {
     private readonly limits: OrganizationLimits,
     private readonly redis: RedisService,
     private readonly systemEvents: SystemEvents,
-    private readonly metrics: PrometheusMetrics,
   ) {
     redis.client.defineCommand('humanaQuotaAdmit', { numberOfKeys: 6, lua: ADMIT_LUA });
   }
@@ -121,7 +119,6 @@ export class QuotaGate implements PublishGate, OnModuleInit {
   private refusal(w: QuotaWindow, limit: number, current: number, requested: number, now: number): ApiError {
     const monthly = w.metric === 'events_per_month';
     const code = monthly ? 'quota_exceeded' : 'rate_limited';
-    this.metrics.publishRefused.inc({ reason: code });
     const resetsAt = new Date(w.resetsAt).toISOString();
     const message = monthly
       ? `Monthly quota of ${limit} events reached (${current} used, ${requested} requested); it resets at ${resetsAt}`

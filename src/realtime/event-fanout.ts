@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { EventLog, parseEntry } from '../events/event-log.js';
 import { RedisService } from '../redis/redis.service.js';
 import { FanoutEvent } from './fanout-event.js';
+import { TailStatus } from './tail-status.js';
 import { LogReplay } from './log-replay.js';
 import type { StreamConnection, StreamSubscription } from './stream-connection.js';
 import { filterMatches } from './stream-filter.js';
@@ -27,25 +28,27 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
   private loop?: Promise<void>;
   /** Stream id of the last event dispatched: events after it are still to come through the tail. */
   private position = '0-0';
-  /** Events dispatched since start and the last tail error (health, metrics). */
+  /** Events dispatched since start (metrics). */
   dispatched = 0;
-  lastError: string | null = null;
 
   constructor(
     private readonly redis: RedisService,
     private readonly log: EventLog,
     private readonly replay: LogReplay,
+    private readonly status: TailStatus,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.position = await this.log.lastStreamId();
     this.conn = this.redis.connect('fanout');
     this.running = true;
+    this.status.running = true;
     this.loop = this.run(this.conn);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
+    this.status.running = false;
     this.conn?.disconnect();
     await this.loop;
   }
@@ -104,13 +107,13 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     while (this.running) {
       try {
         const reply = (await conn.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', this.log.streamKey, this.position)) as XReadReply;
-        this.lastError = null;
+        this.status.lastError = null;
         const entries = reply?.[0]?.[1];
         if (entries?.length) this.dispatch(entries);
       } catch (err) {
         if (!this.running) break;
-        this.lastError = (err as Error).message;
-        this.logger.warn(`tail read failed, retrying from ${this.position}: ${this.lastError}`);
+        this.status.lastError = (err as Error).message;
+        this.logger.warn(`tail read failed, retrying from ${this.position}: ${this.status.lastError}`);
         await new Promise((r) => setTimeout(r, 500));
       }
     }

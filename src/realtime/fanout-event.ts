@@ -1,5 +1,5 @@
 import { streamIdFromEventId } from '../common/ids.js';
-import type { EventEnvelope, LoggedEvent } from '../events/envelope.js';
+import { envelopeOf, type EventEnvelope, type LoggedEvent } from '../events/envelope.js';
 
 /**
  * One event as the transports send it. Every wire form is built once per event (lazily, for the transports that
@@ -45,19 +45,6 @@ export class FanoutEvent {
 
   /** The public envelope (Socket.IO emits it as is). */
   get envelope(): EventEnvelope {
-    const { id, type, organizationId, timestamp, data } = this.event;
-    return { id, type, organizationId, timestamp, data };
+    return envelopeOf(this.event);
   }
-}
-
-/** Stream ids are `<ms>-<seq>`: compare numerically, not as strings. */
-export function compareStreamIds(a: string, b: string): number {
-  const da = a.indexOf('-');
-  const db = b.indexOf('-');
-  const ma = Number(a.slice(0, da));
-  const mb = Number(b.slice(0, db));
-  if (ma !== mb) return ma < mb ? -1 : 1;
-  const sa = Number(a.slice(da + 1));
-  const sb = Number(b.slice(db + 1));
-  return sa === sb ? 0 : sa < sb ? -1 : 1;
 }

@@ -3,7 +3,8 @@ import { ApiError } from '../common/api-error.js';
 import { eventIdFromStreamId } from '../common/ids.js';
 import { EventLog } from '../events/event-log.js';
 import { HistoryService } from '../events/history.service.js';
-import { compareStreamIds, FanoutEvent } from './fanout-event.js';
+import { compareStreamIds } from '../common/stream-ids.js';
+import { FanoutEvent } from './fanout-event.js';
 
 const PAGE = 1000;
 

@@ -1,7 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import { AuthModule } from '../auth/auth.module.js';
 import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
+import { EventsModule } from '../events/events.module.js';
 import { RedisService } from '../redis/redis.service.js';
+import { ConnectionCounter } from './connection-counter.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { EventFanout } from './event-fanout.js';
 import { EventsGateway } from './events.gateway.js';
@@ -10,9 +13,14 @@ import { EventsIoAdapter } from './socketio-adapter.js';
 import { SseController } from './sse.controller.js';
 import { SseStreams } from './sse-streams.js';
 import { StreamCommands } from './stream-commands.js';
+import { TailStatus } from './tail-status.js';
 import { WsStreams } from './ws-streams.js';
+import { perConfig } from '../config/per-config.js';
 
 const IO_ADAPTER = Symbol('EventsIoAdapter');
+
+/** What other modules may read of real-time in every role: connection counts and the state of the log tail. */
+const status = [ConnectionCounter, TailStatus];
 
 /**
  * The live transports (API role only): the event-log tail and subscription index, SSE, raw WebSocket and the
@@ -20,30 +28,32 @@ const IO_ADAPTER = Symbol('EventsIoAdapter');
  */
 @Module({})
 export class RealtimeModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    if (!hasApi(config)) return { module: RealtimeModule };
-    return {
-      module: RealtimeModule,
-      controllers: [SseController],
-      providers: [
-        EventFanout,
-        LogReplay,
-        ConnectionLimiter,
-        StreamCommands,
-        SseStreams,
-        WsStreams,
-        EventsGateway,
-        {
-          provide: IO_ADAPTER,
-          inject: [ApplicationConfig, HttpAdapterHost, RedisService, APP_CONFIG],
-          useFactory: (app: ApplicationConfig, host: HttpAdapterHost, redis: RedisService, cfg: AppConfig) => {
-            const adapter = new EventsIoAdapter(host, redis, cfg);
-            app.setIoAdapter(adapter);
-            return adapter;
-          },
+  static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
+  if (!hasApi(config)) return { module: RealtimeModule, providers: status, exports: status };
+  return {
+    module: RealtimeModule,
+    imports: [AuthModule.forRoot(config), EventsModule.forRoot(config)],
+    controllers: [SseController],
+    providers: [
+      ...status,
+      EventFanout,
+      LogReplay,
+      ConnectionLimiter,
+      StreamCommands,
+      SseStreams,
+      WsStreams,
+      EventsGateway,
+      {
+        provide: IO_ADAPTER,
+        inject: [ApplicationConfig, HttpAdapterHost, RedisService, APP_CONFIG],
+        useFactory: (app: ApplicationConfig, host: HttpAdapterHost, redis: RedisService, cfg: AppConfig) => {
+          const adapter = new EventsIoAdapter(host, redis, cfg);
+          app.setIoAdapter(adapter);
+          return adapter;
         },
-      ],
-      exports: [EventFanout],
-    };
-  }
+      },
+    ],
+    exports: status,
+  };
+  });
 }

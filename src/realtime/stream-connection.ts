@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type { Principal } from '../auth/principal.js';
 import { newId } from '../common/ids.js';
-import { compareStreamIds, type FanoutEvent } from './fanout-event.js';
+import { compareStreamIds } from '../common/stream-ids.js';
+import type { FanoutEvent } from './fanout-event.js';
 import type { Transport } from './connection-counter.js';
 import { MATCH_ALL, type StreamFilter } from './stream-filter.js';
 import type { Subscriber, Subscription } from './subscription-index.js';

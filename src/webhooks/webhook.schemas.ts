@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { DEFAULT_RETRY } from '../delivery/retry-policy.js';
 import { EVENT_TYPES, isEventType } from '../events/catalog.js';
 import { compileTransform, TransformError } from './transform.js';
+import type { RetryPolicy } from './webhook.entity.js';
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 };
 
 const CATEGORIES = new Set(EVENT_TYPES.map((t) => t.split('.')[0]));
 

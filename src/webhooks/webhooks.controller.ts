@@ -1,14 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { AuditService } from '../audit/audit.service.js';
 import { CurrentPrincipal, RequireScope } from '../auth/guards.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { parseOrThrow } from '../common/validation.js';
-import { DeliveriesService, deliveryListSchema, replayRangeSchema } from '../delivery/deliveries.service.js';
-import { envelopeOf } from '../delivery/delivery-executor.js';
-import type { EventEnvelope } from '../events/envelope.js';
+import { envelopeOf, type EventEnvelope } from '../events/envelope.js';
 import { applyTransform, compileTransform, TransformError } from './transform.js';
 import {
   createWebhookSchema,
@@ -27,8 +24,6 @@ import { WebhooksService } from './webhooks.service.js';
 export class WebhooksController {
   constructor(
     private readonly webhooks: WebhooksService,
-    private readonly deliveries: DeliveriesService,
-    private readonly audit: AuditService,
   ) {}
 
   @Post()
@@ -101,47 +96,5 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Rotate the secret; the previous one stays valid (and signed with) for 24 h' })
   rotate(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.webhooks.rotateSecret(p, id, parseOrThrow(rotateSecretSchema, body ?? {}).secret);
-  }
-
-  @Post(':id/test')
-  @HttpCode(200)
-  @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Send a webhook.test event now and report the attempt' })
-  async test(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    const { success, statusCode, duration, error, deliveryId } = await this.deliveries.test(await this.webhooks.get(p.organizationId, id));
-    return { success, statusCode, duration, error, deliveryId };
-  }
-
-  @Get(':id/deliveries')
-  @RequireScope('webhooks:read')
-  async deliveriesList(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() query: Record<string, unknown>) {
-    const q = parseOrThrow(deliveryListSchema, query);
-    return this.deliveries.list(await this.webhooks.get(p.organizationId, id), q);
-  }
-
-  @Get(':id/deliveries/:deliveryId')
-  @RequireScope('webhooks:read')
-  async delivery(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
-    return this.deliveries.get(await this.webhooks.get(p.organizationId, id), deliveryId);
-  }
-
-  @Post(':id/deliveries/:deliveryId/replay')
-  @HttpCode(202)
-  @RequireScope('webhooks:write')
-  async replayDelivery(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
-    const result = await this.deliveries.replay(await this.webhooks.get(p.organizationId, id), deliveryId);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'delivery.replayed', resourceId: deliveryId, after: result });
-    return { deliveryId: result.deliveryId };
-  }
-
-  @Post(':id/replay')
-  @HttpCode(202)
-  @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Re-deliver retained events of a time range that the webhook matches' })
-  async replayRange(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
-    const range = parseOrThrow(replayRangeSchema, body);
-    const result = await this.deliveries.replayRange(await this.webhooks.get(p.organizationId, id), range);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.replayed', resourceId: id, after: { ...range, ...result } });
-    return result;
   }
 }

@@ -7,11 +7,11 @@ import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { RedisService } from '../redis/redis.service.js';
-import { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { generateSecret } from './signing.js';
 import { privateUrlProblem } from './url-guard.js';
 import { announceChange } from './webhook-index.js';
-import { keysetPage } from './keyset-page.js';
+import { WebhookLifecycle } from './webhook-lifecycle.js';
+import { keysetPage } from '../common/keyset-page.js';
 import { viewOf, type WebhookView } from './webhook-view.js';
 import { Webhook } from './webhook.entity.js';
 import type { CreateWebhookInput, WebhookConfigInput, WebhookPatch } from './webhook.schemas.js';
@@ -25,7 +25,7 @@ export class WebhooksService {
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
     private readonly audit: AuditService,
     private readonly redis: RedisService,
-    private readonly deliveries: DeliveryQueue,
+    private readonly lifecycle: WebhookLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -101,7 +101,7 @@ export class WebhooksService {
     Object.assign(w, next, { updatedAt: new Date().toISOString() });
     await this.webhooks.update({ id, organizationId: p.organizationId }, { ...next, updatedAt: w.updatedAt });
     await announceChange(this.redis, id);
-    if (before.enabled && !w.enabled) await this.deliveries.cancelPending(w, 'webhook disabled: pending retries stopped');
+    if (before.enabled && !w.enabled) await this.lifecycle.stopped(w, 'webhook disabled: pending retries stopped');
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.updated', resourceId: id, before, after: viewOf(w) });
     return viewOf(w);
   }
@@ -110,7 +110,7 @@ export class WebhooksService {
     const w = await this.get(p.organizationId, id);
     await this.webhooks.delete({ id, organizationId: p.organizationId });
     await announceChange(this.redis, id);
-    await this.deliveries.cancelPending(w, 'webhook deleted: pending retries stopped');
+    await this.lifecycle.stopped(w, 'webhook deleted: pending retries stopped');
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.deleted', resourceId: id, before: viewOf(w) });
   }
 

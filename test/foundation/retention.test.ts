@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { eventIdFromStreamId } from '../../src/common/ids.js';
 import { EventRecord } from '../../src/events/event-record.entity.js';
 import { exampleEvents } from '../../src/events/catalog.js';
-import { MAINTENANCE_QUEUE, MaintenanceRegistry } from '../../workers/maintenance.js';
+import { MAINTENANCE_QUEUE, MaintenanceRegistry } from '../../src/scheduling/maintenance-registry.js';
 import { createOrg, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
 
 describe('history retention and API docs', () => {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareStreamIds } from '../../src/realtime/fanout-event.js';
+import { compareStreamIds } from '../../src/common/stream-ids.js';
 import { filterMatches, isKnownTypePattern, type StreamFilter } from '../../src/realtime/stream-filter.js';
 import { SubscriptionIndex, type Subscriber, type Subscription } from '../../src/realtime/subscription-index.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { backoffFor, RetryLater } from '../../workers/delivery.worker.js';
+import { backoffFor, RetryLater } from '../../workers/delivery.processor.js';
 import { classifyStatus, parseRetryAfter, retryAfterWait, retryDelayMs } from '../../src/delivery/retry-policy.js';
 import { deliveryIdFor } from '../../src/delivery/queues.js';
 import { generateSecret, sign, signingKey } from '../../src/webhooks/signing.js';

@@ -10,7 +10,6 @@ export declare class ApiError extends Error {
   details: ErrorDetail[];
 }
 export declare function errorFromResponse(status: number, bodyText: string, statusText?: string): ApiError;
-export declare function isMissingEndpoint(err: unknown): boolean;
 export declare function errorSummary(err: unknown): string;
 export interface RequestOptions {
   body?: unknown;

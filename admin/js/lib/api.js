@@ -37,22 +37,10 @@ export function errorFromResponse(status, bodyText, statusText = '') {
   return new ApiError(status, `http_${status}`, text && !text.startsWith('<') ? text : statusText || `HTTP ${status}`);
 }
 
-/**
- * True when the route itself does not exist on this server (an endpoint not shipped yet), as opposed to a
- * missing resource: Nest answers unknown routes with "Cannot <METHOD> <path>".
- */
-export function isMissingEndpoint(err) {
-  return err instanceof ApiError && err.status === 404 && /^Cannot [A-Z]+ \//.test(err.message);
-}
-
 /** One line for the operator: message, code and status, plus hints for the statuses that need an action. */
 export function errorSummary(err) {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
   if (err.status === 0) return `${err.message} (network error)`;
-  if (isMissingEndpoint(err)) {
-    const route = err.message.slice('Cannot '.length).split('?', 1)[0];
-    return `This server does not provide ${route} yet (404): this part of the console works once it does.`;
-  }
   const hint =
     err.status === 401 ? ' — the key or token was refused (revoked or mistyped?); sign in again.' : err.status === 403 ? ' — this API key lacks the scope for this action.' : '';
   return `${err.message} (${err.code}, HTTP ${err.status})${hint}`;

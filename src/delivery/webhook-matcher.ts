@@ -1,13 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { LoggedEvent } from '../events/envelope.js';
+import { envelopeOf, type LoggedEvent } from '../events/envelope.js';
 import { EventLog } from '../events/event-log.js';
 import { LogConsumer } from '../events/log-consumer.js';
 import { RedisService } from '../redis/redis.service.js';
-import { envelopeOf } from '../delivery/delivery-executor.js';
-import { DeliveryQueue } from '../delivery/delivery-queue.js';
-import { deliveryIdFor, type FanoutJobData } from '../delivery/queues.js';
-import { WebhookIndex } from './webhook-index.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import { deliveryIdFor, type FanoutJobData } from './queues.js';
+import { WebhookIndex } from '../webhooks/webhook-index.js';
 
 /**
  * Reads the event log through the `webhooks` consumer group, matches each event once against the subscription index

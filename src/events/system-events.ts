@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { EventDataMap } from '../events/catalog.js';
-import { EventPublisher } from '../events/publisher.js';
+import type { EventDataMap } from './catalog.js';
+import { EventPublisher } from './publisher.js';
 
 export type SystemEventType = 'error.occurred' | 'performance.degraded' | 'quota.warning' | 'quota.exceeded';
 

@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+
 /** The maintenance queue: scheduled clean-up jobs, run by whichever worker process takes them. */
 export const MAINTENANCE_QUEUE = 'maintenance';
 
@@ -9,6 +11,7 @@ export interface MaintenanceTask {
 }
 
 /** Modules register their scheduled tasks here; the maintenance processor runs them by job name. */
+@Injectable()
 export class MaintenanceRegistry {
   private readonly tasks = new Map<string, MaintenanceTask>();
 

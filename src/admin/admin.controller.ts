@@ -3,9 +3,9 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { parseOrThrow } from '../common/validation.js';
-import { AuthService, type CreatedKey } from './auth.service.js';
-import { AdminGuard, Public } from './guards.js';
-import { SCOPES } from './scopes.js';
+import { AuthService, type CreatedKey } from '../auth/auth.service.js';
+import { AdminGuard, Public } from '../auth/guards.js';
+import { SCOPES } from '../auth/scopes.js';
 
 const createOrgSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 const createKeySchema = z.strictObject({

@@ -1,0 +1,81 @@
+import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module.js';
+import { APP_CONFIG, hasApi, hasWorker, type AppConfig } from '../config/config.js';
+import { EventsModule } from '../events/events.module.js';
+import { MaintenanceRegistry } from '../scheduling/maintenance-registry.js';
+import { SchedulingModule } from '../scheduling/scheduling.module.js';
+import { Webhook } from '../webhooks/webhook.entity.js';
+import { WebhookLifecycle } from '../webhooks/webhook-lifecycle.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { DeadLetters } from './dead-letters.js';
+import { DeliveriesController } from './deliveries.controller.js';
+import { DeliveriesService } from './deliveries.service.js';
+import { Delivery } from './delivery.entity.js';
+import { DeliveryExecutor } from './delivery-executor.js';
+import { DeliveryLog } from './delivery-log.js';
+import { DeliveryOutcomes } from './delivery-outcomes.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import { DeliveryRunner } from './delivery-runner.js';
+import { DeliveryStats } from './delivery-stats.js';
+import { DlqController } from './dlq.controller.js';
+import { DlqEntry } from './dlq-entry.entity.js';
+import { HttpSender } from './http-sender.js';
+import { WEBHOOK_QUEUES } from './queues.js';
+import { WebhookBatcher } from './webhook-batcher.js';
+import { WebhookMatcher } from './webhook-matcher.js';
+import { perConfig } from '../config/per-config.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Scheduled DLQ purge, and the end of pending retries when a webhook stops taking deliveries. */
+@Injectable()
+class DeliveryHousekeeping implements OnModuleInit {
+  constructor(
+    private readonly registry: MaintenanceRegistry,
+    private readonly dlq: DeadLetters,
+    private readonly queue: DeliveryQueue,
+    private readonly lifecycle: WebhookLifecycle,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register({
+      name: 'purge-dlq',
+      everyMs: this.config.dlqPurgeIntervalMs,
+      run: async () => ({ purged: await this.dlq.purge(new Date(Date.now() - this.config.dlqRetentionDays * DAY_MS)) }),
+    });
+    this.lifecycle.onStopped((webhook, reason) => this.queue.cancelPending(webhook, reason));
+  }
+}
+
+const senderProviders = [
+  { provide: HttpSender, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new HttpSender(c.allowPrivateWebhookUrls) },
+  { provide: DeliveryExecutor, inject: [HttpSender], useFactory: (s: HttpSender) => new DeliveryExecutor(s) },
+];
+
+/**
+ * Getting events to webhooks: the matcher (a consumer group of the event log), the delivery queue, attempts, the
+ * delivery log, the DLQ, replay and the test send. The queue's processor lives in workers/ and calls DeliveryRunner.
+ */
+@Module({})
+export class DeliveryModule {
+  static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
+  const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner] : [];
+  return {
+    module: DeliveryModule,
+    imports: [
+      TypeOrmModule.forFeature([Delivery, DlqEntry, Webhook]),
+      BullModule.registerQueue({ name: WEBHOOK_QUEUES.delivery }),
+      SchedulingModule,
+      AuditModule.forRoot(config),
+      EventsModule.forRoot(config),
+      WebhooksModule.forRoot(config),
+    ],
+    controllers: hasApi(config) ? [DeliveriesController, DlqController] : [],
+    providers: [...senderProviders, DeliveryOutcomes, DeliveryLog, DeliveryQueue, DeadLetters, DeliveriesService, DeliveryStats, DeliveryHousekeeping, ...worker],
+    exports: [DeliveryStats, DeliveryOutcomes, BullModule, ...(hasWorker(config) ? [DeliveryRunner] : [])],
+  };
+  });
+}

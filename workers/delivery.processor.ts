@@ -1,0 +1,93 @@
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '../src/config/config.js';
+import { RedisService } from '../src/redis/redis.service.js';
+import { DeliveryRunner } from '../src/delivery/delivery-runner.js';
+import { DeliveryStats } from '../src/delivery/delivery-stats.js';
+import { JOB_NAMES, WEBHOOK_BACKOFF, WEBHOOK_QUEUES, type DeliveryJobName, type DeliveryJobs, type RetryJobData } from '../src/delivery/queues.js';
+import { retryDelayMs } from '../src/delivery/retry-policy.js';
+
+/** A retryable failure; BullMQ hands it to our backoff strategy, which honours the receiver's Retry-After. */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** The contract's schedule for a retry job: attempt n waits min(multiplier^(n-1), maxDelay) s unless Retry-After said otherwise. */
+export function backoffFor(attemptsMade: number, err: Error | undefined, data: Pick<RetryJobData, 'firstAttempt' | 'retry'>): number {
+  if (err instanceof RetryLater && err.retryAfterMs !== undefined) return err.retryAfterMs;
+  return retryDelayMs(data.firstAttempt + attemptsMade, data.retry);
+}
+
+const HEARTBEAT_MS = 5_000;
+
+type Handlers = { [N in DeliveryJobName]: (job: Job<DeliveryJobs[N]>) => Promise<unknown> };
+
+/** The BullMQ processor of the delivery queue: dispatches each job by name to the delivery use cases. */
+@Injectable()
+export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('DeliveryWorker');
+  private worker?: Worker;
+  private heartbeat?: NodeJS.Timeout;
+  readonly id = `${hostname()}-${process.pid}`;
+
+  private readonly handlers: Handlers = {
+    [JOB_NAMES.fanout]: (job) => this.runner.fanout(job.data),
+    [JOB_NAMES.batchFlush]: (job) => this.runner.flushBatch(job.data),
+    [JOB_NAMES.retry]: async (job) => {
+      const result = await this.runner.retry(job.data, job.attemptsMade);
+      if (result.kind === 'retry') {
+        await job.updateData({ ...job.data, attempts: result.attempts });
+        throw new RetryLater(result.error, result.retryAfterMs);
+      }
+      if (result.kind === 'dead') throw new UnrecoverableError(result.reason);
+    },
+  };
+
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly runner: DeliveryRunner,
+    private readonly stats: DeliveryStats,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const stallMs = this.config.webhookStallMs;
+    this.worker = new Worker(WEBHOOK_QUEUES.delivery, (job) => this.process(job), {
+      connection: this.redis.connectionOptions({ connectionName: 'humana:delivery-worker' }) as ConnectionOptions,
+      prefix: this.redis.key('bull'),
+      concurrency: this.config.webhookConcurrency,
+      lockDuration: stallMs,
+      stalledInterval: Math.max(1000, Math.floor(stallMs / 2)),
+      // A job whose worker died is re-run, not failed: only a job that keeps killing workers ends in the failed set.
+      maxStalledCount: 20,
+      settings: {
+        backoffStrategy: (attemptsMade, type, err, job) => {
+          if (type !== WEBHOOK_BACKOFF || !job) return 1000;
+          return backoffFor(attemptsMade, err, job.data as RetryJobData);
+        },
+      },
+    });
+    this.worker.on('error', (err) => this.logger.warn(`worker: ${err.message}`));
+    const beat = () => this.stats.beat(this.id).catch(() => undefined);
+    void beat();
+    this.heartbeat = setInterval(beat, HEARTBEAT_MS);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await this.worker?.close();
+    await this.stats.leave(this.id).catch(() => undefined);
+  }
+
+  private process(job: Job): Promise<unknown> {
+    const handler = this.handlers[job.name as DeliveryJobName] as ((job: Job) => Promise<unknown>) | undefined;
+    if (!handler) throw new UnrecoverableError(`unknown job ${job.name}`);
+    return handler(job);
+  }
+}
