@@ -5,7 +5,7 @@ import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { sign } from '../webhooks/signing.js';
 import { applyTransform, TransformError } from '../webhooks/transform.js';
 import type { AttemptRecord, FailureKind } from './delivery.entity.js';
-import type { HttpSender } from './http-sender.js';
+import type { Destinations } from '../destinations/destinations.js';
 import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
 
 export const USER_AGENT = 'HumanaEvents-Webhooks/1.0';
@@ -36,7 +36,7 @@ async function bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> 
 
 /** One attempt: body (transformed when configured), the contract's headers and signatures, POST, classification. */
 export class DeliveryExecutor {
-  constructor(private readonly sender: HttpSender) {}
+  constructor(private readonly destinations: Destinations) {}
 
   /** One attempt as a span of the publish's trace; the receiver gets its `traceparent` to join the trace. */
   attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number): Promise<AttemptOutcome> {
@@ -83,7 +83,7 @@ export class DeliveryExecutor {
       'webhook-signature': sig.standard,
       ...(traceparent ? { traceparent } : {}),
     };
-    const res = await this.sender.post({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
+    const res = await this.destinations.for(w.url).send({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
     let outcome: Outcome;
     let error = res.error;
     let errorKind: FailureKind | null = res.errorKind;

@@ -3,6 +3,8 @@ import { BullModule } from '@nestjs/bullmq';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { APP_CONFIG, hasApi, hasWorker, type AppConfig } from '../config/config.js';
+import { Destinations } from '../destinations/destinations.js';
+import { DestinationsModule } from '../destinations/destinations.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { MaintenanceRegistry } from '../scheduling/maintenance-registry.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
@@ -21,7 +23,6 @@ import { DeliveryRunner } from './delivery-runner.js';
 import { DeliveryStats } from './delivery-stats.js';
 import { DlqController } from './dlq.controller.js';
 import { DlqEntry } from './dlq-entry.entity.js';
-import { HttpSender } from './http-sender.js';
 import { WEBHOOK_QUEUES } from './queues.js';
 import { WebhookBatcher } from './webhook-batcher.js';
 import { WebhookMatcher } from './webhook-matcher.js';
@@ -50,11 +51,6 @@ class DeliveryHousekeeping implements OnModuleInit {
   }
 }
 
-const senderProviders = [
-  { provide: HttpSender, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new HttpSender(c.allowPrivateWebhookUrls) },
-  { provide: DeliveryExecutor, inject: [HttpSender], useFactory: (s: HttpSender) => new DeliveryExecutor(s) },
-];
-
 /**
  * Getting events to webhooks: the matcher (a consumer group of the event log), the delivery queue, attempts, the
  * delivery log, the DLQ, replay and the test send. The queue's processor lives in workers/ and calls DeliveryRunner.
@@ -69,12 +65,13 @@ export class DeliveryModule {
       TypeOrmModule.forFeature([Delivery, DlqEntry, Webhook]),
       BullModule.registerQueue({ name: WEBHOOK_QUEUES.delivery }),
       SchedulingModule,
+      DestinationsModule,
       AuditModule.forRoot(config),
       EventsModule.forRoot(config),
       WebhooksModule.forRoot(config),
     ],
     controllers: hasApi(config) ? [DeliveriesController, DlqController] : [],
-    providers: [...senderProviders, DeliveryOutcomes, DeliveryLog, DeliveryQueue, DeadLetters, DeliveriesService, DeliveryStats, DeliveryHousekeeping, ...worker],
+    providers: [{ provide: DeliveryExecutor, inject: [Destinations], useFactory: (d: Destinations) => new DeliveryExecutor(d) }, DeliveryOutcomes, DeliveryLog, DeliveryQueue, DeadLetters, DeliveriesService, DeliveryStats, DeliveryHousekeeping, ...worker],
     exports: [DeliveryStats, DeliveryOutcomes, BullModule, ...(hasWorker(config) ? [DeliveryRunner] : [])],
   };
   });

@@ -8,7 +8,7 @@ import { newId } from '../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { generateSecret } from './signing.js';
-import { privateUrlProblem } from './url-guard.js';
+import { privateUrlProblem } from '../destinations/url-guard.js';
 import { announceChange } from './webhook-index.js';
 import { WebhookLifecycle } from './webhook-lifecycle.js';
 import { keysetPage } from '../common/keyset-page.js';

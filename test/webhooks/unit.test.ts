@@ -5,7 +5,7 @@ import { backoffFor, RetryLater } from '../../workers/delivery.processor.js';
 import { classifyStatus, parseRetryAfter, retryAfterWait, retryDelayMs } from '../../src/delivery/retry-policy.js';
 import { deliveryIdFor } from '../../src/delivery/queues.js';
 import { generateSecret, sign, signingKey } from '../../src/webhooks/signing.js';
-import { isForbiddenAddress } from '../../src/webhooks/url-guard.js';
+import { isForbiddenAddress } from '../../src/destinations/url-guard.js';
 import { isEventPattern, isReservedHeader } from '../../src/webhooks/webhook.schemas.js';
 import { applyTransform, compileTransform, TransformError } from '../../src/webhooks/transform.js';
 import { seedVerifyWebhook } from './receiver.js';

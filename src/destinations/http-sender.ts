@@ -1,8 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Pool } from 'undici';
-import { bareHost, isForbiddenAddress } from '../webhooks/url-guard.js';
-import type { FailureKind } from './delivery.entity.js';
+import type { Destination } from './destinations.js';
+import { bareHost, isForbiddenAddress } from './url-guard.js';
+/** Why a send failed before any response arrived. */
+export type SendFailureKind = 'timeout' | 'connection' | 'blocked';
 
 export const RESPONSE_SNIPPET_BYTES = 2048;
 /** Past this much response body the connection is dropped instead of drained for reuse. */
@@ -25,7 +27,7 @@ export interface HttpResult {
   /** First 2 KiB of the body, UTF-8. */
   body: string;
   error: string | null;
-  errorKind: Extract<FailureKind, 'timeout' | 'connection' | 'blocked'> | null;
+  errorKind: SendFailureKind | null;
 }
 
 function blocked(host: string, address: string): NodeJS.ErrnoException {
@@ -59,7 +61,7 @@ interface Target {
  * request than node:http, which dominates delivery. When private addresses are refused, every new connection's
  * addresses are checked after DNS. Redirects are never followed (undici's request does not follow them).
  */
-export class HttpSender {
+export class HttpSender implements Destination {
   /** Keep-alive pools by `timeoutMs origin`. */
   private readonly pools = new Map<string, Pool>();
   /** Parsed URLs: no URL parsing per POST. */
@@ -102,7 +104,7 @@ export class HttpSender {
     return pool;
   }
 
-  async post(req: HttpRequest): Promise<HttpResult> {
+  async send(req: HttpRequest): Promise<HttpResult> {
     const started = performance.now();
     const t = this.targetFor(req.url, req.timeoutMs);
     const done = (partial: Partial<HttpResult>): HttpResult => ({
@@ -143,7 +145,7 @@ export class HttpSender {
     return done({ statusCode: res.statusCode, headers: res.headers, body });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
     this.targets.clear();
