@@ -29,7 +29,7 @@ export class WebhookBatcher {
   ) {}
 
   private listKey(webhookId: string): string {
-    return this.redis.key('webhooks', 'batch', webhookId);
+    return this.redis.keys.webhookBatch(webhookId);
   }
 
   private async schedule(webhookId: string, delayMs: number): Promise<void> {
@@ -55,7 +55,7 @@ export class WebhookBatcher {
       await this.redis.client.del(key);
       return { batches: 0 };
     }
-    const lock = this.redis.key('webhooks', 'batch-lock', webhookId);
+    const lock = this.redis.keys.webhookBatchLock(webhookId);
     const token = randomBytes(8).toString('hex');
     if ((await this.redis.client.set(lock, token, 'PX', this.config.webhookStallMs * 2, 'NX')) !== 'OK') return { batches: 0 };
     const { maxSize, maxWaitMs } = hook.row.batch;

@@ -58,12 +58,12 @@ export class EventLog {
   readonly streamKey: string;
 
   constructor(private readonly redis: RedisService) {
-    this.streamKey = redis.key('events');
+    this.streamKey = redis.keys.eventLog();
     redis.client.defineCommand('humanaAppend', { numberOfKeys: 1, lua: APPEND_LUA });
   }
 
   idempotencyKey(organizationId: string, key: string): string {
-    return this.redis.key('idem', organizationId, key);
+    return this.redis.keys.idempotency(organizationId, key);
   }
 
   async append(items: LogAppend[]): Promise<AppendResult[]> {

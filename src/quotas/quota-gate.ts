@@ -77,10 +77,10 @@ export class QuotaGate implements PublishGate, OnModuleInit {
     const now = Date.now();
     const windows = [minuteWindow(now), monthWindow(now)] as const;
     const limitOf = [eventsPerMinute, eventsPerMonth];
-    const keys: string[] = windows.map((w) => this.redis.key('quota', organizationId, w.metric, w.id));
+    const keys: string[] = windows.map((w) => this.redis.keys.quotaCounter(organizationId, w.metric, w.id));
     // The limit is part of the flag key: raising or lowering a limit re-arms its thresholds.
     for (const [i, w] of windows.entries()) {
-      for (const kind of ['warning', 'exceeded']) keys.push(this.redis.key('quota-flag', organizationId, w.metric, w.id, String(limitOf[i]), kind));
+      for (const kind of ['warning', 'exceeded'] as const) keys.push(this.redis.keys.quotaFlag(organizationId, w.metric, w.id, limitOf[i], kind));
     }
     const expireAt = windows.map((w) => String(Math.ceil(w.resetsAt / 1000) + EXPIRE_SLACK_SECONDS));
     let reply: AdmitReply;
