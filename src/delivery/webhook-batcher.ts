@@ -4,14 +4,13 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { newId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { RedisService } from '../redis/redis.service.js';
+import { releaseLock } from '../redis/scripts.js';
 import { WebhookIndex, type CompiledWebhook } from '../webhooks/webhook-index.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { envelopeOf, type Payload } from './delivery-executor.js';
 import { JOB_NAMES } from './queues.js';
 
 export type SendBatch = (hook: CompiledWebhook, payload: Payload, deliveryId: string) => Promise<unknown>;
-
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
  * Batch delivery (`batch: {maxSize, maxWaitMs}`): matched events wait in a Redis list per webhook (durable once pushed);
@@ -71,7 +70,7 @@ export class WebhookBatcher {
         batches++;
       }
     } finally {
-      await this.redis.client.eval(RELEASE_LUA, 1, lock, token);
+      await releaseLock(this.redis.client, lock, token);
     }
     const remaining = await this.redis.client.llen(key);
     if (remaining > 0) await this.schedule(webhookId, remaining >= maxSize ? 0 : maxWaitMs);
