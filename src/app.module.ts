@@ -32,7 +32,7 @@ export class AppModule {
         DatabaseModule,
         BullModule.forRootAsync({
           inject: [RedisService],
-          useFactory: (redis: RedisService) => ({ connection: redis.connectionOptions() as ConnectionOptions, prefix: redis.key('bull') }),
+          useFactory: (redis: RedisService) => ({ connection: redis.connectionOptions() as ConnectionOptions, prefix: redis.keys.bullPrefix() }),
         }),
         AuthModule.forRoot(config),
         AuditModule.forRoot(config),

@@ -60,7 +60,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
     const stallMs = this.config.webhookStallMs;
     this.worker = new Worker(WEBHOOK_QUEUES.delivery, (job) => this.process(job), {
       connection: this.redis.connectionOptions({ connectionName: 'humana:delivery-worker' }) as ConnectionOptions,
-      prefix: this.redis.key('bull'),
+      prefix: this.redis.keys.bullPrefix(),
       concurrency: this.config.webhookConcurrency,
       lockDuration: stallMs,
       stalledInterval: Math.max(1000, Math.floor(stallMs / 2)),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, redisAnswers } from '../../src/config/redis-bootstrap.js';
+import { RedisKeys } from '../../src/redis/keys.js';
 import { startPrivateRedis, type PrivateRedis } from '../../test/helpers/redis.js';
 import { nowMs, sleep } from './clock.js';
 
@@ -99,6 +100,8 @@ export interface GroupInfo {
 export class Stack {
   private static readonly live = new Set<Stack>();
   readonly procs: AppProcess[] = [];
+  /** The app's key registry under the stack's REDIS_PREFIX (bench-only keys: `keys.bench(…)`). */
+  readonly keys = new RedisKeys(REDIS_PREFIX);
   readonly admin: Redis;
 
   private constructor(
@@ -131,13 +134,8 @@ export class Stack {
     return path.join(this.dir, 'app.log');
   }
 
-  /** Mirrors RedisService.key(): every key of a deployment lives under `{prefix}`. */
-  key(...parts: string[]): string {
-    return [`{${REDIS_PREFIX}}`, ...parts].join(':');
-  }
-
   get streamKey(): string {
-    return this.key('events');
+    return this.keys.eventLog();
   }
 
   apiUrls(): string[] {

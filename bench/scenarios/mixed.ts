@@ -55,7 +55,7 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
       const all = Latency.merge([hooked.latency, streamed.latency.encode()]);
       const publish = Latency.decode(fixed.latency);
 
-      const base = await mixedBaseline(stack.redis.url, stack.key('bench-bull'), receiver, run.hookUrls, rate, o.seconds, subscribers, companions);
+      const base = await mixedBaseline(stack.redis.url, stack.keys.bench('bull'), receiver, run.hookUrls, rate, o.seconds, subscribers, companions);
       return scenarioLine(
         'mixed',
         { events: fixed.acked, seconds: o.seconds, latency: all },

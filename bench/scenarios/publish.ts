@@ -41,7 +41,7 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
 
       progress('publish: baseline (bare XADD pipelining)');
       const xadd = LoadProcess.start<XaddMethods>(XADD, 'xadd-baseline');
-      const plan = { redisUrl: stack.redis.url, stream: stack.key('bench', 'xadd-baseline'), batch, concurrency: CONCURRENCY };
+      const plan = { redisUrl: stack.redis.url, stream: stack.keys.bench('xadd-baseline'), batch, concurrency: CONCURRENCY };
       const baseFixed = await xadd.call('run', { ...plan, rate, seconds: Math.max(2, o.seconds / 2) });
       const baseMax = await xadd.call('run', { ...plan, seconds: Math.max(2, o.seconds / 2) });
       await xadd.stop();

@@ -131,7 +131,7 @@ async function webhookBaselines(stack: Stack, receiver: LoadProcess<ReceiverMeth
   progress('webhooks: baseline bare BullMQ pipeline');
   const producer = LoadProcess.start<BullBaselineMethods>(load('bullmq-baseline.js'), 'bullmq-producer');
   const worker = LoadProcess.start<BullBaselineMethods>(load('bullmq-baseline.js'), 'bullmq-worker');
-  const q = { redisUrl: stack.redis.url, prefix: stack.key('bench-bull'), queue: 'baseline' };
+  const q = { redisUrl: stack.redis.url, prefix: stack.keys.bench('bull'), queue: 'baseline' };
   await worker.call('work', { ...q, concurrency: 200, secret: BENCH_WEBHOOK_SECRET });
   let jobs = 0;
   const bullFixed = await measure(async () => (jobs = (await producer.call('produce', { ...q, urls, rate, seconds })).jobs), () => jobs);

@@ -46,7 +46,7 @@ export class DeliveryQueue {
   }
 
   private pendingKey(webhookId: string): string {
-    return this.redis.key('webhooks', 'pending', webhookId);
+    return this.redis.keys.webhookPending(webhookId);
   }
 
   /** Schedules attempts firstAttempt…maxAttempts of one delivery (our backoff strategy spaces them). */

@@ -29,7 +29,7 @@ export class DeliveryStats {
   ) {}
 
   private get workersKey(): string {
-    return this.redis.key('webhooks', 'workers');
+    return this.redis.keys.workerHeartbeats();
   }
 
   /** Entries in the dead letter queue (one organization, or all). */

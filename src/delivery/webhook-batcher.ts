@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { newId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { RedisService } from '../redis/redis.service.js';
+import { releaseLock } from '../redis/scripts.js';
 import { WebhookIndex, type CompiledWebhook } from '../webhooks/webhook-index.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { envelopeOf } from '../events/envelope.js';
@@ -11,8 +12,6 @@ import type { Payload } from './delivery-executor.js';
 import { JOB_NAMES } from './queues.js';
 
 export type SendBatch = (hook: CompiledWebhook, payload: Payload, deliveryId: string) => Promise<unknown>;
-
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
  * Batch delivery (`batch: {maxSize, maxWaitMs}`): matched events wait in a Redis list per webhook (durable once pushed);
@@ -30,7 +29,7 @@ export class WebhookBatcher {
   ) {}
 
   private listKey(webhookId: string): string {
-    return this.redis.key('webhooks', 'batch', webhookId);
+    return this.redis.keys.webhookBatch(webhookId);
   }
 
   private async schedule(webhookId: string, delayMs: number): Promise<void> {
@@ -56,7 +55,7 @@ export class WebhookBatcher {
       await this.redis.client.del(key);
       return { batches: 0 };
     }
-    const lock = this.redis.key('webhooks', 'batch-lock', webhookId);
+    const lock = this.redis.keys.webhookBatchLock(webhookId);
     const token = randomBytes(8).toString('hex');
     if ((await this.redis.client.set(lock, token, 'PX', this.config.webhookStallMs * 2, 'NX')) !== 'OK') return { batches: 0 };
     const { maxSize, maxWaitMs } = hook.row.batch;
@@ -72,7 +71,7 @@ export class WebhookBatcher {
         batches++;
       }
     } finally {
-      await this.redis.client.eval(RELEASE_LUA, 1, lock, token);
+      await releaseLock(this.redis.client, lock, token);
     }
     const remaining = await this.redis.client.llen(key);
     if (remaining > 0) await this.schedule(webhookId, remaining >= maxSize ? 0 : maxWaitMs);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { eventIdFromStreamId } from '../common/ids.js';
 import { RedisService } from '../redis/redis.service.js';
+import { appendEvents } from '../redis/scripts.js';
 import type { EventType } from './catalog.js';
 import type { LoggedEvent } from './envelope.js';
 
@@ -11,44 +12,13 @@ export interface LogAppend {
   data: Record<string, unknown>;
   /** `data` serialised once, for the log entry. */
   dataJson: string;
-  /** Scoped idempotency key, or undefined. */
+  /** Key of its idempotency record (EventLog.idempotencyKey), or undefined. */
   idempotencyKey?: string;
   /** W3C trace context of the publish, carried to deliveries (stream field `tp`). */
   traceparent?: string;
 }
 
 export type AppendResult = { event: LoggedEvent; duplicate: boolean };
-
-/**
- * XADD for a whole batch in one Lua call (no MAXLEN: trimming belongs to LogTrimmer, which never drops an entry a
- * consumer group has not processed): idempotency check, append and idempotency record are atomic,
- * so a retried publish can never be appended twice and never lost half-way.
- */
-const APPEND_LUA = `
-local stream = KEYS[1]
-local ttl = tonumber(ARGV[1])
-local out = {}
-local n = (#ARGV - 1) / 6
-for i = 0, n - 1 do
-  local b = 2 + i * 6
-  local idem, org, typ, ts, data, tp = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local prev = false
-  if idem ~= '' then prev = redis.call('GET', idem) end
-  if prev then
-    out[#out + 1] = '1' .. prev
-  else
-    local sid
-    if tp == '' then
-      sid = redis.call('XADD', stream, '*', 'o', org, 't', typ, 'ts', ts, 'd', data)
-    else
-      sid = redis.call('XADD', stream, '*', 'o', org, 't', typ, 'ts', ts, 'd', data, 'tp', tp)
-    end
-    if idem ~= '' then redis.call('SET', idem, sid .. '\\n' .. org .. '\\n' .. typ .. '\\n' .. ts .. '\\n' .. data, 'EX', ttl) end
-    out[#out + 1] = '0' .. sid
-  end
-end
-return out
-`;
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
@@ -58,20 +28,22 @@ export class EventLog {
   readonly streamKey: string;
 
   constructor(private readonly redis: RedisService) {
-    this.streamKey = redis.key('events');
-    redis.client.defineCommand('humanaAppend', { numberOfKeys: 1, lua: APPEND_LUA });
+    this.streamKey = redis.keys.eventLog();
   }
 
+  /** The idempotency record of `key` (same hash tag as the stream: the append script touches both). */
   idempotencyKey(organizationId: string, key: string): string {
-    return this.redis.key('idem', organizationId, key);
+    return this.redis.keys.idempotency(organizationId, key);
   }
 
+  /**
+   * Appends a whole batch in one script call (append-events.lua, no MAXLEN: trimming belongs to LogTrimmer, which never
+   * drops an entry a consumer group has not processed): idempotency check, append and idempotency record are atomic,
+   * so a retried publish can never be appended twice and never lost half-way.
+   */
   async append(items: LogAppend[]): Promise<AppendResult[]> {
     if (items.length === 0) return [];
-    const args: string[] = [String(IDEMPOTENCY_TTL_SECONDS)];
-    for (const it of items) args.push(it.idempotencyKey ?? '', it.organizationId, it.type, it.timestamp, it.dataJson, it.traceparent ?? '');
-    const client = this.redis.client as unknown as { humanaAppend(key: string, ...args: string[]): Promise<string[]> };
-    const raw = await client.humanaAppend(this.streamKey, ...args);
+    const raw = await appendEvents(this.redis.client, this.streamKey, IDEMPOTENCY_TTL_SECONDS, items);
     return raw.map((r, i) => {
       const duplicate = r[0] === '1';
       if (!duplicate) {

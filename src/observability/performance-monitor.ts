@@ -48,7 +48,7 @@ export class PerformanceMonitor implements OnModuleInit {
       const readings: Reading[] = [{ metric: 'delivery_error_rate', value: s.failed / (s.successful + s.failed), threshold: perf.errorRateThreshold }];
       if (s.latency.p95 !== null) readings.unshift({ metric: 'delivery_latency_p95_ms', value: s.latency.p95, threshold: perf.p95ThresholdMs });
       for (const r of readings) {
-        const key = this.redis.key('perf-degraded', organizationId, r.metric);
+        const key = this.redis.keys.performanceDegraded(organizationId, r.metric);
         const was = (await this.redis.client.exists(key)) === 1;
         const is = nextDegradedState(was, r.value, r.threshold, perf.recoveryRatio);
         if (is && !was) {

@@ -22,7 +22,7 @@ export class OrganizationLimits implements OnModuleInit {
     private readonly auth: AuthService,
     private readonly redis: RedisService,
   ) {
-    this.channel = redis.key('limits-changed');
+    this.channel = redis.keys.limitsChangedChannel();
   }
 
   onModuleInit(): void {

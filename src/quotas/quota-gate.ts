@@ -3,50 +3,12 @@ import { ApiError } from '../common/api-error.js';
 import { EventPublisher, type PublishGate } from '../events/publisher.js';
 import { SystemEvents } from '../events/system-events.js';
 import { RedisService } from '../redis/redis.service.js';
+import { quotaAdmit, type QuotaAdmitReply } from '../redis/scripts.js';
 import { OrganizationLimits } from './organization-limits.js';
 import { minuteWindow, monthWindow, retryAfterSeconds, type QuotaWindow } from './windows.js';
 
-/**
- * One atomic step for both windows: refuse the whole request if it would pass a limit (the month is checked first,
- * its refusal lasts longer), else count it; a threshold flag set with NX reports each crossing once per period.
- * KEYS: counter minute, counter month, warn minute, exceeded minute, warn month, exceeded month.
- * ARGV: count, limit minute, limit month (0 = none), expire-at minute, expire-at month (unix seconds).
- * Returns { refused window (0 none, 1 minute, 2 month), used minute, used month, crossed flags ('w1', 'x2', …)… }.
- */
-const ADMIT_LUA = `
-local count = tonumber(ARGV[1])
-local limit = { tonumber(ARGV[2]), tonumber(ARGV[3]) }
-local expireAt = { ARGV[4], ARGV[5] }
-local used = { 0, 0 }
-for i = 1, 2 do
-  if limit[i] > 0 then used[i] = tonumber(redis.call('GET', KEYS[i]) or '0') end
-end
-local crossed = {}
-local function flag(i, kind)
-  local key = KEYS[i * 2 + (kind == 'w' and 1 or 2)]
-  if redis.call('SET', key, '1', 'NX', 'EXAT', expireAt[i]) then crossed[#crossed + 1] = kind .. i end
-end
-for _, i in ipairs({ 2, 1 }) do
-  if limit[i] > 0 and used[i] + count > limit[i] then
-    flag(i, 'x')
-    return { i, used[1], used[2], unpack(crossed) }
-  end
-end
-for i = 1, 2 do
-  if limit[i] > 0 then
-    used[i] = redis.call('INCRBY', KEYS[i], count)
-    redis.call('EXPIREAT', KEYS[i], expireAt[i])
-    if used[i] * 100 >= limit[i] * 80 then flag(i, 'w') end
-    if used[i] >= limit[i] then flag(i, 'x') end
-  end
-end
-return { 0, used[1], used[2], unpack(crossed) }
-`;
-
 /** Counters outlive their period a little so a late request in a slow process still finds them. */
 const EXPIRE_SLACK_SECONDS = 120;
-
-type AdmitReply = [number, number, number, ...string[]];
 
 /**
  * Quotas and rate limits per organization (off unless set through the admin API): `eventsPerMinute` over the calendar
@@ -61,9 +23,7 @@ export class QuotaGate implements PublishGate, OnModuleInit {
     private readonly limits: OrganizationLimits,
     private readonly redis: RedisService,
     private readonly systemEvents: SystemEvents,
-  ) {
-    redis.client.defineCommand('humanaQuotaAdmit', { numberOfKeys: 6, lua: ADMIT_LUA });
-  }
+  ) {}
 
   onModuleInit(): void {
     this.publisher.addGate(this);
@@ -75,16 +35,24 @@ export class QuotaGate implements PublishGate, OnModuleInit {
     const now = Date.now();
     const windows = [minuteWindow(now), monthWindow(now)] as const;
     const limitOf = [eventsPerMinute, eventsPerMonth];
-    const keys: string[] = windows.map((w) => this.redis.key('quota', organizationId, w.metric, w.id));
+    // One atomic step for both windows (quota-admit.lua): refuse the whole request if it would pass a limit, else
+    // count it; each threshold crossing is reported once per period. Its keys share one hash tag (see redis/keys.ts).
+    const keys = this.redis.keys;
+    const counter = (w: QuotaWindow) => keys.quotaCounter(organizationId, w.metric, w.id);
     // The limit is part of the flag key: raising or lowering a limit re-arms its thresholds.
-    for (const [i, w] of windows.entries()) {
-      for (const kind of ['warning', 'exceeded']) keys.push(this.redis.key('quota-flag', organizationId, w.metric, w.id, String(limitOf[i]), kind));
-    }
-    const expireAt = windows.map((w) => String(Math.ceil(w.resetsAt / 1000) + EXPIRE_SLACK_SECONDS));
-    let reply: AdmitReply;
+    const flags = (w: QuotaWindow, limit: number) => ({
+      warning: keys.quotaFlag(organizationId, w.metric, w.id, limit, 'warning'),
+      exceeded: keys.quotaFlag(organizationId, w.metric, w.id, limit, 'exceeded'),
+    });
+    const expireAt = (w: QuotaWindow) => Math.ceil(w.resetsAt / 1000) + EXPIRE_SLACK_SECONDS;
+    const [minute, month] = windows;
+    let reply: QuotaAdmitReply;
     try {
-      const client = this.redis.client as unknown as { humanaQuotaAdmit(...args: string[]): Promise<AdmitReply> };
-      reply = await client.humanaQuotaAdmit(...keys, String(count), String(eventsPerMinute), String(eventsPerMonth), ...expireAt);
+      reply = await quotaAdmit(
+        this.redis.client,
+        { counters: [counter(minute), counter(month)], flags: [flags(minute, eventsPerMinute), flags(month, eventsPerMonth)] },
+        { count, limits: [eventsPerMinute, eventsPerMonth], expireAt: [expireAt(minute), expireAt(month)] },
+      );
     } catch (err) {
       throw ApiError.unavailable(`Quota store unavailable, the event was not accepted: ${(err as Error).message}`);
     }

@@ -80,11 +80,11 @@ export class ConnectionLimiter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private get instancesKey(): string {
-    return this.redis.key('rt', 'instances');
+    return this.redis.keys.realtimeInstances();
   }
 
   private countsKey(instanceId: string): string {
-    return this.redis.key('rt', 'conns', instanceId);
+    return this.redis.keys.realtimeConnections(instanceId);
   }
 
   /** Publishes this instance's counts and reads the live others'. */

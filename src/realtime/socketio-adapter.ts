@@ -42,11 +42,11 @@ const SESSION_ID = /^[\w-]{1,64}$/;
  */
 function streamsAdapter(redis: RedisService, client: Redis) {
   const create = createAdapter(client, {
-    streamName: redis.key('socket.io'),
-    channelPrefix: redis.key('socket.io'),
+    streamName: redis.keys.socketIo(),
+    channelPrefix: redis.keys.socketIo(),
     blockTimeInMs: 1000,
   });
-  const sessionKey = (pid: string) => redis.key('socket.io', 'session', pid);
+  const sessionKey = (pid: string) => redis.keys.socketIoSession(pid);
   // socket.io calls the factory with `new`: a function expression, not an arrow
   return function recoverableAdapter(nsp: Namespace) {
     const adapter = create(nsp);

@@ -38,7 +38,7 @@ export class CompiledWebhook {
 
 /** Channel and version key through which every process learns that a webhook changed. */
 export function changeKeys(redis: RedisService): { channel: string; version: string } {
-  return { channel: redis.key('webhooks', 'changed'), version: redis.key('webhooks', 'version') };
+  return { channel: redis.keys.webhooksChangedChannel(), version: redis.keys.webhooksVersion() };
 }
 
 /** Tells every process's index that a webhook changed (created, updated, deleted). */

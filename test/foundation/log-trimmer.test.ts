@@ -2,9 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { exampleEvents } from '../../src/events/catalog.js';
+import { RedisKeys } from '../../src/redis/keys.js';
 import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
 
-const STREAM = '{humana}:events';
+const STREAM = new RedisKeys('humana').eventLog();
 
 describe('event log trimming never drops an unprocessed entry', () => {
   let app: TestApp;

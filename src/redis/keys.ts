@@ -1,0 +1,142 @@
+/**
+ * The one place that spells Redis key names, key prefixes and pub/sub channel names.
+ *
+ * Layout: `{<REDIS_PREFIX>}:<feature>:<parts…>`. REDIS_PREFIX separates deployments and test runs sharing one Redis.
+ *
+ * Hash tags (Redis Cluster): a Lua script may only touch keys it is given in KEYS, and in a cluster those keys must
+ * hash to one slot. The part of a key between `{…}` is its hash tag, so keys with the same tag share a slot.
+ * - Today every key uses the deployment tag `{<prefix>}` (see {@link RedisKeys.tag}); the whole deployment lives in one
+ *   slot, as it always has, so existing key names are unchanged.
+ * - Functions that build keys used together in one script take the tag as a parameter (defaulting to the deployment
+ *   tag): the event log with its idempotency records (append script) and an organization's quota counters and flags
+ *   (quota script). Partitioning by organization later means passing `keys.tag(partition)` to those functions, which
+ *   yields `{<prefix>:<partition>}`: every key of one script call still shares that partition's slot.
+ * - Keys never used together in a script (locks, heartbeats, channels, BullMQ's prefix) keep the deployment tag, which
+ *   BullMQ needs anyway (it runs its own multi-key scripts under its prefix).
+ */
+
+/** A Redis Cluster hash tag, braces included: `{humana}` or `{humana:p7}`. */
+export type HashTag = string & { readonly __hashTag: true };
+
+export type QuotaFlagKind = 'warning' | 'exceeded';
+
+export class RedisKeys {
+  /** The deployment's hash tag, `{<prefix>}`. */
+  readonly deploymentTag: HashTag;
+
+  constructor(readonly prefix: string) {
+    if (!/^[A-Za-z0-9:_-]+$/.test(prefix)) throw new Error(`Invalid Redis key prefix ${JSON.stringify(prefix)}`);
+    this.deploymentTag = `{${prefix}}` as HashTag;
+  }
+
+  /** The deployment tag, or the tag of one partition of it (keys of one script call must share a tag). */
+  tag(partition?: string): HashTag {
+    return (partition === undefined ? this.deploymentTag : `{${this.prefix}:${partition}}`) as HashTag;
+  }
+
+  private join(tag: HashTag, ...parts: string[]): string {
+    return [tag, ...parts].join(':');
+  }
+
+  // ── Event log (append script: the stream and its idempotency records share `tag`) ───────────────────────────────
+
+  /** The event log stream (history, webhooks and live streams read it). */
+  eventLog(tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'events');
+  }
+
+  /** Idempotency record of one published event (TTL 24 h): `{tag}:idem:<org>:<key>`. */
+  idempotency(organizationId: string, key: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'idem', organizationId, key);
+  }
+
+  // ── Quotas (quota script: an organization's counters and threshold flags share `tag`) ───────────────────────────
+
+  /** Events counted in one quota window (`metric` e.g. events_per_minute, `windowId` the period). */
+  quotaCounter(organizationId: string, metric: string, windowId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'quota', organizationId, metric, windowId);
+  }
+
+  /** Set once when a window crosses a threshold under a given limit (the limit is part of the key: changing it re-arms). */
+  quotaFlag(organizationId: string, metric: string, windowId: string, limit: number, kind: QuotaFlagKind, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'quota-flag', organizationId, metric, windowId, String(limit), kind);
+  }
+
+  /** Channel: an organization's limits changed (message: the organization id). */
+  limitsChangedChannel(): string {
+    return this.join(this.deploymentTag, 'limits-changed');
+  }
+
+  // ── Webhooks and delivery ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** Channel: a webhook changed (message: `<version>:<webhookId>`). */
+  webhooksChangedChannel(): string {
+    return this.join(this.deploymentTag, 'webhooks', 'changed');
+  }
+
+  /** Counter bumped on every webhook change. */
+  webhooksVersion(): string {
+    return this.join(this.deploymentTag, 'webhooks', 'version');
+  }
+
+  /** List of envelopes waiting for a webhook's next batch. */
+  webhookBatch(webhookId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'batch', webhookId);
+  }
+
+  /** Lock held by the one process flushing a webhook's batch (released by the release-lock script). */
+  webhookBatchLock(webhookId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'batch-lock', webhookId);
+  }
+
+  /** Set of delivery ids queued and not yet finished for a webhook. */
+  webhookPending(webhookId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'pending', webhookId);
+  }
+
+  /** Sorted set of delivery workers by last heartbeat (ms). */
+  workerHeartbeats(): string {
+    return this.join(this.deploymentTag, 'webhooks', 'workers');
+  }
+
+  /** BullMQ's `prefix` option for every queue and worker. */
+  bullPrefix(): string {
+    return this.join(this.deploymentTag, 'bull');
+  }
+
+  // ── Observability ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Marker that an organization's performance metric is currently degraded. */
+  performanceDegraded(organizationId: string, metric: string): string {
+    return this.join(this.deploymentTag, 'perf-degraded', organizationId, metric);
+  }
+
+  // ── Real-time ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Sorted set of real-time instances by last heartbeat. */
+  realtimeInstances(): string {
+    return this.join(this.deploymentTag, 'rt', 'instances');
+  }
+
+  /** Hash of one instance's connection counts per organization. */
+  realtimeConnections(instanceId: string): string {
+    return this.join(this.deploymentTag, 'rt', 'conns', instanceId);
+  }
+
+  /** Stream name and channel prefix of the Socket.IO Redis Streams adapter. */
+  socketIo(): string {
+    return this.join(this.deploymentTag, 'socket.io');
+  }
+
+  /** A Socket.IO connection-state-recovery session. */
+  socketIoSession(pid: string): string {
+    return this.join(this.deploymentTag, 'socket.io', 'session', pid);
+  }
+
+  // ── Tooling ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Keys of benchmark baselines (never used by the app). */
+  bench(...parts: string[]): string {
+    return this.join(this.deploymentTag, 'bench', ...parts);
+  }
+}

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/**
+ * Typed access to the Lua scripts in `./scripts/*.lua` (each file's header names its KEYS and ARGV). Every key a script
+ * touches is passed in KEYS, built by RedisKeys; keys of one call share a hash tag (see keys.ts).
+ *
+ * Scripts are registered with ioredis' defineCommand once per connection, on first use (EVALSHA, with EVAL as the
+ * fallback after a SCRIPT FLUSH or a restart). The .lua files are read next to this module: `npm run build` copies
+ * `src/redis/scripts/*.lua` to `dist/src/redis/scripts/`.
+ */
+
+/** Script name → its file and KEYS count (undefined: varies per call, passed as the first argument). */
+export const SCRIPTS = {
+  appendEvents: { command: 'humanaAppendEvents', file: 'append-events.lua', numberOfKeys: undefined },
+  quotaAdmit: { command: 'humanaQuotaAdmit', file: 'quota-admit.lua', numberOfKeys: 6 },
+  releaseLock: { command: 'humanaReleaseLock', file: 'release-lock.lua', numberOfKeys: 1 },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** The source of a script, as shipped next to this module. */
+export function scriptSource(name: ScriptName): string {
+  const url = new URL(`./scripts/${SCRIPTS[name].file}`, import.meta.url);
+  try {
+    return readFileSync(url, 'utf8');
+  } catch (err) {
+    throw new Error(`Redis script ${url.pathname} is missing (npm run build copies src/redis/scripts/*.lua): ${(err as Error).message}`);
+  }
+}
+
+const sources = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, scriptSource(name as ScriptName)])) as Record<ScriptName, string>;
+
+/** The commands defineCommand adds; only this module calls them. */
+interface ScriptCommands {
+  humanaAppendEvents(numberOfKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
+  humanaQuotaAdmit(...keysAndArgs: string[]): Promise<QuotaAdmitReply>;
+  humanaReleaseLock(key: string, token: string): Promise<number>;
+}
+
+const defined = new WeakSet<Redis>();
+
+function withScripts(client: Redis): Redis & ScriptCommands {
+  if (!defined.has(client)) {
+    for (const [name, s] of Object.entries(SCRIPTS)) {
+      client.defineCommand(s.command, s.numberOfKeys === undefined ? { lua: sources[name as ScriptName] } : { lua: sources[name as ScriptName], numberOfKeys: s.numberOfKeys });
+    }
+    defined.add(client);
+  }
+  return client as Redis & ScriptCommands;
+}
+
+// ── append-events.lua ─────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface AppendEntry {
+  /** Full key of its idempotency record (RedisKeys.idempotency, same hash tag as the stream), if any. */
+  idempotencyKey?: string;
+  organizationId: string;
+  type: string;
+  timestamp: string;
+  dataJson: string;
+  traceparent?: string;
+}
+
+/**
+ * Appends entries to the event log stream atomically, skipping those whose idempotency record exists. One reply per
+ * entry: `'0' + streamId` when appended, `'1' + streamId\norg\ntype\nts\ndata` (the first append) for a duplicate.
+ */
+export async function appendEvents(client: Redis, stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): Promise<string[]> {
+  const keys = [stream];
+  const args = [String(idempotencyTtlSeconds)];
+  for (const e of entries) {
+    let idemIndex = 0;
+    if (e.idempotencyKey) idemIndex = keys.push(e.idempotencyKey); // 1-based index in KEYS
+    args.push(String(idemIndex), e.organizationId, e.type, e.timestamp, e.dataJson, e.traceparent ?? '');
+  }
+  return withScripts(client).humanaAppendEvents(keys.length, ...keys, ...args);
+}
+
+// ── quota-admit.lua ───────────────────────────────────────────────────────────────────────────────────────────────
+
+/** [refused window (0 none, 1 minute, 2 month), used minute, used month, ...crossed flags ('w1', 'x2', …)]. */
+export type QuotaAdmitReply = [number, number, number, ...string[]];
+
+/** Keys of one organization's quota step, minute window first then month; all with one hash tag. */
+export interface QuotaAdmitKeys {
+  counters: readonly [minute: string, month: string];
+  /** Warning and exceeded flags of each window. */
+  flags: readonly [minute: { warning: string; exceeded: string }, month: { warning: string; exceeded: string }];
+}
+
+export interface QuotaAdmitArgs {
+  count: number;
+  /** 0 = no limit. */
+  limits: readonly [minute: number, month: number];
+  /** Unix seconds. */
+  expireAt: readonly [minute: number, month: number];
+}
+
+export async function quotaAdmit(client: Redis, keys: QuotaAdmitKeys, args: QuotaAdmitArgs): Promise<QuotaAdmitReply> {
+  const [fMinute, fMonth] = keys.flags;
+  return withScripts(client).humanaQuotaAdmit(
+    ...keys.counters,
+    fMinute.warning,
+    fMinute.exceeded,
+    fMonth.warning,
+    fMonth.exceeded,
+    String(args.count),
+    ...args.limits.map(String),
+    ...args.expireAt.map(String),
+  );
+}
+
+// ── release-lock.lua ──────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Deletes `lock` if it still holds `token`; true when released. */
+export async function releaseLock(client: Redis, lock: string, token: string): Promise<boolean> {
+  return (await withScripts(client).humanaReleaseLock(lock, token)) === 1;
+}
