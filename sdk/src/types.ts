@@ -102,7 +102,9 @@ export interface DeliveryAttempt {
 }
 
 export interface DeliveryDetail extends Delivery {
-  attemptLog?: DeliveryAttempt[];
+  attemptHistory: DeliveryAttempt[];
+  eventPublishedAt?: string;
+  succeededAt?: string | null;
 }
 
 export interface DeliveryQuery {
