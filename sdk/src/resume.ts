@@ -85,11 +85,8 @@ export function resumable(opts: ResumeOptions, connect: ConnectOnce): ResumableI
   }
 
   const gen = run();
-  return Object.assign(gen, {
-    get lastEventId() {
-      return last;
-    },
-  }) as ResumableIterator;
+  // defineProperty, not Object.assign (which would copy the getter's current value).
+  return Object.defineProperty(gen, 'lastEventId', { get: () => last, enumerable: true }) as ResumableIterator;
 }
 
 /** A push → pull queue for callback-based transports. */
