@@ -129,7 +129,7 @@ describe('sdk client against a running server', () => {
     assert.equal(test.statusCode, 200);
 
     const ev = await sdk.events.publish({ type: 'message.sent', data: sampleData['message.sent'] });
-    const delivery = await waitFor(async () => (await sdk.webhooks.deliveries(created.id, { status: 'success' }).toArray()).find((d) => d.eventId === ev.id), 10_000);
+    const delivery = await waitFor(async () => (await sdk.webhooks.deliveries(created.id, { status: 'success' }).toArray()).find((d) => d.eventId === ev.id), 30_000);
     const detail = await sdk.webhooks.delivery(created.id, delivery!.id);
     assert.equal(detail.id, delivery!.id);
     assert.ok(detail.attemptHistory.length >= 1);
