@@ -1,0 +1,29 @@
+// Compile-time checks of the SDK's event typing: `npm run build` (tsc) fails if any `@ts-expect-error` is unused,
+// i.e. if the generated EventDataMap stopped rejecting these. Never executed.
+import { HumanaEvents, type Envelope, type StreamEvent } from '../../sdk/src/index.js';
+
+export async function typeChecks(c: HumanaEvents): Promise<void> {
+  await c.events.publish({ type: 'message.sent', data: { messageId: 'm', companionId: 'c', userId: 'u', content: 'hi', type: 'text', metadata: {} } });
+  // @ts-expect-error `content` is required for message.sent
+  await c.events.publish({ type: 'message.sent', data: { messageId: 'm', companionId: 'c', userId: 'u', type: 'text', metadata: {} } });
+  // @ts-expect-error `type` must be one of the enum values
+  await c.events.publish({ type: 'message.sent', data: { messageId: 'm', companionId: 'c', userId: 'u', content: 'hi', type: 'video', metadata: {} } });
+  // @ts-expect-error unknown event type
+  await c.events.publish({ type: 'message.deleted', data: {} });
+  // @ts-expect-error `severity` is required for error.occurred
+  await c.events.publishBatch([{ type: 'error.occurred', data: { errorId: 'e', type: 'processing', message: 'x' } }]);
+  // optional fields may be left out, extra fields pass (open objects)
+  const env: Envelope<'error.occurred'> = await c.events.publish({
+    type: 'error.occurred',
+    data: { errorId: 'e', type: 'processing', message: 'x', severity: 'low', extra: 1 },
+  });
+  const sev: 'low' | 'medium' | 'high' | 'critical' = env.data.severity;
+  void sev;
+  for await (const ev of c.events.stream({ events: ['message.*'] })) {
+    const e: StreamEvent = ev;
+    if (e.type === 'message.sent') {
+      const content: string = e.data.content; // narrowed by the discriminant
+      void content;
+    }
+  }
+}
