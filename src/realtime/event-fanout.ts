@@ -19,6 +19,9 @@ const BLOCK_MS = 5000;
  * id seen) and hands each event to the local connections whose subscriptions match, through the subscription index.
  * Every process tails the whole log, so an event published anywhere reaches subscribers everywhere.
  */
+/** Longest stretch the tail delivers without yielding to the event loop. */
+const DISPATCH_SLICE_MS = 5;
+
 @Injectable()
 export class EventFanout implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('EventFanout');
@@ -109,7 +112,7 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
         const reply = (await conn.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', this.log.streamKey, this.position)) as XReadReply;
         this.status.lastError = null;
         const entries = reply?.[0]?.[1];
-        if (entries?.length) this.dispatch(entries);
+        if (entries?.length) await this.dispatch(entries);
       } catch (err) {
         if (!this.running) break;
         this.status.lastError = (err as Error).message;
@@ -119,23 +122,40 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Synchronous: a connection attaches between batches, never in the middle of one (see resume()). */
-  private dispatch(entries: [string, string[] | null][]): void {
+  /**
+   * Delivers a batch of log entries, yielding to the event loop every DISPATCH_SLICE_MS so that a large fan-out
+   * (one event to thousands of connections) does not stall publishes and reads on this process. The position moves
+   * to an event before its recipients are computed: a connection that attaches during a yield replays up to and
+   * including that event and was not among its recipients, so it sees the event exactly once (see resume()).
+   */
+  private async dispatch(entries: [string, string[] | null][]): Promise<void> {
     const touched = new Set<StreamConnection>();
-    const deliverTo = (ev: FanoutEvent) => (c: StreamConnection) => {
-      if (!touched.has(c)) {
-        touched.add(c);
-        c.beginBatch();
-      }
-      c.deliver(ev);
+    const flush = () => {
+      for (const c of touched) c.endBatch();
+      touched.clear();
     };
+    let sliceStart = performance.now();
+    const recipients: StreamConnection[] = [];
     for (const [sid, fields] of entries) {
       this.position = sid;
       if (!fields?.length) continue;
       const ev = new FanoutEvent(parseEntry(sid, fields));
-      this.index.dispatch(ev.event.organizationId, ev.event.type, ev.event.data, deliverTo(ev));
+      recipients.length = 0;
+      this.index.dispatch(ev.event.organizationId, ev.event.type, ev.event.data, (c) => recipients.push(c));
+      for (const c of recipients) {
+        if (!touched.has(c)) {
+          touched.add(c);
+          c.beginBatch();
+        }
+        c.deliver(ev);
+        if (performance.now() - sliceStart >= DISPATCH_SLICE_MS) {
+          flush();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+      }
       this.dispatched++;
     }
-    for (const c of touched) c.endBatch();
+    flush();
   }
 }
