@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nowMs } from '../lib/clock.js';
+import { nowMs } from '../../test/support/time.js';
 import { scheduledMsOf } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
 import { serve } from '../lib/rpc.js';

@@ -1,8 +1,8 @@
 /** Shared pieces of the fault suite (not a test file: only `*.fault.js` files are run). */
 import { LoadProcess } from '../../bench/lib/rpc.js';
-import { Stack, type StackOptions } from '../../bench/lib/stack.js';
 import type { PublisherMethods } from '../../bench/load/publisher.js';
 import type { ReceiverMethods } from '../../bench/load/receiver.js';
+import { Stack, type StackOptions } from '../support/launcher.js';
 
 export const loadScript = (file: string): URL => new URL(`../../bench/load/${file}`, import.meta.url);
 

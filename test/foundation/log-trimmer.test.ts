@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { exampleEvents } from '../../src/events/catalog.js';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 
 const STREAM = '{humana}:events';
 

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 import { hookFor } from '../webhooks/fixtures.js';
 import { Receiver } from '../webhooks/receiver.js';
 import { historyOf, sampleEvent, setLimits, type Envelope } from './helpers.js';

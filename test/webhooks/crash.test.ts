@@ -2,7 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createOrg, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 import { hookFor } from './fixtures.js';
 import { Receiver } from './receiver.js';
 

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 import { arrived, hookFor, publish } from './fixtures.js';
 import { Receiver } from './receiver.js';
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOrg, startTestApp, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
 import { deliveryIn, dlqOf, hookFor, publish } from './fixtures.js';
 import { Receiver } from './receiver.js';
 
