@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -73,15 +72,4 @@ export class Receiver {
     this.server.closeAllConnections();
     await new Promise((r) => this.server.close(r));
   }
-}
-
-/** The seed's verification code, verbatim in behaviour. */
-export function seedVerifyWebhook(payload: string, signature: string, secret: string, timestamp: string): boolean {
-  const now = Math.floor(Date.now() / 1000);
-  const receivedTime = parseInt(timestamp);
-  if (Math.abs(now - receivedTime) > 300) {
-    return false;
-  }
-  const expectedSignature = crypto.createHmac('sha256', secret).update(timestamp + '.' + payload).digest('hex');
-  return crypto.timingSafeEqual(Buffer.from(signature, 'hex'), Buffer.from(expectedSignature, 'hex'));
 }
