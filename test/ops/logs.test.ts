@@ -2,10 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { ADMIN_TOKEN, BOOTSTRAP_KEY, createTestDatabase, spawnApp, type AppProcess, type TestDatabase } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { waitFor } from '../support/time.js';
 import { SseClient } from '../realtime/clients.js';
-import { Receiver } from '../webhooks/receiver.js';
 import { ADMIN, sampleEvent } from './helpers.js';
 
 /** The whole app as `npm start` runs it, at debug level, its stdout searched for every credential it handled. */

@@ -2,9 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
 import { sleep, waitFor } from '../support/time.js';
 import { hookFor, type Hook } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
 import { historyOf, sampleEvent, type Envelope } from './helpers.js';
 
 /** Short windows and a low threshold; the formula (p95 over the window, hysteresis at threshold × ratio) is the real one. */

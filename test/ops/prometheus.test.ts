@@ -4,9 +4,9 @@ import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-tex
 import request from 'supertest';
 import { freePort } from '../../src/config/redis-bootstrap.js';
 import { ADMIN_TOKEN, createOrg, spawnApp, startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/time.js';
 import { hookFor } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
 import { sampleEvent, setLimits } from './helpers.js';
 
 function family(families: PromFamily[], name: string): PromFamily {
