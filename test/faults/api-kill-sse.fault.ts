@@ -23,14 +23,14 @@ describe('fault: an API process killed (SIGKILL) while SSE clients are connected
   });
 
   test('the clients of the killed process resume on the other one with Last-Event-ID and miss nothing', async () => {
-    const { stack, publisher } = rig;
+    const { stack } = rig;
     const [victim, survivor] = stack.procs.filter((p) => p.role === 'api');
     // Half the clients on each API process; a dropped client reconnects to the next URL with its last event id.
     const opened = await pool.call('open', { transport: 'sse', urls: [victim.url, survivor.url], count: CLIENTS, apiKey: BOOTSTRAP_KEY, companions: COMPANIONS, collectIds: true, reconnect: true });
     assert.equal(opened.failed, 0);
     const seconds = faultSeconds();
     // Publishing goes to the surviving process so every publish is answered; the fault under test is the stream's.
-    const publishing = publisher.call('fixedRate', { urls: [survivor.url], apiKey: BOOTSTRAP_KEY, batch: 10, companions: COMPANIONS, collectIds: true, rate: 200, seconds, maxInFlight: 8 });
+    const publishing = rig.publish({ urls: [survivor.url], companions: COMPANIONS, rate: 200, maxInFlight: 8 });
     await sleep((seconds * 1000) / 3);
     await victim.kill('SIGKILL');
     const outcome = await publishing;

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplicateCount, historyEvents, missingIds, printAccounting } from '../../bench/lib/accounting.js';
 import { scheduledMsOf } from '../../bench/lib/events.js';
-import { BENCH_WEBHOOK_SECRET, createWebhooks, waitDeliveries } from '../../bench/lib/webhooks.js';
+import { waitDeliveries } from '../../bench/lib/webhooks.js';
 import { BOOTSTRAP_KEY } from '../support/launcher.js';
 import { nowMs, sleep } from '../support/time.js';
 import { faultSeconds, startRig, type FaultRig } from './support.js';
@@ -19,20 +19,10 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF
   after(() => rig?.stop());
 
   test('publishes during the outage get 503; every acknowledged event reaches the history and every webhook', async () => {
-    const { stack, publisher, receiver } = rig;
-    const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
-    await createWebhooks(stack.apiUrls()[0], BOOTSTRAP_KEY, url, HOOKS);
+    const { stack, receiver } = rig;
+    await rig.webhooks(HOOKS);
     const seconds = faultSeconds();
-    const publishing = publisher.call('fixedRate', {
-      urls: stack.apiUrls(),
-      apiKey: BOOTSTRAP_KEY,
-      batch: 10,
-      companions: ['comp-1'],
-      collectIds: true,
-      rate: 300,
-      seconds,
-      maxInFlight: 16,
-    });
+    const publishing = rig.publish({ rate: 300, maxInFlight: 16 });
     await sleep((seconds * 1000) / 3);
     const downAt = nowMs();
     await stack.redis.stop();

@@ -1,8 +1,9 @@
 /** Shared pieces of the fault suite (not a test file: only `*.fault.js` files are run). */
 import { LoadProcess } from '../../bench/lib/rpc.js';
-import type { PublisherMethods } from '../../bench/load/publisher.js';
-import type { ReceiverMethods } from '../../bench/load/receiver.js';
-import { Stack, type StackOptions } from '../support/launcher.js';
+import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, type DlqEntry, type WebhookSpec } from '../../bench/lib/webhooks.js';
+import type { FixedRatePlan, PublisherMethods, PublishOutcome } from '../../bench/load/publisher.js';
+import type { ReceiverFaults, ReceiverMethods } from '../../bench/load/receiver.js';
+import { BOOTSTRAP_KEY, Stack, type StackOptions } from '../support/launcher.js';
 
 export const loadScript = (file: string): URL => new URL(`../../bench/load/${file}`, import.meta.url);
 
@@ -31,6 +32,15 @@ export interface FaultRig {
   stack: Stack;
   publisher: LoadProcess<PublisherMethods>;
   receiver: LoadProcess<ReceiverMethods>;
+  /**
+   * `message.sent` batches of 10 for faultSeconds() through every API process (or `urls`), to companion comp-1 (or
+   * `companions`), collecting the acknowledged ids unless told not to.
+   */
+  publish(load: Pick<FixedRatePlan, 'rate' | 'maxInFlight'> & Partial<Pick<FixedRatePlan, 'urls' | 'companions' | 'collectIds'>>): Promise<PublishOutcome>;
+  /** Starts the receiver (signatures checked; failing at random with `faults`) and creates `count` webhooks to it; their ids. */
+  webhooks(count: number, spec?: WebhookSpec & { faults?: ReceiverFaults }): Promise<string[]>;
+  /** Every DLQ entry of org_default. */
+  dlq(): Promise<DlqEntry[]>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +52,13 @@ export async function startRig(opts: StackOptions): Promise<FaultRig> {
     stack,
     publisher,
     receiver,
+    publish: ({ urls = stack.apiUrls(), companions = ['comp-1'], collectIds = true, ...load }) =>
+      publisher.call('fixedRate', { urls, apiKey: BOOTSTRAP_KEY, batch: 10, companions, collectIds, seconds: faultSeconds(), ...load }),
+    webhooks: async (count, { faults, ...spec } = {}) => {
+      const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET, faults });
+      return createWebhooks(stack.apiUrls()[0], BOOTSTRAP_KEY, url, count, spec);
+    },
+    dlq: () => dlqEntries(stack.apiUrls()[0], BOOTSTRAP_KEY),
     stop: async () => {
       await Promise.all([publisher.stop(), receiver.stop()]);
       await stack.stop();
