@@ -94,6 +94,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const redis = opts.redis ?? (await startPrivateRedis());
   const ownDb = !opts.databaseUrl;
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : createTestDatabase(opts.db ?? 'sqlite');
+  const release = async () => {
+    if (ownDb) await db.drop();
+    if (ownRedis) await redis.destroy();
+  };
   const running = await startApp({
     NODE_ENV: 'test',
     PORT: '0',
@@ -104,6 +108,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     BOOTSTRAP_API_KEY: BOOTSTRAP_KEY,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
+  }).catch(async (err: unknown) => {
+    // A start-up that fails must not leave its redis-server running.
+    await release();
+    throw err;
   });
   const url = running.url!;
   let stopped = false;
@@ -121,8 +129,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     stop,
     close: async () => {
       await stop();
-      if (ownDb) await db.drop();
-      if (ownRedis) await redis.destroy();
+      await release();
     },
   };
 }
