@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Role } from './lib/stack.js';
+import type { Role } from '../test/support/launcher.js';
 
 export const SCENARIOS = ['publish', 'webhooks', 'fanout', 'mixed'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
+import { Stack } from '../test/support/launcher.js';
 import { parseBenchArgs, type BenchOptions, type ScenarioName } from './args.js';
 import { progress, type ScenarioLine } from './lib/report.js';
-import { Stack } from './lib/stack.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { mixedScenario } from './scenarios/mixed.js';
 import { publishScenario } from './scenarios/publish.js';

@@ -1,4 +1,4 @@
-import { nowMs } from './clock.js';
+import { nowMs } from '../../test/support/time.js';
 
 /**
  * Open-loop fixed-rate schedule: calls fire(k, scheduledMs) at startMs + k·intervalMs for k < count, never waiting for

@@ -1,4 +1,4 @@
-import { sleep } from './clock.js';
+import { sleep } from '../../test/support/time.js';
 import { getJson, keepAliveAgent, postJson } from './http.js';
 import type { LoadProcess } from './rpc.js';
 import type { ReceiverMethods, ReceiverStats } from '../load/receiver.js';

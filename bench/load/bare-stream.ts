@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { eventIdFromStreamId } from '../../src/common/ids.js';
-import { nowMs } from '../lib/clock.js';
+import { nowMs } from '../../test/support/time.js';
 import { benchEvent } from '../lib/events.js';
 import { serve } from '../lib/rpc.js';
 import { openLoop } from '../lib/schedule.js';

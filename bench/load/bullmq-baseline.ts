@@ -1,5 +1,5 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { nowMs } from '../lib/clock.js';
+import { nowMs } from '../../test/support/time.js';
 import { envelopeBody, signedHeaders } from '../lib/delivery-body.js';
 import { keepAliveAgent, postJson } from '../lib/http.js';
 import { serve } from '../lib/rpc.js';

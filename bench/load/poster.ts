@@ -1,4 +1,4 @@
-import { nowMs } from '../lib/clock.js';
+import { nowMs } from '../../test/support/time.js';
 import { envelopeBody, signedHeaders } from '../lib/delivery-body.js';
 import { keepAliveAgent, postJson } from '../lib/http.js';
 import { serve } from '../lib/rpc.js';

@@ -1,4 +1,4 @@
-import { nowMs } from '../lib/clock.js';
+import { nowMs } from '../../test/support/time.js';
 import { benchEvent, type BenchEventInput } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
 import { keepAliveAgent, postJson } from '../lib/http.js';

@@ -1,19 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { nowMs } from '../lib/clock.js';
+import { failingAtRandom, Receiver, type Behaviour, type FailureRates, type Received } from '../../test/support/receiver.js';
 import { scheduledMsOf } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
 import { serve } from '../lib/rpc.js';
 
 /** Probabilities per request of each injected failure (the rest answer 200). */
-export interface ReceiverFaults {
-  error500: number;
-  /** Never answered (the sender's timeout fires); the socket is dropped after 30 s. */
-  timeout: number;
-  /** The connection is destroyed without an answer. */
-  reset: number;
-}
+export type ReceiverFaults = FailureRates;
 
 export interface ReceiverOptions {
   /** When set, every request's X-Humana-Signature is checked against this secret. */
@@ -43,13 +35,14 @@ export interface ReceiverStats {
   keys?: string[];
 }
 
+const OK = { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
+
 /**
- * The webhook receiver of the benchmarks and the fault suite: a keep-alive node:http server on loopback, in its own
- * process, that records each delivery once (by path and event), checks webhook-id stability and signatures, and can
- * fail on purpose.
+ * The webhook receiver of the benchmarks and the fault suite, in a process of its own: the shared receiver
+ * (test/support/receiver.ts) without per-request recording, counting each delivery once (by path and event),
+ * checking webhook-id stability and signatures, and failing on purpose when told to.
  */
-class Receiver {
-  private server?: http.Server;
+class DeliveryTally {
   private opts: ReceiverOptions = {};
   private first = new Map<string, string>();
   private perPath: Record<string, number> = {};
@@ -58,66 +51,43 @@ class Receiver {
   private injected = { error500: 0, timeout: 0, reset: 0 };
   private firstOkMs = 0;
   private lastOkMs = 0;
+  private answer: Behaviour = (req) => this.deliver(req);
 
   async start(opts: ReceiverOptions): Promise<{ url: string }> {
     this.opts = opts;
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 65_000;
-    this.server.maxRequestsPerSocket = 0;
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', 1024, resolve));
-    return { url: `http://127.0.0.1:${(this.server.address() as AddressInfo).port}` };
+    this.setFaults(opts.faults ?? null);
+    const rx = await Receiver.start({ record: false, keepAliveTimeoutMs: 65_000 });
+    rx.otherwise((req, nth) => {
+      this.counts.requests++;
+      return this.answer(req, nth);
+    });
+    return { url: rx.url };
   }
 
   setFaults(faults: ReceiverFaults | null): void {
-    this.opts.faults = faults ?? undefined;
+    const deliver: Behaviour = (req) => this.deliver(req);
+    this.answer = faults ? failingAtRandom(faults, deliver, this.injected) : deliver;
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = nowMs();
-      this.counts.requests++;
-      const f = this.opts.faults;
-      if (f) {
-        const r = Math.random();
-        if (r < f.reset) {
-          this.injected.reset++;
-          req.socket.destroy();
-          return;
-        }
-        if (r < f.reset + f.timeout) {
-          this.injected.timeout++;
-          setTimeout(() => req.socket.destroy(), 30_000).unref();
-          return;
-        }
-        if (r < f.reset + f.timeout + f.error500) {
-          this.injected.error500++;
-          res.writeHead(500).end('injected failure');
-          return;
-        }
-      }
-      const body = Buffer.concat(chunks).toString('utf8');
-      if (this.opts.secret && !this.signatureOk(req, body)) this.counts.badSignatures++;
-      this.record(req, body, at);
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
+  private deliver(req: Received): typeof OK {
+    if (this.opts.secret && !this.signatureOk(req)) this.counts.badSignatures++;
+    this.record(req);
+    return OK;
   }
 
-  private signatureOk(req: http.IncomingMessage, body: string): boolean {
+  private signatureOk(req: Received): boolean {
     const sig = String(req.headers['x-humana-signature'] ?? '');
-    const expected = createHmac('sha256', this.opts.secret!).update(`${req.headers['x-humana-timestamp']}.${body}`).digest('hex');
+    const expected = createHmac('sha256', this.opts.secret!).update(`${req.headers['x-humana-timestamp']}.${req.body}`).digest('hex');
     return sig.length === expected.length && timingSafeEqual(Buffer.from(sig), Buffer.from(expected));
   }
 
-  private record(req: http.IncomingMessage, body: string, at: number): void {
+  private record({ path, headers, body, at }: Received): void {
     this.counts.ok++;
     this.lastOkMs = at;
     if (!this.firstOkMs) this.firstOkMs = at;
-    const path = (req.url ?? '/').split('?')[0];
     const envelope = JSON.parse(body) as { data?: { metadata?: { seq?: number } } };
     const key = `${path}|${envelope.data?.metadata?.seq}`;
-    const webhookId = String(req.headers['webhook-id'] ?? '');
+    const webhookId = String(headers['webhook-id'] ?? '');
     const seen = this.first.get(key);
     if (seen !== undefined) {
       this.counts.duplicates++;
@@ -148,18 +118,18 @@ class Receiver {
     this.perPath = {};
     this.latency = Latency.create();
     this.counts = { requests: 0, ok: 0, duplicates: 0, webhookIdMismatches: 0, badSignatures: 0 };
-    this.injected = { error500: 0, timeout: 0, reset: 0 };
+    this.injected.error500 = this.injected.timeout = this.injected.reset = 0;
     this.firstOkMs = 0;
     this.lastOkMs = 0;
   }
 }
 
-const receiver = new Receiver();
+const tally = new DeliveryTally();
 const methods = {
-  start: (o: ReceiverOptions) => receiver.start(o),
-  setFaults: (f: ReceiverFaults | null) => receiver.setFaults(f),
-  stats: (o: { keys?: boolean }) => receiver.stats(o),
-  reset: (_: void) => receiver.reset(),
+  start: (o: ReceiverOptions) => tally.start(o),
+  setFaults: (f: ReceiverFaults | null) => tally.setFaults(f),
+  stats: (o: { keys?: boolean }) => tally.stats(o),
+  reset: (_: void) => tally.reset(),
 };
 export type ReceiverMethods = typeof methods;
 if (process.send) serve(methods);

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { WebSocket } from 'ws';
-import { nowMs, sleep } from '../lib/clock.js';
+import { nowMs, sleep } from '../../test/support/time.js';
 import { scheduledMsOf } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
 import { serve } from '../lib/rpc.js';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { nowMs } from '../lib/clock.js';
+import { nowMs } from '../../test/support/time.js';
 import { benchEvent } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
 import { serve } from '../lib/rpc.js';

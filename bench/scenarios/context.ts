@@ -1,5 +1,5 @@
+import { Stack, type StackOptions } from '../../test/support/launcher.js';
 import type { BenchOptions } from '../args.js';
-import { Stack, type StackOptions } from '../lib/stack.js';
 
 /** Runs fn against a fresh app under test (the run's process layout and profiling flags) and always tears it down. */
 export async function withStack<T>(o: BenchOptions, fn: (stack: Stack) => Promise<T>, extra: Partial<StackOptions> = {}): Promise<T> {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { BOOTSTRAP_KEY } from '../../test/support/launcher.js';
+import { sleep } from '../../test/support/time.js';
 import type { BenchOptions } from '../args.js';
-import { sleep } from '../lib/clock.js';
 import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
-import { BENCH_API_KEY } from '../lib/stack.js';
 import type { BareStreamMethods } from '../load/bare-stream.js';
 import type { PublisherMethods } from '../load/publisher.js';
 import type { PoolMethods, PoolStats, Transport } from '../load/subscribers.js';
@@ -35,7 +35,7 @@ export interface Pools {
 export async function openPools(urls: string[], subscribers: number, companions: string[]): Promise<Pools> {
   const pools = { sse: LoadProcess.start<PoolMethods>(load('subscribers.js'), 'sse-pool'), ws: LoadProcess.start<PoolMethods>(load('subscribers.js'), 'ws-pool') };
   const open = async (t: Transport, count: number) => {
-    const r = await pools[t].call('open', { transport: t, urls, count, apiKey: BENCH_API_KEY, companions });
+    const r = await pools[t].call('open', { transport: t, urls, count, apiKey: BOOTSTRAP_KEY, companions });
     if (r.failed) throw new Error(`${r.failed} of ${count} ${t} connections failed`);
   };
   await Promise.all([open('sse', Math.ceil(subscribers / 2)), open('ws', Math.floor(subscribers / 2))]);
@@ -114,7 +114,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
       const api = stack.procs.find((p) => p.role !== 'worker')!;
       const pools = await openPools([api.url], subscribers, companions);
       const gen = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
-      const target = { urls: [api.url], apiKey: BENCH_API_KEY, batch: o.batch ?? 10, companions, collectIds: false, maxInFlight: 32 };
+      const target = { urls: [api.url], apiKey: BOOTSTRAP_KEY, batch: o.batch ?? 10, companions, collectIds: false, maxInFlight: 32 };
       try {
         progress(`fanout: ${subscribers} subscribers (SSE+WS), ${rate} events/s × ${perEvent} subscribers each, ${o.seconds} s`);
         await gen.call('fixedRate', { ...target, rate, seconds: 1 });

@@ -1,10 +1,10 @@
+import { BOOTSTRAP_KEY } from '../../test/support/launcher.js';
+import { sleep } from '../../test/support/time.js';
 import type { BenchOptions } from '../args.js';
-import { sleep } from '../lib/clock.js';
 import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
-import { BENCH_API_KEY } from '../lib/stack.js';
 import { BENCH_WEBHOOK_SECRET, dlqEntries, waitDeliveries } from '../lib/webhooks.js';
 import type { BareStreamMethods } from '../load/bare-stream.js';
 import type { BullBaselineMethods } from '../load/bullmq-baseline.js';
@@ -38,7 +38,7 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
     try {
       const run = await setUpWebhooks(stack, receiver, hooks, (i) => ({ filters: { companionId: [`comp-${i}`] } }));
       pools = await openPools(stack.apiUrls(), subscribers, companions);
-      const target = { urls: stack.apiUrls(), apiKey: BENCH_API_KEY, batch: o.batch ?? 10, companions, collectIds: false, maxInFlight: 32 };
+      const target = { urls: stack.apiUrls(), apiKey: BOOTSTRAP_KEY, batch: o.batch ?? 10, companions, collectIds: false, maxInFlight: 32 };
       progress(`mixed: ${rate} events/s → ${hooks} filtered webhooks + ${subscribers} SSE/WS subscribers, ${o.seconds} s`);
       const warm = await gen.call('fixedRate', { ...target, rate, seconds: 1 });
       await waitDeliveries(receiver, warm.acked);
@@ -48,7 +48,7 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
       const fixed = await gen.call('fixedRate', { ...target, rate, seconds: o.seconds });
       const [hooked, streamed] = await Promise.all([waitDeliveries(receiver, fixed.acked), collectFanout(pools, fixed.perCompanion)]);
       const cpuUsed = cpu();
-      const dead = (await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY)).length;
+      const dead = (await dlqEntries(stack.apiUrls()[0], BOOTSTRAP_KEY)).length;
       await closePools(pools);
       pools = undefined;
       const webhookLatency = Latency.decode(hooked.latency);

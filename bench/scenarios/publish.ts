@@ -1,10 +1,10 @@
+import { BOOTSTRAP_KEY, type Stack } from '../../test/support/launcher.js';
 import type { BenchOptions } from '../args.js';
 import { historyIds, missingIds } from '../lib/accounting.js';
 import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
-import { BENCH_API_KEY, type Stack } from '../lib/stack.js';
 import type { PublishOutcome, PublisherMethods } from '../load/publisher.js';
 import type { XaddMethods } from '../load/xadd.js';
 import { withStack } from './context.js';
@@ -26,7 +26,7 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
   return withStack(o, async (stack) => {
     const gen = LoadProcess.start<PublisherMethods>(PUBLISHER, 'publisher');
     try {
-      const target = { urls: stack.apiUrls(), apiKey: BENCH_API_KEY, batch, companions: ['comp-0'], collectIds: true };
+      const target = { urls: stack.apiUrls(), apiKey: BOOTSTRAP_KEY, batch, companions: ['comp-0'], collectIds: true };
       progress(`publish: warm-up, then ${rate} events/s for ${o.seconds} s in batches of ${batch} (${stack.procs.map((p) => p.role).join('+')})`);
       const warm = await gen.call('fixedRate', { ...target, rate, seconds: o.quick ? 0.5 : 1, maxInFlight: 64 });
       await stack.waitBacklogZero('history', 0);
@@ -76,7 +76,7 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
 
 /** Acknowledged events missing from the SQL history once the writer has caught up. */
 async function lostFromHistory(stack: Stack, outcomes: PublishOutcome[]): Promise<number> {
-  const present = await historyIds(stack.apiUrls()[0], BENCH_API_KEY);
+  const present = await historyIds(stack.apiUrls()[0], BOOTSTRAP_KEY);
   const missing = missingIds(outcomes.flatMap((o) => o.ids), present);
   if (missing.length) progress(`publish: ${missing.length} acknowledged events missing from history, e.g. ${missing.slice(0, 3).join(', ')}`);
   return missing.length;

@@ -1,9 +1,9 @@
+import { BOOTSTRAP_KEY, type Stack } from '../../test/support/launcher.js';
 import type { BenchOptions } from '../args.js';
 import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
 import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
-import { BENCH_API_KEY, type Stack } from '../lib/stack.js';
 import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries, type WebhookSpec } from '../lib/webhooks.js';
 import type { BullBaselineMethods } from '../load/bullmq-baseline.js';
 import type { PosterMethods } from '../load/poster.js';
@@ -24,7 +24,7 @@ export interface WebhookRun {
 /** Starts the receiver process and registers `count` webhooks pointing at it. */
 export async function setUpWebhooks(stack: Stack, receiver: LoadProcess<ReceiverMethods>, count: number, spec?: (i: number) => WebhookSpec): Promise<WebhookRun> {
   const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
-  await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, count, spec);
+  await createWebhooks(stack.apiUrls()[0], BOOTSTRAP_KEY, url, count, spec);
   return { hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
 }
 
@@ -42,7 +42,7 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
     const gen = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
     try {
       const run = await setUpWebhooks(stack, receiver, hooks);
-      const target = { urls: stack.apiUrls(), apiKey: BENCH_API_KEY, batch, companions: ['comp-0'], collectIds: false };
+      const target = { urls: stack.apiUrls(), apiKey: BOOTSTRAP_KEY, batch, companions: ['comp-0'], collectIds: false };
       progress(`webhooks: warm-up, then ${rate} events/s × ${hooks} webhooks for ${o.seconds} s`);
       const warm = await gen.call('fixedRate', { ...target, rate, seconds: 1, maxInFlight: 32 });
       await waitDeliveries(receiver, warm.acked * hooks);
@@ -62,7 +62,7 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
       const burst = await gen.call('fixedRate', { ...target, batch: 100, rate: 20_000, seconds: burstEvents / 20_000, maxInFlight: 8 });
       const cap = await waitDeliveries(receiver, burst.acked * hooks);
       const capCpu = cpu();
-      const dead = (await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY)).length;
+      const dead = (await dlqEntries(stack.apiUrls()[0], BOOTSTRAP_KEY)).length;
 
       const base = await webhookBaselines(stack, receiver, run.hookUrls, rate, Math.max(2, o.seconds / 2), burst.acked);
       return scenarioLine(

@@ -7,7 +7,7 @@ import type * as FormatModule from '../../admin/js/lib/format.js';
 import type * as QueryModule from '../../admin/js/lib/query.js';
 import type * as SchemaExampleModule from '../../admin/js/lib/schema-example.js';
 import { CONSOLE_ROOT } from '../../src/admin/console-files.js';
-import { BOOTSTRAP_KEY, startTestApp, type TestApp } from '../helpers/app.js';
+import { BOOTSTRAP_KEY, startTestApp, type TestApp } from '../support/launcher.js';
 
 const load = <T>(file: string): Promise<T> => import(new URL(`js/lib/${file}`, `file://${CONSOLE_ROOT}`).href) as Promise<T>;
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONSOLE_ROOT, consoleTarget, loadConsoleFiles } from '../../src/admin/console-files.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../support/launcher.js';
 
 interface RawResponse {
   status: number;

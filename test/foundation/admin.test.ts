@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exampleEvents } from '../../src/events/catalog.js';
-import { ADMIN_TOKEN, BOOTSTRAP_KEY, createOrg, startTestApp, type TestApp } from '../helpers/app.js';
+import { ADMIN_TOKEN, BOOTSTRAP_KEY, createOrg, startTestApp, type TestApp } from '../support/launcher.js';
 
 describe('organizations, API keys and the audit log', () => {
   let app: TestApp;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { exampleEvents } from '../../src/events/catalog.js';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 
 const STREAM = new RedisKeys('humana').eventLog();
 

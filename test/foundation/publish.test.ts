@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EVENT_TYPES, exampleEvents, eventSchemas } from '../../src/events/catalog.js';
-import { createOrg, startTestApp, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
 
 /** For each type: one required field to drop, one enum to break (when it has one), one field of the wrong type. */
 function requiredFields(type: keyof typeof eventSchemas): string[] {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, redisAnswers, resolveRedis } from '../../src/config/redis-bootstrap.js';
-import { startPrivateRedis } from '../helpers/redis.js';
+import { startPrivateRedis } from '../support/redis.js';
 
 test('REDIS_URL auto: uses a Redis that answers on the default port', async () => {
   const redis = await startPrivateRedis();

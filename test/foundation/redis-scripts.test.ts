@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/keys.js';
 import { SCRIPTS, appendEvents, quotaAdmit, releaseLock, scriptSource, type ScriptName } from '../../src/redis/scripts.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 
 /** Where the app reads its scripts at run time (copied there by `npm run build`), and where they are written. */
 const DIST_SCRIPTS = new URL('../../src/redis/scripts/', import.meta.url);

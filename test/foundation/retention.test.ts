@@ -8,7 +8,8 @@ import { eventIdFromStreamId } from '../../src/common/ids.js';
 import { EventRecord } from '../../src/events/event-record.entity.js';
 import { exampleEvents } from '../../src/events/catalog.js';
 import { MAINTENANCE_QUEUE, MaintenanceRegistry } from '../../src/scheduling/maintenance-registry.js';
-import { createOrg, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 
 describe('history retention and API docs', () => {
   let app: TestApp;

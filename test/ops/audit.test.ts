@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { dlqOf, hookFor, deliveryIn } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
 import { ADMIN, sampleEvent } from './helpers.js';
 
 

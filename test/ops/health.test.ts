@@ -1,12 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOrg, createTestDatabase, startTestApp, waitFor, type TestApp, type TestDatabase, type TestOrg } from '../helpers/app.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { createOrg, createTestDatabase, spawnApp, startTestApp, type AppProcess, type TestApp, type TestDatabase, type TestOrg } from '../support/launcher.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
+import { sleep, waitFor } from '../support/time.js';
 import { SseClient, sioConnect, sioConnected, sseUrl, WsClient, wsUrl } from '../realtime/clients.js';
-import { spawnApp, type ChildApp } from './child-app.js';
 import { historyOf } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The API runs in this process; the worker role runs as a child process that is killed at the end: after a Redis
@@ -17,7 +15,7 @@ describe('health', () => {
   let redis: PrivateRedis;
   let db: TestDatabase;
   let app: TestApp;
-  let worker: ChildApp;
+  let worker: AppProcess;
   let org: TestOrg;
   before(async () => {
     redis = await startPrivateRedis();
@@ -28,7 +26,7 @@ describe('health', () => {
     await waitFor(async () => (await app.http.get('/api/v1/events/health')).status === 200, 20_000, 200);
   });
   after(async () => {
-    await worker?.stop('SIGKILL');
+    await worker?.kill('SIGKILL');
     await app?.close();
     await redis?.destroy();
     await db?.drop();
@@ -79,11 +77,11 @@ describe('health', () => {
     const spawnWorker = () => spawnApp({ ROLE: 'worker', REDIS_URL: redis.url, DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
     const second = await spawnWorker();
     await waitFor(async () => (await health()).body.metrics.delivery_workers === 2, 20_000, 100);
-    await second.stop('SIGTERM');
+    await second.kill('SIGTERM');
     const one = await health();
     assert.equal(one.status, 200);
     assert.equal(one.body.metrics.delivery_workers, 1);
-    await worker.stop('SIGTERM');
+    await worker.kill('SIGTERM');
     const none = await health();
     assert.equal(none.status, 503);
     assert.equal(none.body.status, 'unhealthy');

@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN, type TestApp, type TestOrg } from '../helpers/app.js';
+import { ADMIN_TOKEN, type TestApp, type TestOrg } from '../support/launcher.js';
 
 export const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 

@@ -1,18 +1,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { ADMIN_TOKEN, BOOTSTRAP_KEY, createTestDatabase, waitFor, type TestDatabase } from '../helpers/app.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { ADMIN_TOKEN, BOOTSTRAP_KEY, createTestDatabase, spawnApp, type AppProcess, type TestDatabase } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
+import { waitFor } from '../support/time.js';
 import { SseClient } from '../realtime/clients.js';
-import { Receiver } from '../webhooks/receiver.js';
-import { spawnApp, type ChildApp } from './child-app.js';
 import { ADMIN, sampleEvent } from './helpers.js';
 
 /** The whole app as `npm start` runs it, at debug level, its stdout searched for every credential it handled. */
 describe('structured logs', () => {
   let redis: PrivateRedis;
   let db: TestDatabase;
-  let app: ChildApp;
+  let app: AppProcess;
   let rx: Receiver;
   before(async () => {
     rx = await Receiver.start();
@@ -21,14 +21,14 @@ describe('structured logs', () => {
     app = await spawnApp({ REDIS_URL: redis.url, DATABASE_URL: db.url, LOG_LEVEL: 'debug' });
   });
   after(async () => {
-    await app?.stop('SIGKILL');
+    await app?.kill('SIGKILL');
     await rx?.close();
     await redis?.destroy();
     await db?.drop();
   });
 
   test('JSON lines with request, event and trace ids; no API key, admin token or other secret ever logged', async () => {
-    const http = request(app.url!);
+    const http = request(app.url);
     const org = await http.post('/api/v1/admin/organizations').set(ADMIN).send({ name: 'logs' }).expect(201);
     const created = await http.post(`/api/v1/admin/organizations/${org.body.id}/api-keys`).set(ADMIN).send({ name: 'k' }).expect(201);
     const key: string = created.body.key;
@@ -56,7 +56,7 @@ describe('structured logs', () => {
     await sse.opened;
     sse.close();
     await waitFor(() => app.lines.some((l) => l.includes('/api/v1/events/stream')));
-    await app.stop('SIGTERM');
+    await app.kill('SIGTERM');
 
     const lines = app.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.ok(lines.length > 20);

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { exampleEvents } from '../../src/events/catalog.js';
 import { percentileRank } from '../../src/observability/event-metrics.service.js';
-import { ADMIN_TOKEN, createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { ADMIN_TOKEN, createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { hookFor, type Hook } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
 
 /** The receiver's own view of each successful delivery: publish → its response, ms. */
 function nearestRank(values: number[], p: number): number {

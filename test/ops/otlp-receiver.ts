@@ -1,5 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Receiver } from '../support/receiver.js';
 
 export interface ExportedSpan {
   traceId: string;
@@ -16,30 +15,31 @@ interface OtlpValue {
   boolValue?: boolean;
 }
 
-/** A loopback OTLP/HTTP collector (JSON encoding, what @opentelemetry/exporter-trace-otlp-http sends). */
-export async function startOtlpReceiver(): Promise<{ url: string; spans: ExportedSpan[]; close(): Promise<void> }> {
-  const spans: ExportedSpan[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') {
-        const doc = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: (Omit<ExportedSpan, 'attributes'> & { attributes?: { key: string; value: OtlpValue }[] })[] }[] }[] };
-        for (const rs of doc.resourceSpans) {
-          for (const ss of rs.scopeSpans) {
-            for (const s of ss.spans) {
-              const attributes = Object.fromEntries(
-                (s.attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.doubleValue ?? value.boolValue ?? ''))]),
-              );
-              spans.push({ traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId || undefined, name: s.name, attributes });
-            }
-          }
-        }
-      }
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((r) => server.close(() => r())) };
+type OtlpTraces = { resourceSpans: { scopeSpans: { spans: (Omit<ExportedSpan, 'attributes'> & { attributes?: { key: string; value: OtlpValue }[] })[] }[] }[] };
+
+/** The spans of one OTLP/HTTP JSON export request. */
+function spansOf(body: string): ExportedSpan[] {
+  const doc = JSON.parse(body) as OtlpTraces;
+  return doc.resourceSpans.flatMap((rs) =>
+    rs.scopeSpans.flatMap((ss) =>
+      ss.spans.map((s) => {
+        const attributes = Object.fromEntries(
+          (s.attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.doubleValue ?? value.boolValue ?? ''))]),
+        );
+        return { traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId || undefined, name: s.name, attributes };
+      }),
+    ),
+  );
+}
+
+/** A loopback OTLP/HTTP collector (JSON encoding, what @opentelemetry/exporter-trace-otlp-http sends): the shared receiver, read as spans. */
+export async function startOtlpReceiver(): Promise<{ url: string; readonly spans: ExportedSpan[]; close(): Promise<void> }> {
+  const rx = (await Receiver.start()).otherwise(() => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' }));
+  return {
+    url: rx.url,
+    get spans() {
+      return rx.at('/v1/traces').flatMap((r) => spansOf(r.body));
+    },
+    close: () => rx.close(),
+  };
 }

@@ -1,12 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { sleep, waitFor } from '../support/time.js';
 import { hookFor, type Hook } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
 import { historyOf, sampleEvent, type Envelope } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Short windows and a low threshold; the formula (p95 over the window, hysteresis at threshold × ratio) is the real one. */
 const PERF_ENV = {

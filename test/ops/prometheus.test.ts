@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-text-format';
 import request from 'supertest';
 import { freePort } from '../../src/config/redis-bootstrap.js';
-import { ADMIN_TOKEN, createOrg, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { ADMIN_TOKEN, createOrg, spawnApp, startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { hookFor } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
-import { spawnApp } from './child-app.js';
 import { sampleEvent, setLimits } from './helpers.js';
 
 function family(families: PromFamily[], name: string): PromFamily {
@@ -116,7 +116,7 @@ describe('Prometheus /metrics', () => {
       assert.equal(family(apiFamilies, 'humana_webhook_deliveries_total').metrics.length, 0, 'the API process delivered nothing itself');
       assert.equal(sample(apiFamilies, 'humana_delivery_workers'), 1, 'shared state is visible from any process');
     } finally {
-      await worker.stop('SIGTERM');
+      await worker.kill('SIGTERM');
       await api.close();
       await rx.close();
     }

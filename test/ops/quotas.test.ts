@@ -1,8 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { hookFor } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
 import { historyOf, sampleEvent, setLimits, type Envelope } from './helpers.js';
 
 const QUOTA_TYPES = new Set(['quota.warning', 'quota.exceeded']);

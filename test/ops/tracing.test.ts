@@ -2,9 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { hookFor } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
 import { sampleEvent } from './helpers.js';
 import { startOtlpReceiver, type ExportedSpan } from './otlp-receiver.js';
 

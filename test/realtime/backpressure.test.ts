@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { Socket } from 'socket.io-client';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
-import { ADMIN_TOKEN, createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { ADMIN_TOKEN, createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 import { eventOf, publishBatch, sioConnect, sioConnected, SseClient, sseUrl, WsClient, wsUrl } from './clients.js';
 
 const BUFFER_BYTES = 256 * 1024;

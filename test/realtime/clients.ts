@@ -2,7 +2,8 @@ import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
 import { io, type Socket } from 'socket.io-client';
 import { EVENT_TYPES, exampleEvents, type EventType } from '../../src/events/catalog.js';
-import { createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { waitFor } from '../support/time.js';
 
 /** Short real-time timings for tests (the formula is the same as in production). */
 export const RT_ENV = { HEARTBEAT_INTERVAL_MS: '300' };
@@ -56,8 +57,6 @@ export async function publishBatch(app: TestApp, org: TestOrg, events: { type: E
     return r.id;
   });
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface SseMessage {
   type: string;

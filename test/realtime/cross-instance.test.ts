@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
 import { EventsGateway, organizationRoom } from '../../src/realtime/events.gateway.js';
-import { ADMIN_TOKEN, createOrg, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, RT_ENV, sioConnect, sioConnected, sleep, SseClient, sseUrl, WsClient, wsUrl } from './clients.js';
+import { ADMIN_TOKEN, createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { sleep, waitFor } from '../support/time.js';
+import { eventOf, publish, publishBatch, RT_ENV, sioConnect, sioConnected, SseClient, sseUrl, WsClient, wsUrl } from './clients.js';
 
 describe('two API instances on one Redis behave as one', () => {
   let a: TestApp;

@@ -1,8 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
-import { createOrg, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, sioConnect, sioConnected, sleep, startRealtimeApp, type RealtimeSuite } from './clients.js';
+import { createOrg, type TestApp, type TestOrg } from '../support/launcher.js';
+import { sleep, waitFor } from '../support/time.js';
+import { eventOf, publish, publishBatch, sioConnect, sioConnected, startRealtimeApp, type RealtimeSuite } from './clients.js';
 
 describe('Socket.IO namespace /events', () => {
   let app: TestApp;

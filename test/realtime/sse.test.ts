@@ -6,8 +6,9 @@ import { Redis } from 'ioredis';
 import { eventIdFromStreamId } from '../../src/common/ids.js';
 import type { EventType } from '../../src/events/catalog.js';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
-import { createOrg, databases, startTestApp, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, RT_ENV, sleep, SseClient, sseUrl, startRealtimeApp, type RealtimeSuite } from './clients.js';
+import { createOrg, databases, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { sleep, waitFor } from '../support/time.js';
+import { eventOf, publish, publishBatch, RT_ENV, SseClient, sseUrl, startRealtimeApp, type RealtimeSuite } from './clients.js';
 
 /** Reads a raw SSE response until `until` matches the text received so far. */
 function rawStream(url: string, headers: Record<string, string>, until: RegExp): Promise<{ res: http.IncomingMessage; text: string }> {

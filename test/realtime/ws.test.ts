@@ -2,8 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { ConnectionCounter } from '../../src/realtime/connection-counter.js';
-import { createOrg, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { eventOf, publish, publishBatch, sleep, startRealtimeApp, WsClient, wsUrl, type RealtimeSuite, type WsMessage } from './clients.js';
+import { createOrg, type TestApp, type TestOrg } from '../support/launcher.js';
+import { sleep, waitFor } from '../support/time.js';
+import { eventOf, publish, publishBatch, startRealtimeApp, WsClient, wsUrl, type RealtimeSuite, type WsMessage } from './clients.js';
 
 describe('raw WebSocket /api/v1/ws', () => {
   let app: TestApp;

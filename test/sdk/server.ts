@@ -1,13 +1,14 @@
 // The only file of test/sdk that imports the shared test helpers: repoint these lines when they move (test/support/).
-export { startTestApp, createOrg, waitFor, BOOTSTRAP_KEY, type TestApp, type TestOrg } from '../helpers/app.js';
-export { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
-export { Receiver, type Received } from '../webhooks/receiver.js';
+export { startTestApp, createOrg, BOOTSTRAP_KEY, type TestApp, type TestOrg } from '../support/launcher.js';
+export { waitFor } from '../support/time.js';
+export { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
+export { Receiver, type Received } from '../support/receiver.js';
 
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestApp } from '../helpers/app.js';
+import type { TestApp } from '../support/launcher.js';
 
 /** The repository root (this file runs from dist/test/sdk/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

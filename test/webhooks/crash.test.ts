@@ -2,9 +2,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createOrg, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { hookFor } from './fixtures.js';
-import { Receiver } from './receiver.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const EVENTS = 400;

@@ -2,9 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/config/redis-bootstrap.js';
 import { DeliveryStats } from '../../src/delivery/delivery-stats.js';
-import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { arrived, assertSigned, deliveriesOf, deliveryIn, dlqOf, hookFor, publish, until } from './fixtures.js';
-import { Receiver } from './receiver.js';
 
 describe('webhook delivery', { concurrency: true }, () => {
   let app: TestApp;

@@ -2,9 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { DlqEntry } from '../../src/delivery/dlq-entry.entity.js';
-import { createOrg, databases, startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { createOrg, databases, startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { arrived, deliveriesOf, dlqOf, hookFor, publish, until, type Hook } from './fixtures.js';
-import { Receiver } from './receiver.js';
 
 for (const db of databases()) {
   describe(`dead letter queue (${db})`, () => {

@@ -4,8 +4,10 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import type { FailedWebhook } from '../../src/delivery/dead-letters.js';
 import type { DeliveryDetail, DeliverySummary } from '../../src/delivery/deliveries.service.js';
 import { exampleEvents, type EventType } from '../../src/events/catalog.js';
-import { createOrg, waitFor, type TestApp, type TestOrg } from '../helpers/app.js';
-import { seedVerifyWebhook, type Received, type Receiver } from './receiver.js';
+import { createOrg, type TestApp, type TestOrg } from '../support/launcher.js';
+import type { Received, Receiver } from '../support/receiver.js';
+import { seedVerifyWebhook } from '../support/seed-verify.js';
+import { waitFor } from '../support/time.js';
 
 export interface Hook {
   org: TestOrg;

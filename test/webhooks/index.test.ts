@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/time.js';
 import { arrived, hookFor, publish } from './fixtures.js';
-import { Receiver } from './receiver.js';
 
 /** Two processes' worth of app on one Redis and database: both run matchers in the `webhooks` consumer group. */
 let a: TestApp;

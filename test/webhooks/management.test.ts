@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_TOKEN, createOrg, databases, startTestApp, type TestApp, type TestOrg } from '../helpers/app.js';
+import { ADMIN_TOKEN, createOrg, databases, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
 
 const detailsOf = (body: { error: { details: { field: string; message: string }[] } }) => body.error.details.map((d) => d.field);
 

@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOrg, startTestApp, type TestApp, type TestOrg } from '../helpers/app.js';
+import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
 import { deliveryIn, dlqOf, hookFor, publish } from './fixtures.js';
-import { Receiver } from './receiver.js';
 
 describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
   let strict: TestApp;

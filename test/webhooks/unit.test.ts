@@ -8,7 +8,7 @@ import { generateSecret, sign, signingKey } from '../../src/webhooks/signing.js'
 import { isForbiddenAddress } from '../../src/destinations/url-guard.js';
 import { isEventPattern, isReservedHeader } from '../../src/webhooks/webhook.schemas.js';
 import { applyTransform, compileTransform, TransformError } from '../../src/webhooks/transform.js';
-import { seedVerifyWebhook } from './receiver.js';
+import { seedVerifyWebhook } from '../support/seed-verify.js';
 
 test('retry schedule: attempt n waits min(multiplier^(n-1), maxDelay) s; attempt 1 is immediate', () => {
   const policy = { maxAttempts: 10, backoffMultiplier: 2, maxDelay: 300 };

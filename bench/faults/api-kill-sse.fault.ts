@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { duplicateCount, missingIds, printAccounting } from '../../bench/lib/accounting.js';
-import { sleep } from '../../bench/lib/clock.js';
-import { LoadProcess } from '../../bench/lib/rpc.js';
-import { BENCH_API_KEY } from '../../bench/lib/stack.js';
-import type { PoolMethods, PoolStats } from '../../bench/load/subscribers.js';
+import { duplicateCount, missingIds, printAccounting } from '../lib/accounting.js';
+import { LoadProcess } from '../lib/rpc.js';
+import type { PoolMethods, PoolStats } from '../load/subscribers.js';
+import { BOOTSTRAP_KEY } from '../../test/support/launcher.js';
+import { sleep } from '../../test/support/time.js';
 import { faultSeconds, loadScript, startRig, type FaultRig } from './support.js';
 const CLIENTS = 40;
 const COMPANIONS = ['comp-1', 'comp-2'];
@@ -23,14 +23,14 @@ describe('fault: an API process killed (SIGKILL) while SSE clients are connected
   });
 
   test('the clients of the killed process resume on the other one with Last-Event-ID and miss nothing', async () => {
-    const { stack, publisher } = rig;
+    const { stack } = rig;
     const [victim, survivor] = stack.procs.filter((p) => p.role === 'api');
     // Half the clients on each API process; a dropped client reconnects to the next URL with its last event id.
-    const opened = await pool.call('open', { transport: 'sse', urls: [victim.url, survivor.url], count: CLIENTS, apiKey: BENCH_API_KEY, companions: COMPANIONS, collectIds: true, reconnect: true });
+    const opened = await pool.call('open', { transport: 'sse', urls: [victim.url, survivor.url], count: CLIENTS, apiKey: BOOTSTRAP_KEY, companions: COMPANIONS, collectIds: true, reconnect: true });
     assert.equal(opened.failed, 0);
     const seconds = faultSeconds();
     // Publishing goes to the surviving process so every publish is answered; the fault under test is the stream's.
-    const publishing = publisher.call('fixedRate', { urls: [survivor.url], apiKey: BENCH_API_KEY, batch: 10, companions: COMPANIONS, collectIds: true, rate: 200, seconds, maxInFlight: 8 });
+    const publishing = rig.publish({ urls: [survivor.url], companions: COMPANIONS, rate: 200, maxInFlight: 8 });
     await sleep((seconds * 1000) / 3);
     await victim.kill('SIGKILL');
     const outcome = await publishing;

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { printAccounting } from '../../bench/lib/accounting.js';
-import { nowMs, sleep } from '../../bench/lib/clock.js';
-import { BENCH_API_KEY } from '../../bench/lib/stack.js';
-import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries } from '../../bench/lib/webhooks.js';
+import { printAccounting } from '../lib/accounting.js';
+import { waitDeliveries } from '../lib/webhooks.js';
+import { nowMs, sleep } from '../../test/support/time.js';
 import { faultSeconds, seededRandom, startRig, type FaultRig } from './support.js';
 const HOOKS = 5;
 
@@ -16,21 +15,11 @@ describe('fault: ROLE=worker processes killed with SIGKILL at random moments and
   after(() => rig?.stop());
 
   test('zero deliveries lost; duplicates only as repeats with the same webhook-id', async () => {
-    const { stack, receiver, publisher } = rig;
-    const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
-    await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, HOOKS);
+    const { stack, receiver } = rig;
+    await rig.webhooks(HOOKS);
     const seconds = faultSeconds();
     const rng = seededRandom();
-    const publishing = publisher.call('fixedRate', {
-      urls: stack.apiUrls(),
-      apiKey: BENCH_API_KEY,
-      batch: 10,
-      companions: ['comp-1'],
-      collectIds: false,
-      rate: 200,
-      seconds,
-      maxInFlight: 8,
-    });
+    const publishing = rig.publish({ collectIds: false, rate: 200, maxInFlight: 8 });
     const workers = stack.procs.filter((p) => p.role === 'worker');
     const kills: { pid: number | undefined; atMs: number }[] = [];
     const end = nowMs() + seconds * 1000;
@@ -40,12 +29,12 @@ describe('fault: ROLE=worker processes killed with SIGKILL at random moments and
       kills.push({ pid: victim.pid, atMs: Math.round(nowMs()) });
       await victim.kill('SIGKILL');
       await sleep(200 + rng.next() * 800);
-      await stack.restart(victim);
+      await victim.start();
     }
     const outcome = await publishing;
     const expected = outcome.acked * HOOKS;
     const got = await waitDeliveries(receiver, expected, 20_000);
-    const dead = await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY);
+    const dead = await rig.dlq();
     printAccounting(
       'worker-kill',
       { published: outcome.offered, acknowledged: outcome.acked, delivered: got.unique, deadLettered: dead.length, duplicates: got.duplicates, lost: expected - got.unique },

@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { duplicateCount, historyEvents, missingIds, printAccounting } from '../../bench/lib/accounting.js';
-import { nowMs, sleep } from '../../bench/lib/clock.js';
-import { scheduledMsOf } from '../../bench/lib/events.js';
-import { BENCH_API_KEY } from '../../bench/lib/stack.js';
-import { BENCH_WEBHOOK_SECRET, createWebhooks, waitDeliveries } from '../../bench/lib/webhooks.js';
+import { duplicateCount, historyEvents, missingIds, printAccounting } from '../lib/accounting.js';
+import { scheduledMsOf } from '../lib/events.js';
+import { waitDeliveries } from '../lib/webhooks.js';
+import { BOOTSTRAP_KEY } from '../../test/support/launcher.js';
+import { nowMs, sleep } from '../../test/support/time.js';
 import { faultSeconds, startRig, type FaultRig } from './support.js';
 
 const HOOKS = 2;
@@ -19,30 +19,20 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF
   after(() => rig?.stop());
 
   test('publishes during the outage get 503; every acknowledged event reaches the history and every webhook', async () => {
-    const { stack, publisher, receiver } = rig;
-    const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
-    await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, HOOKS);
+    const { stack, receiver } = rig;
+    await rig.webhooks(HOOKS);
     const seconds = faultSeconds();
-    const publishing = publisher.call('fixedRate', {
-      urls: stack.apiUrls(),
-      apiKey: BENCH_API_KEY,
-      batch: 10,
-      companions: ['comp-1'],
-      collectIds: true,
-      rate: 300,
-      seconds,
-      maxInFlight: 16,
-    });
+    const publishing = rig.publish({ rate: 300, maxInFlight: 16 });
     await sleep((seconds * 1000) / 3);
     const downAt = nowMs();
-    await stack.shutdownRedis();
+    await stack.redis.stop();
     await sleep(Math.min(3000, (seconds * 1000) / 4));
-    await stack.startRedis();
+    await stack.redis.start();
     const upAt = nowMs();
     const outcome = await publishing;
     await stack.waitBacklogZero('history', 0, 30_000);
 
-    const history = await historyEvents(stack.apiUrls()[0], BENCH_API_KEY);
+    const history = await historyEvents(stack.apiUrls()[0], BOOTSTRAP_KEY);
     const missingFromHistory = missingIds(outcome.ids, new Set(history.map((e) => e.id)));
     const acked = new Set(outcome.ids);
     const seqOf = (e: (typeof history)[number]) => (e.data.metadata as { seq: number }).seq;

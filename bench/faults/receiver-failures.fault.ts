@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { printAccounting } from '../../bench/lib/accounting.js';
-import { BENCH_API_KEY } from '../../bench/lib/stack.js';
-import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries } from '../../bench/lib/webhooks.js';
-import { faultSeconds, startRig, type FaultRig } from './support.js';
+import { printAccounting } from '../lib/accounting.js';
+import { waitDeliveries } from '../lib/webhooks.js';
+import { startRig, type FaultRig } from './support.js';
 const HOOKS = 3;
 const RETRY = { maxAttempts: 4, backoffMultiplier: 1, maxDelay: 1 };
 
@@ -15,26 +14,16 @@ describe('fault: a receiver failing at random for the whole run (30% 500, 10% ti
   after(() => rig?.stop());
 
   test('every delivery arrives once the faults stop, or is in the DLQ with its attempts; none unaccounted', async () => {
-    const { stack, receiver, publisher } = rig;
-    const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET, faults: { error500: 0.3, timeout: 0.1, reset: 0.05 } });
-    const hookIds = await createWebhooks(stack.apiUrls()[0], BENCH_API_KEY, url, HOOKS, { retry: RETRY, timeoutMs: 500 });
-    const outcome = await publisher.call('fixedRate', {
-      urls: stack.apiUrls(),
-      apiKey: BENCH_API_KEY,
-      batch: 10,
-      companions: ['comp-1'],
-      collectIds: true,
-      rate: 100,
-      seconds: faultSeconds(),
-      maxInFlight: 8,
-    });
+    const { receiver } = rig;
+    const hookIds = await rig.webhooks(HOOKS, { retry: RETRY, timeoutMs: 500, faults: { error500: 0.3, timeout: 0.1, reset: 0.05 } });
+    const outcome = await rig.publish({ rate: 100, maxInFlight: 8 });
     // Deliveries still retrying when the load ends meet a healthy receiver from here on.
     await receiver.call('setFaults', null);
     const expected = outcome.acked * HOOKS;
-    let dead = await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY);
+    let dead = await rig.dlq();
     let got = await waitDeliveries(receiver, expected - dead.length, 8_000);
     for (let i = 0; i < 20 && got.unique + dead.length < expected; i++) {
-      dead = await dlqEntries(stack.apiUrls()[0], BENCH_API_KEY);
+      dead = await rig.dlq();
       got = await waitDeliveries(receiver, expected - dead.length, 1_000);
     }
     got = await receiver.call('stats', { keys: true });
