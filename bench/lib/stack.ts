@@ -11,6 +11,7 @@ import { nowMs, sleep } from './clock.js';
 
 export const BENCH_API_KEY = 'hk_bench_0123456789abcdef';
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const BENCH_SECRETS_KEY = '0123456789abcdef'.repeat(4);
 const REDIS_PREFIX = 'humana';
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -150,6 +151,7 @@ export class Stack {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
+      SECRETS_KEY: BENCH_SECRETS_KEY,
       HOST: '127.0.0.1',
       REDIS_URL: this.redis.url,
       REDIS_PREFIX,
