@@ -88,18 +88,17 @@ export function decryptSecret(stored: string, ring: SecretKeyRing = processRing(
   const keyId = secretKeyIdOf(stored);
   if (keyId === null) return stored;
   const key = ring.byId.get(keyId);
-  if (!key)
-    throw new SecretKeyError(`value sealed with secret key ${keyId}, which is not configured (known: ${[...ring.byId.keys()].join(', ')})`);
+  if (!key) throw new SecretKeyError(`sealed with key ${keyId}, which is not configured`);
   const header = `${PREFIX}${keyId}:`;
   const body = Buffer.from(stored.slice(header.length), 'base64');
-  if (body.length < IV_BYTES + TAG_BYTES) throw new SecretKeyError(`sealed value with key ${keyId} is truncated`);
+  if (body.length < IV_BYTES + TAG_BYTES) throw new SecretKeyError(`sealed with key ${keyId} but truncated`);
   try {
     const decipher = createDecipheriv('aes-256-gcm', key.key, body.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(header));
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
     return Buffer.concat([decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   } catch {
-    throw new SecretKeyError(`sealed value with key ${keyId} fails authentication (corrupted, or a different key with the same id)`);
+    throw new SecretKeyError(`sealed with key ${keyId} but fails authentication (corrupted, or another key with that id)`);
   }
 }
 

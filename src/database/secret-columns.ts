@@ -56,10 +56,9 @@ async function resealEntity(
         try {
           plaintext = decryptSecret(stored, ring);
         } catch (err) {
-          const where = `${metadata.tableName}.${column.databaseName} of ${row.pk}`;
           throw new SecretKeyError(
-            `stored secrets cannot be opened: ${where} is sealed with key ${secretKeyIdOf(stored)} (${(err as Error).message}); ${keysLabel}. ` +
-              'Start with the key that sealed them as SECRETS_KEY (or as SECRETS_KEY_PREVIOUS while rotating).',
+            `stored secrets cannot be opened: ${metadata.tableName}.${column.databaseName} of ${row.pk} is ${(err as Error).message}; ` +
+              `${keysLabel}. Start with the key that sealed them as SECRETS_KEY (or as SECRETS_KEY_PREVIOUS while rotating).`,
           );
         }
         if (secretKeyIdOf(stored) !== ring.current.id)
