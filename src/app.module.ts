@@ -29,7 +29,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         RedisModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(config),
         BullModule.forRootAsync({
           inject: [RedisService],
           useFactory: (redis: RedisService) => ({ connection: redis.connectionOptions() as ConnectionOptions, prefix: redis.keys.bullPrefix() }),

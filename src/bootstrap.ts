@@ -34,12 +34,16 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   };
   try {
     if (!hasApi(config)) {
-      const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
+      const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true, abortOnError: false });
       app.useLogger(app.get(AppLogger));
       app.enableShutdownHooks();
       return { config, app, close: async () => (await app.close(), await stopRedis()) };
     }
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+      bodyParser: false,
+      bufferLogs: true,
+      abortOnError: false,
+    });
     app.useLogger(app.get(AppLogger)); // pino JSON lines (src/observability), replacing Nest's console logger
     app.disable('x-powered-by');
     app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));

@@ -1,10 +1,15 @@
+import path from 'node:path';
 import { z } from 'zod';
+import { decodeSecretsKey } from '../common/secret-box.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
+
+const KEY_FORMAT = '32 bytes as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)';
+const secretsKey = z.string().refine((s) => decodeSecretsKey(s) !== null, `must be ${KEY_FORMAT}`);
 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -44,6 +49,9 @@ const envSchema = z.object({
   PERF_WINDOW_MS: positiveInt.default(300_000),
   PERF_CHECK_INTERVAL_MS: positiveInt.default(60_000),
   PERF_MIN_SAMPLES: positiveInt.default(20),
+  SECRETS_KEY: secretsKey.optional(),
+  SECRETS_KEY_PREVIOUS: secretsKey.optional(),
+  SECRETS_KEY_FILE: z.string().optional(),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -93,6 +101,12 @@ export interface AppConfig {
     checkIntervalMs: number;
     minSamples: number;
   };
+  /** Seals stored secrets and credentials (src/common/secret-box.ts); unset outside production: read from secretsKeyFile. */
+  secretsKey?: string;
+  /** Still opens values sealed before a key rotation; the startup pass re-seals them with secretsKey. */
+  secretsKeyPrevious?: string;
+  /** Where the generated development key lives: next to the SQLite file, else `.data/secrets.key`. */
+  secretsKeyFile: string;
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.SECRETS_KEY) {
+    throw new ConfigError(`Invalid configuration: SECRETS_KEY: required when NODE_ENV=production, ${KEY_FORMAT}`);
+  }
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -140,7 +157,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       checkIntervalMs: e.PERF_CHECK_INTERVAL_MS,
       minSamples: e.PERF_MIN_SAMPLES,
     },
+    secretsKey: e.SECRETS_KEY,
+    secretsKeyPrevious: e.SECRETS_KEY_PREVIOUS,
+    secretsKeyFile: e.SECRETS_KEY_FILE ?? defaultKeyFile(e.DATABASE_URL),
   };
+}
+
+/** The development key sits in the data folder of the database it seals, so apps on different data never share it. */
+function defaultKeyFile(databaseUrl: string): string {
+  const file = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : ':memory:';
+  return path.join(file === ':memory:' ? '.data' : path.dirname(file), 'secrets.key');
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -13,7 +13,7 @@ export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 const QUIET_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader', 'NestFactory', 'NestApplication', 'WebSocketsController']);
 
 export function createPino(config: AppConfig, destination?: DestinationStream): Logger {
-  const redactor = new Redactor([config.adminToken, config.bootstrapApiKey]);
+  const redactor = new Redactor([config.adminToken, config.bootstrapApiKey, config.secretsKey, config.secretsKeyPrevious]);
   return pino(
     {
       level: config.logLevel,

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { secretTransformer } from '../common/secret-box.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -30,11 +31,12 @@ export class Webhook {
   @Column({ type: 'simple-json' })
   events!: string[];
 
-  @Column({ type: 'varchar', length: 256 })
+  /** Plaintext in memory, sealed (`enc:v1:…`) in SQL. */
+  @Column({ type: 'text', transformer: secretTransformer })
   secret!: string;
 
   /** Still accepted (signed alongside the new one) until previousSecretExpiresAt. */
-  @Column({ name: 'previous_secret', type: 'varchar', length: 256, nullable: true })
+  @Column({ name: 'previous_secret', type: 'text', nullable: true, transformer: secretTransformer })
   previousSecret!: string | null;
 
   @Column({ name: 'previous_secret_expires_at', type: 'varchar', length: 32, nullable: true })

@@ -13,8 +13,9 @@ test('config: defaults follow the contract', () => {
   assert.equal(c.dlqRetentionDays, 30);
   assert.equal(c.eventRetentionDays, 7);
   assert.equal(c.allowPrivateWebhookUrls, true);
-  assert.equal(loadConfig({ NODE_ENV: 'production' }).allowPrivateWebhookUrls, false);
-  assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }).allowPrivateWebhookUrls, true);
+  const production = { NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(64) };
+  assert.equal(loadConfig(production).allowPrivateWebhookUrls, false);
+  assert.equal(loadConfig({ ...production, ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }).allowPrivateWebhookUrls, true);
 });
 
 test('config: a bad value stops with one line naming every bad variable', () => {

@@ -413,6 +413,7 @@ export class Stack {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
+      SECRETS_KEY: '0123456789abcdef'.repeat(4),
       HOST: '127.0.0.1',
       REDIS_URL: this.redis.url,
       REDIS_PREFIX,
