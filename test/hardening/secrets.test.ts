@@ -12,10 +12,10 @@ import { startApp } from '../../src/bootstrap.js';
 import { decodeSecretsKey, decryptSecret, encryptSecret, keyRing, SecretKeyError, secretKeyIdOf } from '../../src/common/secret-box.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { resolveSecretKeys } from '../../src/config/secrets-key.js';
-import { createTestDatabase, databases, startTestApp, type DbKind, type TestApp, type TestDatabase } from '../helpers/app.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { createTestDatabase, databases, startTestApp, type DbKind, type TestApp, type TestDatabase } from '../support/launcher.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { assertSigned, hookFor, publish, until, type Hook } from '../webhooks/fixtures.js';
-import { Receiver } from '../webhooks/receiver.js';
+import { Receiver } from '../support/receiver.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
