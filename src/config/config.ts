@@ -44,6 +44,10 @@ const envSchema = z.object({
   PERF_WINDOW_MS: positiveInt.default(300_000),
   PERF_CHECK_INTERVAL_MS: positiveInt.default(60_000),
   PERF_MIN_SAMPLES: positiveInt.default(20),
+  TRANSFORM_TIMEOUT_MS: positiveInt.min(10).max(10_000).default(100),
+  TRANSFORM_MAX_OUTPUT_BYTES: positiveInt.min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  TRANSFORM_THREADS: positiveInt.max(16).default(2),
+  TRANSFORM_QUEUE_MAX: positiveInt.default(2000),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -93,6 +97,11 @@ export interface AppConfig {
     checkIntervalMs: number;
     minSamples: number;
   };
+  /**
+   * JSONata transforms (worker threads): wall-clock limit of one evaluation, cap on any string a function builds and on
+   * the serialized result, threads per process, evaluations allowed to wait for a thread.
+   */
+  transforms: { timeoutMs: number; maxBytes: number; threads: number; maxQueue: number };
 }
 
 export class ConfigError extends Error {}
@@ -140,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       checkIntervalMs: e.PERF_CHECK_INTERVAL_MS,
       minSamples: e.PERF_MIN_SAMPLES,
     },
+    transforms: { timeoutMs: e.TRANSFORM_TIMEOUT_MS, maxBytes: e.TRANSFORM_MAX_OUTPUT_BYTES, threads: e.TRANSFORM_THREADS, maxQueue: e.TRANSFORM_QUEUE_MAX },
   };
 }
 
