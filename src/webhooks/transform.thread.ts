@@ -10,6 +10,8 @@ export interface TransformRequest {
 export type TransformReply = { ready: true } | { id: number; json: string } | { id: number; error: string };
 
 const engine = await createTransformEngine(workerData as EngineLimits);
+// Warm the JIT before taking work: a cold first evaluation could overrun the wall-clock budget on a busy machine.
+await engine.evaluate('{"a": $uppercase(s), "b": $match(s, /b+/).match, "c": $map([1, 2], function($v){ $v * 2 })}', { s: 'abb' });
 const port = parentPort!;
 port.on('message', (req: TransformRequest) => {
   engine.evaluate(req.expression, req.input).then(
