@@ -52,6 +52,10 @@ const envSchema = z.object({
   SECRETS_KEY: secretsKey.optional(),
   SECRETS_KEY_PREVIOUS: secretsKey.optional(),
   SECRETS_KEY_FILE: z.string().optional(),
+  TRANSFORM_TIMEOUT_MS: positiveInt.min(10).max(10_000).default(100),
+  TRANSFORM_MAX_OUTPUT_BYTES: positiveInt.min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  TRANSFORM_THREADS: positiveInt.max(16).default(2),
+  TRANSFORM_QUEUE_MAX: positiveInt.default(2000),
 });
 
 export type Role = 'api' | 'worker' | 'all';
@@ -107,6 +111,11 @@ export interface AppConfig {
   secretsKeyPrevious?: string;
   /** Where the generated development key lives: next to the SQLite file, else `.data/secrets.key`. */
   secretsKeyFile: string;
+  /**
+   * JSONata transforms (worker threads): wall-clock limit of one evaluation, cap on any string a function builds and on
+   * the serialized result, threads per process, evaluations allowed to wait for a thread.
+   */
+  transforms: { timeoutMs: number; maxBytes: number; threads: number; maxQueue: number };
 }
 
 export class ConfigError extends Error {}
@@ -160,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     secretsKey: e.SECRETS_KEY,
     secretsKeyPrevious: e.SECRETS_KEY_PREVIOUS,
     secretsKeyFile: e.SECRETS_KEY_FILE ?? defaultKeyFile(e.DATABASE_URL),
+    transforms: { timeoutMs: e.TRANSFORM_TIMEOUT_MS, maxBytes: e.TRANSFORM_MAX_OUTPUT_BYTES, threads: e.TRANSFORM_THREADS, maxQueue: e.TRANSFORM_QUEUE_MAX },
   };
 }
 

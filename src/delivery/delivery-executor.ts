@@ -3,7 +3,9 @@ import { envelopeOf, type EventEnvelope } from '../events/envelope.js';
 import { contextFromHeaders, traceparentOf, withSpan } from '../common/tracing.js';
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { sign } from '../webhooks/signing.js';
-import { applyTransform, TransformError } from '../webhooks/transform.js';
+import { TransformError, TransformUnavailableError } from '../webhooks/transform.js';
+import type { TransformHealth } from '../webhooks/transform-health.js';
+import type { TransformPool } from '../webhooks/transform-pool.js';
 import type { AttemptRecord, FailureKind } from './delivery.entity.js';
 import type { Destinations } from '../destinations/destinations.js';
 import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
@@ -27,16 +29,43 @@ export interface AttemptOutcome {
   retryAfterMs?: number;
 }
 
-async function bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
-  const render = async (e: EventEnvelope) => (hook.transform ? applyTransform(hook.transform, envelopeOf(e)) : envelopeOf(e));
-  if (payload.batch) return JSON.stringify({ events: await Promise.all(payload.batch.map(render)) });
-  if (!hook.transform && payload.json) return payload.json;
-  return JSON.stringify(await render(payload.event));
-}
-
 /** One attempt: body (transformed when configured), the contract's headers and signatures, POST, classification. */
 export class DeliveryExecutor {
-  constructor(private readonly destinations: Destinations) {}
+  constructor(
+    private readonly destinations: Destinations,
+    private readonly transforms: TransformPool,
+    private readonly transformHealth: TransformHealth,
+  ) {}
+
+  private async bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
+    const expression = hook.row.transform;
+    if (!expression) {
+      if (payload.batch) return JSON.stringify({ events: payload.batch.map(envelopeOf) });
+      return payload.json ?? JSON.stringify(envelopeOf(payload.event));
+    }
+    // A batch's events one after another: a large batch must not take the whole transform queue at once.
+    const parts: string[] = [];
+    for (const e of payload.batch ?? [payload.event]) parts.push(await this.transforms.run(expression, envelopeOf(e)));
+    return payload.batch ? `{"events":[${parts.join(',')}]}` : parts[0];
+  }
+
+  /** The body, or the attempt that failed making it: a broken transform is fatal (DLQ), a busy pool retryable. */
+  private async render(hook: CompiledWebhook, payload: Payload, record: Pick<AttemptRecord, 'attempt' | 'timestamp'>): Promise<string | AttemptOutcome> {
+    const failed = (error: string, outcome: Outcome): AttemptOutcome => ({
+      record: { ...record, statusCode: null, duration: 0, error, errorKind: 'transform', responseBody: '' },
+      outcome,
+    });
+    try {
+      const body = await this.bodyOf(hook, payload);
+      if (hook.row.transform) this.transformHealth.succeeded(hook.id).catch(() => undefined);
+      return body;
+    } catch (err) {
+      if (err instanceof TransformUnavailableError) return failed(`transform unavailable: ${err.message}`, 'retryable');
+      if (!(err instanceof TransformError)) throw err;
+      await this.transformHealth.failed(hook.id, err.message).catch(() => undefined);
+      return failed(`transform failed: ${err.message}`, 'fatal');
+    }
+  }
 
   /** One attempt as a span of the publish's trace; the receiver gets its `traceparent` to join the trace. */
   attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number): Promise<AttemptOutcome> {
@@ -57,14 +86,8 @@ export class DeliveryExecutor {
 
   private async send(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number, traceparent?: string): Promise<AttemptOutcome> {
     const timestamp = new Date().toISOString();
-    let body: string;
-    try {
-      body = await bodyOf(hook, payload);
-    } catch (err) {
-      if (!(err instanceof TransformError)) throw err;
-      const record: AttemptRecord = { attempt, timestamp, statusCode: null, duration: 0, error: `transform failed: ${err.message}`, errorKind: 'transform', responseBody: '' };
-      return { record, outcome: 'fatal' };
-    }
+    const body = await this.render(hook, payload, { attempt, timestamp });
+    if (typeof body !== 'string') return body;
     const ts = Math.floor(Date.now() / 1000);
     // A batch has no single event id: its delivery id is the message id receivers de-duplicate on.
     const messageId = payload.batch ? deliveryId : payload.event.id;

@@ -10,6 +10,8 @@ import { MaintenanceRegistry } from '../scheduling/maintenance-registry.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import { WebhookLifecycle } from '../webhooks/webhook-lifecycle.js';
+import { TransformHealth } from '../webhooks/transform-health.js';
+import { TransformPool } from '../webhooks/transform-pool.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { DeadLetters } from './dead-letters.js';
 import { DeliveriesController } from './deliveries.controller.js';
@@ -71,7 +73,11 @@ export class DeliveryModule {
       WebhooksModule.forRoot(config),
     ],
     controllers: hasApi(config) ? [DeliveriesController, DlqController] : [],
-    providers: [{ provide: DeliveryExecutor, inject: [Destinations], useFactory: (d: Destinations) => new DeliveryExecutor(d) }, DeliveryOutcomes, DeliveryLog, DeliveryQueue, DeadLetters, DeliveriesService, DeliveryStats, DeliveryHousekeeping, ...worker],
+    providers: [{
+        provide: DeliveryExecutor,
+        inject: [Destinations, TransformPool, TransformHealth],
+        useFactory: (d: Destinations, t: TransformPool, h: TransformHealth) => new DeliveryExecutor(d, t, h),
+      }, DeliveryOutcomes, DeliveryLog, DeliveryQueue, DeadLetters, DeliveriesService, DeliveryStats, DeliveryHousekeeping, ...worker],
     exports: [DeliveryStats, DeliveryOutcomes, BullModule, ...(hasWorker(config) ? [DeliveryRunner] : [])],
   };
   });

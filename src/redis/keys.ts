@@ -90,6 +90,11 @@ export class RedisKeys {
   }
 
   /** Set of delivery ids queued and not yet finished for a webhook. */
+  /** Consecutive transform failures of a webhook (its `transformHealth`). */
+  webhookTransformHealth(webhookId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'transform-health', webhookId);
+  }
+
   webhookPending(webhookId: string): string {
     return this.join(this.deploymentTag, 'webhooks', 'pending', webhookId);
   }

@@ -1,36 +1,41 @@
 import jsonata from 'jsonata';
+import { re2Of } from './transform-regex.js';
 
-export const TRANSFORM_LIMITS = { timeout: 100, stack: 200, sequence: 100_000 } as const;
-
-export type CompiledTransform = jsonata.Expression;
-
+/** The expression failed on this input (or cannot run at all): the delivery fails for good, the preview answers 400. */
 export class TransformError extends Error {}
 
-function describe(err: unknown): string {
+/** Transforms cannot run right now (queue full, shutting down): worth retrying, never the expression's fault. */
+export class TransformUnavailableError extends Error {}
+
+export function describeJsonataError(err: unknown): string {
   const e = err as { message?: string; code?: string; position?: number };
   return `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`;
 }
 
-/**
- * Parses a JSONata expression with guardrails: evaluation stops past 100 ms, a recursion depth of 200 or sequences of
- * 100,000 items. Only JSONata's own functions run: no user code.
- */
-export function compileTransform(expression: string): CompiledTransform {
-  try {
-    return jsonata(expression, { ...TRANSFORM_LIMITS });
-  } catch (err) {
-    throw new TransformError(describe(err));
-  }
+function regexLiterals(node: unknown, out: RegExp[] = []): RegExp[] {
+  if (node instanceof RegExp) out.push(node);
+  else if (node && typeof node === 'object') for (const v of Object.values(node)) regexLiterals(v, out);
+  return out;
 }
 
-/** The body a transform produces from an envelope; throws TransformError when evaluation fails or yields nothing. */
-export async function applyTransform(expr: CompiledTransform, input: unknown): Promise<unknown> {
-  let out: unknown;
+/**
+ * Save-time validation, cheap and synchronous: the expression parses and every regex literal compiles in RE2 (no
+ * backreferences or lookaround). Nothing is evaluated here; evaluation happens only in the transform threads.
+ */
+export function checkTransform(expression: string): void {
+  let ast: unknown;
   try {
-    out = await expr.evaluate(input);
+    ast = jsonata(expression).ast();
   } catch (err) {
-    throw new TransformError(describe(err));
+    throw new TransformError(describeJsonataError(err));
   }
-  if (out === undefined) throw new TransformError('transform produced no value for this event');
-  return out;
+  for (const re of regexLiterals(ast)) {
+    try {
+      re2Of(re);
+    } catch (err) {
+      throw new TransformError(
+        `regex /${re.source}/ is not supported (linear-time RE2 syntax only: no backreferences or lookaround): ${(err as Error).message}`,
+      );
+    }
+  }
 }

@@ -6,20 +6,17 @@ import type { EventEnvelope } from '../events/envelope.js';
 import { dataMatches, anyTypeMatches } from '../events/matching.js';
 import { RedisService } from '../redis/redis.service.js';
 import { signingKey, type SigningKey } from './signing.js';
-import { compileTransform, type CompiledTransform } from './transform.js';
 import { Webhook } from './webhook.entity.js';
 
-/** A webhook ready for matching and delivery: signing keys and transform compiled once. */
+/** A webhook ready for matching and delivery: signing keys derived once (transforms compile in the transform threads). */
 export class CompiledWebhook {
   private readonly current: SigningKey;
   private readonly previous: { key: SigningKey; until: number } | null;
-  readonly transform: CompiledTransform | null;
 
   constructor(readonly row: Webhook) {
     this.current = signingKey(row.secret);
     this.previous =
       row.previousSecret && row.previousSecretExpiresAt ? { key: signingKey(row.previousSecret), until: Date.parse(row.previousSecretExpiresAt) } : null;
-    this.transform = row.transform ? compileTransform(row.transform) : null;
   }
 
   get id(): string {

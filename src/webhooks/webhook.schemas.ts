@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPES, isEventType } from '../events/catalog.js';
-import { compileTransform, TransformError } from './transform.js';
+import { checkTransform, TransformError } from './transform.js';
 import type { RetryPolicy } from './webhook.entity.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 };
@@ -90,7 +90,7 @@ const transform = z
   .max(10_000)
   .superRefine((expr, ctx) => {
     try {
-      compileTransform(expr);
+      checkTransform(expr);
     } catch (err) {
       if (err instanceof TransformError) ctx.addIssue({ code: 'custom', message: `invalid JSONata: ${err.message}` });
       else throw err;

@@ -6,7 +6,8 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { parseOrThrow } from '../common/validation.js';
 import { envelopeOf, type EventEnvelope } from '../events/envelope.js';
-import { applyTransform, compileTransform, TransformError } from './transform.js';
+import { TransformError, TransformUnavailableError } from './transform.js';
+import { TransformPool } from './transform-pool.js';
 import {
   createWebhookSchema,
   listQuerySchema,
@@ -15,7 +16,6 @@ import {
   rotateSecretSchema,
   transformTestSchema,
 } from './webhook.schemas.js';
-import { viewOf } from './webhook-view.js';
 import { WebhooksService } from './webhooks.service.js';
 
 @ApiTags('webhooks')
@@ -24,6 +24,7 @@ import { WebhooksService } from './webhooks.service.js';
 export class WebhooksController {
   constructor(
     private readonly webhooks: WebhooksService,
+    private readonly transforms: TransformPool,
   ) {}
 
   @Post()
@@ -50,8 +51,9 @@ export class WebhooksController {
     const { transform, event } = parseOrThrow(transformTestSchema, body);
     const envelope = envelopeOf({ id: 'evt_preview', timestamp: new Date().toISOString(), ...event, organizationId: p.organizationId } as EventEnvelope);
     try {
-      return { body: await applyTransform(compileTransform(transform), envelope) };
+      return { body: JSON.parse(await this.transforms.run(transform, envelope)) as unknown };
     } catch (err) {
+      if (err instanceof TransformUnavailableError) throw ApiError.unavailable(`transform: ${err.message}`);
       if (!(err instanceof TransformError)) throw err;
       throw ApiError.badRequest(`transform: ${err.message}`, [{ field: 'transform', message: err.message }]);
     }
@@ -60,7 +62,7 @@ export class WebhooksController {
   @Get(':id')
   @RequireScope('webhooks:read')
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return viewOf(await this.webhooks.get(p.organizationId, id));
+    return this.webhooks.view(p.organizationId, id);
   }
 
   @Put(':id')

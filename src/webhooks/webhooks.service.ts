@@ -8,6 +8,7 @@ import { newId } from '../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { generateSecret } from './signing.js';
+import { TransformHealth, type TransformHealthView } from './transform-health.js';
 import { privateUrlProblem } from '../destinations/url-guard.js';
 import { announceChange } from './webhook-index.js';
 import { WebhookLifecycle } from './webhook-lifecycle.js';
@@ -18,6 +19,9 @@ import type { CreateWebhookInput, WebhookConfigInput, WebhookPatch } from './web
 
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
 
+/** A webhook as the management API answers it: the stored view plus how its transform has been doing. */
+export type WebhookDetail = WebhookView & { transformHealth: TransformHealthView };
+
 /** Webhook management: validation beyond the schema (SSRF), persistence, audit, cross-process invalidation. */
 @Injectable()
 export class WebhooksService {
@@ -26,6 +30,7 @@ export class WebhooksService {
     private readonly audit: AuditService,
     private readonly redis: RedisService,
     private readonly lifecycle: WebhookLifecycle,
+    private readonly transformHealth: TransformHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,13 +46,23 @@ export class WebhooksService {
     return w;
   }
 
-  async list(organizationId: string, limit: number, cursor?: string): Promise<{ webhooks: WebhookView[]; nextCursor: string | null }> {
-    const qb = this.webhooks.createQueryBuilder('w').where('w.organization_id = :org', { org: organizationId });
-    const { items, nextCursor } = await keysetPage(qb, 'w', 'ASC', limit, cursor, viewOf);
-    return { webhooks: items, nextCursor };
+  private async detailed(views: WebhookView[]): Promise<WebhookDetail[]> {
+    const health = await this.transformHealth.of(views.map((v) => v.id));
+    return views.map((v, i) => ({ ...v, transformHealth: health[i] }));
   }
 
-  async create(p: Principal, input: CreateWebhookInput): Promise<WebhookView & { secret: string }> {
+  async view(organizationId: string, id: string): Promise<WebhookDetail> {
+    const [detail] = await this.detailed([viewOf(await this.get(organizationId, id))]);
+    return detail;
+  }
+
+  async list(organizationId: string, limit: number, cursor?: string): Promise<{ webhooks: WebhookDetail[]; nextCursor: string | null }> {
+    const qb = this.webhooks.createQueryBuilder('w').where('w.organization_id = :org', { org: organizationId });
+    const { items, nextCursor } = await keysetPage(qb, 'w', 'ASC', limit, cursor, viewOf);
+    return { webhooks: await this.detailed(items), nextCursor };
+  }
+
+  async create(p: Principal, input: CreateWebhookInput): Promise<WebhookDetail & { secret: string }> {
     await this.checkUrl(input.url);
     const now = new Date().toISOString();
     const w = Object.assign(new Webhook(), {
@@ -63,7 +78,8 @@ export class WebhooksService {
     await this.webhooks.insert(w);
     await announceChange(this.redis, w.id);
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.created', resourceId: w.id, after: viewOf(w) });
-    return { ...viewOf(w), secret: w.secret };
+    const [detail] = await this.detailed([viewOf(w)]);
+    return { ...detail, secret: w.secret };
   }
 
   private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'createdAt' | 'updatedAt'> {
@@ -81,11 +97,11 @@ export class WebhooksService {
     };
   }
 
-  replace(p: Principal, id: string, input: WebhookConfigInput): Promise<WebhookView> {
+  replace(p: Principal, id: string, input: WebhookConfigInput): Promise<WebhookDetail> {
     return this.update(p, id, () => this.configOf(input));
   }
 
-  patch(p: Principal, id: string, patch: WebhookPatch): Promise<WebhookView> {
+  patch(p: Principal, id: string, patch: WebhookPatch): Promise<WebhookDetail> {
     return this.update(p, id, (w) => {
       const { retry, secret: _secret, ...rest } = patch;
       const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
@@ -93,7 +109,7 @@ export class WebhooksService {
     });
   }
 
-  private async update(p: Principal, id: string, change: (w: Webhook) => Partial<Webhook>): Promise<WebhookView> {
+  private async update(p: Principal, id: string, change: (w: Webhook) => Partial<Webhook>): Promise<WebhookDetail> {
     const w = await this.get(p.organizationId, id);
     const before = viewOf(w);
     const next = change(w);
@@ -101,15 +117,18 @@ export class WebhooksService {
     Object.assign(w, next, { updatedAt: new Date().toISOString() });
     await this.webhooks.update({ id, organizationId: p.organizationId }, { ...next, updatedAt: w.updatedAt });
     await announceChange(this.redis, id);
+    if (w.transform !== before.transform) await this.transformHealth.forget(id);
     if (before.enabled && !w.enabled) await this.lifecycle.stopped(w, 'webhook disabled: pending retries stopped');
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.updated', resourceId: id, before, after: viewOf(w) });
-    return viewOf(w);
+    const [detail] = await this.detailed([viewOf(w)]);
+    return detail;
   }
 
   async remove(p: Principal, id: string): Promise<void> {
     const w = await this.get(p.organizationId, id);
     await this.webhooks.delete({ id, organizationId: p.organizationId });
     await announceChange(this.redis, id);
+    await this.transformHealth.forget(id);
     await this.lifecycle.stopped(w, 'webhook deleted: pending retries stopped');
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.deleted', resourceId: id, before: viewOf(w) });
   }

@@ -7,8 +7,9 @@ import { deliveryIdFor } from '../../src/delivery/queues.js';
 import { generateSecret, sign, signingKey } from '../../src/webhooks/signing.js';
 import { isForbiddenAddress } from '../../src/destinations/url-guard.js';
 import { isEventPattern, isReservedHeader } from '../../src/webhooks/webhook.schemas.js';
-import { applyTransform, compileTransform, TransformError } from '../../src/webhooks/transform.js';
 import { seedVerifyWebhook } from '../support/seed-verify.js';
+import { checkTransform, TransformError } from '../../src/webhooks/transform.js';
+import { createTransformEngine } from '../../src/webhooks/transform-engine.js';
 
 test('retry schedule: attempt n waits min(multiplier^(n-1), maxDelay) s; attempt 1 is immediate', () => {
   const policy = { maxAttempts: 10, backoffMultiplier: 2, maxDelay: 300 };
@@ -86,14 +87,19 @@ test('event patterns, reserved headers, deterministic delivery ids', () => {
 
 test('transforms: JSONata over the envelope, bounded in time', async () => {
   const env = { id: 'evt_1', type: 'message.received', data: { sessionId: 's1', response: 'hi', companionId: 'c1' } };
-  const out = await applyTransform(compileTransform('{"chatId": data.sessionId, "message": data.response, "sender": data.companionId}'), env);
-  assert.deepEqual(JSON.parse(JSON.stringify(out)), {
+  const engine = await createTransformEngine({ timeoutMs: 100, maxBytes: 1024 * 1024, cacheSize: 10 });
+  const out = await engine.evaluate('{"chatId": data.sessionId, "message": data.response, "sender": data.companionId}', env);
+  assert.deepEqual(JSON.parse(out), {
     chatId: 's1',
     message: 'hi',
     sender: 'c1',
   });
-  assert.throws(() => compileTransform('{"a": '), TransformError);
+  assert.throws(() => checkTransform('{"a": '), TransformError);
+  assert.throws(() => checkTransform('$match(data.s, /(a)\\1/)'), /not supported/);
+  assert.throws(() => checkTransform('$replace(data.s, /a(?=b)/, "")'), TransformError);
+  await assert.rejects(engine.evaluate('$pad("x", 2000000, "ab")', env), /\$pad would build a string of 2000000 characters/);
+  await assert.rejects(engine.evaluate('$join([$pad("x", 600000), $pad("y", 600000)])', env), /\$join would build/);
   const started = Date.now();
-  await assert.rejects(applyTransform(compileTransform('( $f := function($n){ $n = 0 ? 0 : $f($n - 1) + $f($n - 1) }; $f(40) )'), env), TransformError);
+  await assert.rejects(engine.evaluate('( $f := function($n){ $n = 0 ? 0 : $f($n - 1) + $f($n - 1) }; $f(40) )', env), TransformError);
   assert.ok(Date.now() - started < 2000, 'stopped by the guardrails');
 });
