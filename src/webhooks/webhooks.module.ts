@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { hasApi, hasWorker, type AppConfig } from '../config/config.js';
 import { WebhookIndex } from './webhook-index.js';
@@ -19,7 +20,7 @@ export class WebhooksModule {
   const index = hasWorker(config) ? [WebhookIndex] : [];
   return {
     module: WebhooksModule,
-    imports: [TypeOrmModule.forFeature([Webhook]), AuditModule.forRoot(config)],
+    imports: [TypeOrmModule.forFeature([Webhook]), AuditModule.forRoot(config), EventsModule.forRoot(config)],
     controllers: hasApi(config) ? [WebhooksController] : [],
     providers: [WebhooksService, WebhookLifecycle, ...index],
     exports: [WebhooksService, WebhookLifecycle, ...index],
