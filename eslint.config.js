@@ -11,6 +11,7 @@ const FEATURES = {
   auth: [],
   audit: ['auth'],
   events: ['auth'],
+  'event-types': ['auth', 'audit', 'events'],
   destinations: ['events'],
   quotas: ['auth', 'events'],
   webhooks: ['auth', 'audit', 'events', 'destinations'],

@@ -10,6 +10,7 @@ import { hasWorker, type AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
 import { EventsModule } from './events/events.module.js';
+import { EventTypesModule } from './event-types/event-types.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         AuthModule.forRoot(config),
         AuditModule.forRoot(config),
         EventsModule.forRoot(config),
+        EventTypesModule.forRoot(config),
         QuotasModule.forRoot(config),
         WebhooksModule.forRoot(config),
         DeliveryModule.forRoot(config),

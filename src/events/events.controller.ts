@@ -1,11 +1,10 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { CurrentPrincipal, Public, RequireScope } from '../auth/guards.js';
+import { CurrentPrincipal, RequireScope } from '../auth/guards.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { parseOrThrow } from '../common/validation.js';
-import { describeEventTypes } from './catalog.js';
 import type { EventEnvelope } from './envelope.js';
 import { HistoryService, historyQuerySchema, type HistoryPage } from './history.service.js';
 import { EventPublisher, MAX_BATCH, publishInputSchema } from './publisher.js';
@@ -26,13 +25,6 @@ export class EventsController {
     private readonly publisher: EventPublisher,
     private readonly history: HistoryService,
   ) {}
-
-  @Public()
-  @Get('event-types')
-  @ApiOperation({ summary: 'The event catalog with a JSON Schema per type' })
-  eventTypes() {
-    return { eventTypes: describeEventTypes() };
-  }
 
   @Post('events')
   @HttpCode(202)

@@ -5,6 +5,7 @@ import { MaintenanceRegistry } from '../scheduling/maintenance-registry.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { EventRecord } from './event-record.entity.js';
 import { EventLog } from './event-log.js';
+import { EventTypeDirectory } from './event-type-directory.js';
 import { EventsController } from './events.controller.js';
 import { HistoryService } from './history.service.js';
 import { HistoryWriter } from './history-writer.js';
@@ -40,8 +41,15 @@ export class EventsModule {
     module: EventsModule,
     imports: [TypeOrmModule.forFeature([EventRecord]), SchedulingModule],
     controllers: hasApi(config) ? [EventsController] : [],
-    providers: [EventLog, EventPublisher, HistoryService, SystemEvents, ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : [])],
-    exports: [EventLog, EventPublisher, HistoryService, SystemEvents],
+    providers: [
+      EventLog,
+      EventTypeDirectory,
+      EventPublisher,
+      HistoryService,
+      SystemEvents,
+      ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : []),
+    ],
+    exports: [EventLog, EventTypeDirectory, EventPublisher, HistoryService, SystemEvents],
   };
   });
 }

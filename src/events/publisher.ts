@@ -5,9 +5,11 @@ import { traceparentOf, withSpan } from '../common/tracing.js';
 import { detailsMessage, issuesToDetails } from '../common/validation.js';
 import { eventSchemas, isEventType, type EventDataMap, type EventType } from './catalog.js';
 import type { LoggedEvent } from './envelope.js';
+import { EventTypeDirectory, type CustomEventType } from './event-type-directory.js';
 import { EventLog, type LogAppend } from './event-log.js';
 
 export const MAX_BATCH = 1000;
+const NO_CUSTOM_TYPES: ReadonlyMap<string, CustomEventType> = new Map();
 export const MAX_EVENT_DATA_BYTES = 256 * 1024;
 
 const idempotencyKeySchema = z
@@ -58,7 +60,10 @@ export class EventPublisher {
   private listeners: PublishListener[] = [];
   private refusalListeners: RefusalListener[] = [];
 
-  constructor(private readonly log: EventLog) {}
+  constructor(
+    private readonly log: EventLog,
+    private readonly directory: EventTypeDirectory,
+  ) {}
 
   addGate(gate: PublishGate): void {
     this.gates.push(gate);
@@ -72,36 +77,68 @@ export class EventPublisher {
     this.refusalListeners.push(listener);
   }
 
-  /** Validates one input; returns the log item or a typed error. `traceparent`: the publish's trace context. */
-  prepare(organizationId: string, input: unknown, idempotencyKey?: string, traceparent?: string): LogAppend | ApiError {
+  /**
+   * The organization's own types, looked up only when some input names a type outside the built-in catalog
+   * (the built-in path never waits on the registry).
+   */
+  async customTypesFor(organizationId: string, inputs: readonly unknown[]): Promise<ReadonlyMap<string, CustomEventType>> {
+    const needed = inputs.some((i) => {
+      const type = i && typeof i === 'object' ? (i as { type?: unknown }).type : undefined;
+      return typeof type === 'string' && !isEventType(type);
+    });
+    return needed ? this.directory.customTypes(organizationId) : NO_CUSTOM_TYPES;
+  }
+
+  /**
+   * Validates one input; returns the log item or a typed error. `traceparent`: the publish's trace context;
+   * `custom`: the organization's own types (customTypesFor), validated with their JSON Schema.
+   */
+  prepare(
+    organizationId: string,
+    input: unknown,
+    idempotencyKey?: string,
+    traceparent?: string,
+    custom: ReadonlyMap<string, CustomEventType> = NO_CUSTOM_TYPES,
+  ): LogAppend | ApiError {
     const envelope = publishInputSchema.safeParse(input);
     if (!envelope.success) {
       const details = issuesToDetails(envelope.error.issues);
       return ApiError.badRequest(detailsMessage(details), details);
     }
     const { type, id } = envelope.data;
-    if (!isEventType(type)) {
-      return new ApiError(422, 'unknown_event_type', `Unknown event type "${type}"; GET /api/v1/event-types lists them`, [
-        { field: 'type', message: `unknown event type "${type}"` },
-      ]);
-    }
     const now = new Date().toISOString();
-    const withTs = { ...envelope.data.data, timestamp: envelope.data.data.timestamp ?? now };
-    const parsed = eventSchemas[type].safeParse(withTs);
-    if (!parsed.success) {
-      const details = issuesToDetails(parsed.error.issues, 'data');
-      return ApiError.badRequest(`Invalid "${type}" event: ${detailsMessage(details)}`, details);
+    let data: Record<string, unknown>;
+    if (isEventType(type)) {
+      const withTs = { ...envelope.data.data, timestamp: envelope.data.data.timestamp ?? now };
+      const parsed = eventSchemas[type].safeParse(withTs);
+      if (!parsed.success) {
+        const details = issuesToDetails(parsed.error.issues, 'data');
+        return ApiError.badRequest(`Invalid "${type}" event: ${detailsMessage(details)}`, details);
+      }
+      data = parsed.data;
+    } else {
+      const own = custom.get(type);
+      if (!own) {
+        return new ApiError(422, 'unknown_event_type', `Unknown event type "${type}"; GET /api/v1/event-types lists them`, [
+          { field: 'type', message: `unknown event type "${type}"` },
+        ]);
+      }
+      // Custom types: the data is stored exactly as sent and validated (the envelope carries the timestamp).
+      const failures = own.validate(envelope.data.data);
+      if (failures) return ApiError.badRequest(`Invalid "${type}" event (schema version ${own.version}): ${detailsMessage(failures)}`, failures);
+      data = envelope.data.data;
     }
-    const dataJson = JSON.stringify(parsed.data);
+    const dataJson = JSON.stringify(data);
     if (Buffer.byteLength(dataJson) > MAX_EVENT_DATA_BYTES) {
       return new ApiError(413, 'payload_too_large', `Event data exceeds ${MAX_EVENT_DATA_BYTES} bytes`);
     }
     const key = id ?? idempotencyKey;
     return {
       organizationId,
-      type,
+      // An organization's own type travels as its name: envelopes are typed by the built-in catalog only.
+      type: type as EventType,
       timestamp: now,
-      data: parsed.data,
+      data,
       dataJson,
       idempotencyKey: key ? this.log.idempotencyKey(organizationId, key) : undefined,
       traceparent,
@@ -111,7 +148,8 @@ export class EventPublisher {
   /** Publishes one event or throws an ApiError (400/413/422/429/503). */
   async publish(organizationId: string, input: unknown, idempotencyKey?: string, opts: PublishOptions = {}): Promise<PublishOk> {
     return withSpan('events.publish', { 'humana.organization_id': organizationId }, async (span, ctx) => {
-      const item = this.prepare(organizationId, input, idempotencyKey, traceparentOf(ctx));
+      const custom = await this.customTypesFor(organizationId, [input]);
+      const item = this.prepare(organizationId, input, idempotencyKey, traceparentOf(ctx), custom);
       if (item instanceof ApiError) throw item;
       const [result] = await this.admitted(organizationId, opts.system ? 0 : 1, [item]);
       span.setAttributes({ 'humana.event_id': result.event.id, 'humana.event_type': result.event.type });
@@ -133,7 +171,8 @@ export class EventPublisher {
   async publishBatch(organizationId: string, inputs: unknown[]): Promise<PublishItemResult[]> {
     return withSpan('events.publish_batch', { 'humana.organization_id': organizationId, 'humana.batch_size': inputs.length }, async (_span, ctx) => {
       const traceparent = traceparentOf(ctx);
-      const prepared = inputs.map((input) => this.prepare(organizationId, input, undefined, traceparent));
+      const custom = await this.customTypesFor(organizationId, inputs);
+      const prepared = inputs.map((input) => this.prepare(organizationId, input, undefined, traceparent, custom));
       const valid = prepared.filter((p): p is LogAppend => !(p instanceof ApiError));
       const appended = await this.admitted(organizationId, valid.length, valid);
       let next = 0;

@@ -4,13 +4,17 @@ import type { Request, Response } from 'express';
 import { AllowQueryToken, CurrentPrincipal, RequireScope } from '../auth/guards.js';
 import type { Principal } from '../auth/principal.js';
 import { SseStreams } from './sse-streams.js';
-import { parseStreamQuery } from './stream-filter.js';
+import { EventTypeDirectory } from '../events/event-type-directory.js';
+import { assertKnownTypes, parseStreamQuery } from './stream-filter.js';
 
 @ApiTags('streams')
 @ApiBearerAuth()
 @Controller('api/v1/events')
 export class SseController {
-  constructor(private readonly streams: SseStreams) {}
+  constructor(
+    private readonly streams: SseStreams,
+    private readonly eventTypes: EventTypeDirectory,
+  ) {}
 
   @Get('stream')
   @RequireScope('streams:read')
@@ -34,6 +38,8 @@ export class SseController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.streams.open(principal, req, res, parseStreamQuery(query, principal, lastEventId));
+    const request = parseStreamQuery(query, principal, lastEventId);
+    await assertKnownTypes(this.eventTypes, principal.organizationId, request.filter.types, 'events');
+    await this.streams.open(principal, req, res, request);
   }
 }

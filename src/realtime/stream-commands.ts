@@ -4,11 +4,12 @@ import { ApiError, type ErrorDetail } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import { parseOrThrow } from '../common/validation.js';
 import { eventSchemas } from '../events/catalog.js';
+import { EventTypeDirectory } from '../events/event-type-directory.js';
 import { EventPublisher } from '../events/publisher.js';
 import { EventFanout } from './event-fanout.js';
 import { LogReplay } from './log-replay.js';
 import type { StreamConnection, StreamSubscription } from './stream-connection.js';
-import { filterFromPayload, resumePointOf, subscribePayloadSchema } from './stream-filter.js';
+import { assertKnownTypes, filterFromPayload, resumePointOf, subscribePayloadSchema } from './stream-filter.js';
 
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
 
@@ -41,6 +42,7 @@ export class StreamCommands {
     private readonly fanout: EventFanout,
     private readonly replay: LogReplay,
     private readonly publisher: EventPublisher,
+    private readonly eventTypes: EventTypeDirectory,
   ) {}
 
   /**
@@ -50,6 +52,7 @@ export class StreamCommands {
    */
   async subscribe(conn: StreamConnection, payload: unknown, onAttached: (ack: { subscriptionId: string }) => void): Promise<void> {
     const p = parseOrThrow(subscribePayloadSchema, payload ?? {}, 'payload');
+    await assertKnownTypes(this.eventTypes, conn.organizationId, p.events, 'payload.events');
     const after = resumePointOf(p.lastEventId);
     if (after) await this.replay.assertKnown(after);
     if (conn.closed) return;

@@ -4,6 +4,7 @@ import { ApiError } from '../common/api-error.js';
 import { isEventId, streamIdFromEventId } from '../common/ids.js';
 import { parseOrThrow } from '../common/validation.js';
 import { EVENT_TYPES } from '../events/catalog.js';
+import { TYPE_PATTERN_SYNTAX, type EventTypeDirectory } from '../events/event-type-directory.js';
 import { anyTypeMatches, anyValueMatches, valueMatches } from '../events/matching.js';
 
 /** What one subscription wants; `null` = no constraint on that field. AND across fields, OR within a list. */
@@ -35,9 +36,25 @@ export function isKnownTypePattern(p: string): boolean {
 
 const MAX_LIST = 100;
 const value = z.string().min(1).max(256);
-const typePattern = z.string().refine(isKnownTypePattern, {
-  error: (iss) => `unknown event type "${String(iss.input).slice(0, 64)}"; GET /api/v1/event-types lists them`,
-});
+const unknownTypeMessage = (p: unknown) => `unknown event type "${String(p).slice(0, 64)}"; GET /api/v1/event-types lists them`;
+/** Built-in patterns, or the syntax of an organization's own type (checked by assertKnownTypes once the organization is known). */
+const typePattern = z
+  .string()
+  .refine((p) => isKnownTypePattern(p) || TYPE_PATTERN_SYNTAX.test(p), { error: (iss) => unknownTypeMessage(iss.input) });
+
+/** 400 naming `<field>.<i>` for each pattern that is neither built-in nor one of the organization's own types/categories. */
+export async function assertKnownTypes(
+  directory: EventTypeDirectory,
+  organizationId: string,
+  types: readonly string[] | null | undefined,
+  field: string,
+): Promise<void> {
+  if (!types?.length) return;
+  const unknown = new Set(await directory.unknownPatterns(organizationId, types));
+  if (!unknown.size) return;
+  const details = types.flatMap((t, i) => (unknown.has(t) ? [{ field: `${field}.${i}`, message: unknownTypeMessage(t) }] : []));
+  throw ApiError.badRequest(details.map((d) => `${d.field}: ${d.message}`).join('; '), details);
+}
 
 /** `a,b` or repeated `?x=a&x=b`; empty items dropped. */
 const csv = (item: z.ZodType<string, string>) =>

@@ -16,7 +16,8 @@ import type { FanoutEvent } from './fanout-event.js';
 import { LogReplay } from './log-replay.js';
 import { commandError, StreamCommands, type CommandError } from './stream-commands.js';
 import { StreamConnection, type DisconnectNotice } from './stream-connection.js';
-import { parseStreamQuery, type StreamRequest } from './stream-filter.js';
+import { EventTypeDirectory } from '../events/event-type-directory.js';
+import { assertKnownTypes, parseStreamQuery, type StreamRequest } from './stream-filter.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const WS_MAX_FRAME_BYTES = 64 * 1024;
@@ -121,6 +122,7 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
     private readonly limiter: ConnectionLimiter,
     private readonly commands: StreamCommands,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly eventTypes: EventTypeDirectory,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -145,6 +147,7 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
     if (!principal) throw ApiError.unauthorized();
     if (!principal.scopes.has('streams:read')) throw ApiError.forbidden('This API key lacks the "streams:read" scope');
     const request = parseStreamQuery(queryObject(url.searchParams), principal);
+    await assertKnownTypes(this.eventTypes, principal.organizationId, request.filter.types, 'events');
     if (request.afterStreamId) await this.replay.assertKnown(request.afterStreamId);
     return { principal, request, release: await this.limiter.acquire(principal.organizationId, 'ws') };
   }

@@ -67,6 +67,18 @@ export class RedisKeys {
     return this.join(this.deploymentTag, 'limits-changed');
   }
 
+  // ── Event types (organizations' own catalog) ────────────────────────────────────────────────────────────────────
+
+  /** Channel: an organization's event types changed (message: `<version>:<organizationId>`). */
+  eventTypesChangedChannel(): string {
+    return this.join(this.deploymentTag, 'event-types', 'changed');
+  }
+
+  /** Counter bumped on every event type change (any organization). */
+  eventTypesVersion(): string {
+    return this.join(this.deploymentTag, 'event-types', 'version');
+  }
+
   // ── Webhooks and delivery ───────────────────────────────────────────────────────────────────────────────────────
 
   /** Channel: a webhook changed (message: `<version>:<webhookId>`). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPES, isEventType } from '../events/catalog.js';
+import { TYPE_PATTERN_SYNTAX } from '../events/event-type-directory.js';
 import { checkTransform, TransformError } from './transform.js';
 import type { RetryPolicy } from './webhook.entity.js';
 
@@ -7,7 +8,7 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMultiplier: 2
 
 const CATEGORIES = new Set(EVENT_TYPES.map((t) => t.split('.')[0]));
 
-/** `message.sent`, `message.*` (a known category) or `*`. */
+/** Built-in only: `message.sent`, `message.*` (a known category) or `*` (WebhooksService also accepts the organization's own types). */
 export function isEventPattern(p: string): boolean {
   if (p === '*' || isEventType(p)) return true;
   return p.endsWith('.*') && CATEGORIES.has(p.slice(0, -2));
@@ -39,8 +40,11 @@ const url = z
     if (/[\r\n\t\0]/.test(v)) ctx.addIssue({ code: 'custom', message: 'must not contain control characters' });
   });
 
+export const UNKNOWN_PATTERN_MESSAGE = 'unknown event type or pattern (GET /api/v1/event-types lists the types; patterns: "category.*", "*")';
+
+/** Syntax only here: whether an organization's own type or category exists is checked by WebhooksService. */
 const events = z
-  .array(z.string().max(64).refine(isEventPattern, 'unknown event type or pattern (GET /api/v1/event-types lists the types; patterns: "category.*", "*")'))
+  .array(z.string().max(64).refine((p) => isEventPattern(p) || TYPE_PATTERN_SYNTAX.test(p), UNKNOWN_PATTERN_MESSAGE))
   .min(1, 'at least one event type or pattern')
   .max(100);
 

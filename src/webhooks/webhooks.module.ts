@@ -1,5 +1,6 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { APP_CONFIG, hasApi, hasWorker, type AppConfig } from '../config/config.js';
 import { TransformHealth } from './transform-health.js';
@@ -23,7 +24,7 @@ export class WebhooksModule {
   const pool: Provider = { provide: TransformPool, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new TransformPool(c.transforms) };
   return {
     module: WebhooksModule,
-    imports: [TypeOrmModule.forFeature([Webhook]), AuditModule.forRoot(config)],
+    imports: [TypeOrmModule.forFeature([Webhook]), AuditModule.forRoot(config), EventsModule.forRoot(config)],
     controllers: hasApi(config) ? [WebhooksController] : [],
     providers: [WebhooksService, WebhookLifecycle, TransformHealth, pool, ...index],
     exports: [WebhooksService, WebhookLifecycle, TransformHealth, TransformPool, ...index],

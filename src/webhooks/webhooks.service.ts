@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { EventTypeDirectory } from '../events/event-type-directory.js';
 import { RedisService } from '../redis/redis.service.js';
 import { generateSecret } from './signing.js';
 import { TransformHealth, type TransformHealthView } from './transform-health.js';
@@ -15,7 +16,7 @@ import { WebhookLifecycle } from './webhook-lifecycle.js';
 import { keysetPage } from '../common/keyset-page.js';
 import { viewOf, type WebhookView } from './webhook-view.js';
 import { Webhook } from './webhook.entity.js';
-import type { CreateWebhookInput, WebhookConfigInput, WebhookPatch } from './webhook.schemas.js';
+import { UNKNOWN_PATTERN_MESSAGE, type CreateWebhookInput, type WebhookConfigInput, type WebhookPatch } from './webhook.schemas.js';
 
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
 
@@ -24,7 +25,7 @@ export type WebhookDetail = WebhookView & { transformHealth: TransformHealthView
 
 /** Webhook management: validation beyond the schema (SSRF), persistence, audit, cross-process invalidation. */
 @Injectable()
-export class WebhooksService {
+export class WebhooksService implements OnModuleInit {
   constructor(
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
     private readonly audit: AuditService,
@@ -32,7 +33,25 @@ export class WebhooksService {
     private readonly lifecycle: WebhookLifecycle,
     private readonly transformHealth: TransformHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly eventTypes: EventTypeDirectory,
   ) {}
+
+  /** Deleting an own event type asks which webhooks name it exactly. */
+  onModuleInit(): void {
+    this.eventTypes.addReferenceSource(async (organizationId, type) => {
+      const rows = await this.webhooks.find({ where: { organizationId }, select: { id: true, events: true } });
+      return rows.filter((w) => w.events.includes(type)).map((w) => w.id);
+    });
+  }
+
+  /** Patterns must name a built-in or own type or category of the caller's organization (400 naming `events.<i>`). */
+  private async checkEvents(organizationId: string, events: readonly string[] | undefined): Promise<void> {
+    if (!events) return;
+    const unknown = new Set(await this.eventTypes.unknownPatterns(organizationId, events));
+    if (!unknown.size) return;
+    const details = events.flatMap((e, i) => (unknown.has(e) ? [{ field: `events.${i}`, message: UNKNOWN_PATTERN_MESSAGE }] : []));
+    throw ApiError.badRequest(details.map((d) => `${d.field}: ${d.message}`).join('; '), details);
+  }
 
   private async checkUrl(url: string): Promise<void> {
     if (this.config.allowPrivateWebhookUrls) return;
@@ -63,6 +82,7 @@ export class WebhooksService {
   }
 
   async create(p: Principal, input: CreateWebhookInput): Promise<WebhookDetail & { secret: string }> {
+    await this.checkEvents(p.organizationId, input.events);
     await this.checkUrl(input.url);
     const now = new Date().toISOString();
     const w = Object.assign(new Webhook(), {
@@ -113,6 +133,7 @@ export class WebhooksService {
     const w = await this.get(p.organizationId, id);
     const before = viewOf(w);
     const next = change(w);
+    await this.checkEvents(p.organizationId, next.events);
     if (next.url !== undefined && next.url !== w.url) await this.checkUrl(next.url);
     Object.assign(w, next, { updatedAt: new Date().toISOString() });
     await this.webhooks.update({ id, organizationId: p.organizationId }, { ...next, updatedAt: w.updatedAt });

@@ -14,8 +14,8 @@ async function setSecretColumnsType(q: QueryRunner, type: string): Promise<void>
  * secret takes 396 characters), so the secret columns become `text`. The sealing itself is the startup pass
  * (src/database/secret-columns.ts): migrations run without the configuration, hence without the key.
  */
-export class SealedWebhookSecrets1796181809564 implements MigrationInterface {
-  name = 'SealedWebhookSecrets1796181809564';
+export class SealedWebhookSecrets1764374700000 implements MigrationInterface {
+  name = 'SealedWebhookSecrets1764374700000';
 
   up(q: QueryRunner): Promise<void> {
     return setSecretColumnsType(q, 'text');
