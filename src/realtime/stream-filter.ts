@@ -4,7 +4,7 @@ import { ApiError } from '../common/api-error.js';
 import { isEventId, streamIdFromEventId } from '../common/ids.js';
 import { parseOrThrow } from '../common/validation.js';
 import { EVENT_TYPES } from '../events/catalog.js';
-import { anyTypeMatches, anyValueMatches, valueMatches } from '../events/matching.js';
+import { anyTypeMatches, anyValueMatches, valueMatches, valuePatternSchema } from '../events/matching.js';
 
 /** What one subscription wants; `null` = no constraint on that field. AND across fields, OR within a list. */
 export interface StreamFilter {
@@ -34,7 +34,7 @@ export function isKnownTypePattern(p: string): boolean {
 }
 
 const MAX_LIST = 100;
-const value = z.string().min(1).max(256);
+const value = valuePatternSchema;
 const typePattern = z.string().refine(isKnownTypePattern, {
   error: (iss) => `unknown event type "${String(iss.input).slice(0, 64)}"; GET /api/v1/event-types lists them`,
 });

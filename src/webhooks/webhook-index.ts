@@ -3,23 +3,27 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import type { Repository } from 'typeorm';
 import type { EventEnvelope } from '../events/envelope.js';
-import { dataMatches, anyTypeMatches } from '../events/matching.js';
+import { anyTypeMatches } from '../events/matching.js';
 import { RedisService } from '../redis/redis.service.js';
+import { compileFilters, type DataPredicate } from './filters.js';
 import { signingKey, type SigningKey } from './signing.js';
 import { compileTransform, type CompiledTransform } from './transform.js';
 import { Webhook } from './webhook.entity.js';
 
-/** A webhook ready for matching and delivery: signing keys and transform compiled once. */
+/** A webhook ready for matching and delivery: signing keys, filters and transform compiled once. */
 export class CompiledWebhook {
   private readonly current: SigningKey;
   private readonly previous: { key: SigningKey; until: number } | null;
   readonly transform: CompiledTransform | null;
+  /** The webhook's `filters` over an event's data. */
+  readonly dataMatches: DataPredicate;
 
   constructor(readonly row: Webhook) {
     this.current = signingKey(row.secret);
     this.previous =
       row.previousSecret && row.previousSecretExpiresAt ? { key: signingKey(row.previousSecret), until: Date.parse(row.previousSecretExpiresAt) } : null;
     this.transform = row.transform ? compileTransform(row.transform) : null;
+    this.dataMatches = compileFilters(row.filters);
   }
 
   get id(): string {
@@ -32,7 +36,7 @@ export class CompiledWebhook {
   }
 
   matches(event: EventEnvelope): boolean {
-    return anyTypeMatches(this.row.events, event.type) && dataMatches(this.row.filters ?? undefined, event.data);
+    return anyTypeMatches(this.row.events, event.type) && this.dataMatches(event.data);
   }
 }
 
@@ -106,7 +110,7 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
       candidates = org.hooks.filter((h) => anyTypeMatches(h.row.events, event.type));
       org.byType.set(event.type, candidates);
     }
-    return candidates.length ? candidates.filter((h) => h.row.createdAt <= event.timestamp && dataMatches(h.row.filters ?? undefined, event.data)) : candidates;
+    return candidates.length ? candidates.filter((h) => h.row.createdAt <= event.timestamp && h.dataMatches(event.data)) : candidates;
   }
 
   private async checkVersion(): Promise<void> {
