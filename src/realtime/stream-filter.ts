@@ -5,7 +5,7 @@ import { isEventId, streamIdFromEventId } from '../common/ids.js';
 import { parseOrThrow } from '../common/validation.js';
 import { EVENT_TYPES } from '../events/catalog.js';
 import { TYPE_PATTERN_SYNTAX, type EventTypeDirectory } from '../events/event-type-directory.js';
-import { anyTypeMatches, anyValueMatches, valueMatches } from '../events/matching.js';
+import { anyTypeMatches, anyValueMatches, valueMatches, valuePatternSchema } from '../events/matching.js';
 
 /** What one subscription wants; `null` = no constraint on that field. AND across fields, OR within a list. */
 export interface StreamFilter {
@@ -35,7 +35,7 @@ export function isKnownTypePattern(p: string): boolean {
 }
 
 const MAX_LIST = 100;
-const value = z.string().min(1).max(256);
+const value = valuePatternSchema;
 const unknownTypeMessage = (p: unknown) => `unknown event type "${String(p).slice(0, 64)}"; GET /api/v1/event-types lists them`;
 /** Built-in patterns, or the syntax of an organization's own type (checked by assertKnownTypes once the organization is known). */
 const typePattern = z

@@ -3,20 +3,24 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import type { Repository } from 'typeorm';
 import type { EventEnvelope } from '../events/envelope.js';
-import { dataMatches, anyTypeMatches } from '../events/matching.js';
+import { anyTypeMatches } from '../events/matching.js';
 import { RedisService } from '../redis/redis.service.js';
+import { compileFilters, type DataPredicate } from './filters.js';
 import { signingKey, type SigningKey } from './signing.js';
 import { Webhook } from './webhook.entity.js';
 
-/** A webhook ready for matching and delivery: signing keys derived once (transforms compile in the transform threads). */
+/** A webhook ready for matching and delivery: signing keys and filters compiled once (transforms compile in the transform threads). */
 export class CompiledWebhook {
   private readonly current: SigningKey;
   private readonly previous: { key: SigningKey; until: number } | null;
+  /** The webhook's `filters` over an event's data. */
+  readonly dataMatches: DataPredicate;
 
   constructor(readonly row: Webhook) {
     this.current = signingKey(row.secret);
     this.previous =
       row.previousSecret && row.previousSecretExpiresAt ? { key: signingKey(row.previousSecret), until: Date.parse(row.previousSecretExpiresAt) } : null;
+    this.dataMatches = compileFilters(row.filters);
   }
 
   get id(): string {
@@ -29,7 +33,7 @@ export class CompiledWebhook {
   }
 
   matches(event: EventEnvelope): boolean {
-    return anyTypeMatches(this.row.events, event.type) && dataMatches(this.row.filters ?? undefined, event.data);
+    return anyTypeMatches(this.row.events, event.type) && this.dataMatches(event.data);
   }
 }
 
@@ -103,7 +107,7 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
       candidates = org.hooks.filter((h) => anyTypeMatches(h.row.events, event.type));
       org.byType.set(event.type, candidates);
     }
-    return candidates.length ? candidates.filter((h) => h.row.createdAt <= event.timestamp && dataMatches(h.row.filters ?? undefined, event.data)) : candidates;
+    return candidates.length ? candidates.filter((h) => h.row.createdAt <= event.timestamp && h.dataMatches(event.data)) : candidates;
   }
 
   private async checkVersion(): Promise<void> {

@@ -6,7 +6,7 @@ export interface WebhookView {
   url: string;
   events: string[];
   headers: Record<string, string>;
-  filters: Record<string, string[]> | null;
+  filters: Webhook['filters'];
   retry: Webhook['retry'];
   description: string;
   enabled: boolean;

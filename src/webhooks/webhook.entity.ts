@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { secretTransformer } from '../common/secret-box.js';
+import type { WebhookFilters } from './filters.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -45,9 +46,9 @@ export class Webhook {
   @Column({ type: 'simple-json' })
   headers!: Record<string, string>;
 
-  /** data field → value patterns; null = every event of the subscribed types. */
+  /** dotted data path → values or an operator object (filters.ts); null = every event of the subscribed types. */
   @Column({ type: 'simple-json', nullable: true })
-  filters!: Record<string, string[]> | null;
+  filters!: WebhookFilters | null;
 
   @Column({ type: 'simple-json' })
   retry!: RetryPolicy;

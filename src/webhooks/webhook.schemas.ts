@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { EVENT_TYPES, isEventType } from '../events/catalog.js';
 import { TYPE_PATTERN_SYNTAX } from '../events/event-type-directory.js';
 import { checkTransform, TransformError } from './transform.js';
+import { valuePatternSchema } from '../events/matching.js';
+import { FILTER_LIMITS, filterPathProblem } from './filters.js';
 import type { RetryPolicy } from './webhook.entity.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 };
@@ -65,17 +67,54 @@ const headers = z
     }
   });
 
-const filters = z
-  .record(
-    z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9_.-]+$/, 'field names are letters, digits, "_", "-" and "."')
-      .refine(notProtoKey, 'reserved name'),
-    z.array(z.string().min(1).max(256)).min(1, 'at least one value').max(100),
+const filterValues = z
+  .array(
+    z.union([valuePatternSchema, z.number(), z.boolean()], {
+      error: 'values are strings (with optional "*" wildcards), numbers or booleans',
+    }),
   )
-  .refine((f) => Object.keys(f).length <= 20, 'at most 20 filter fields');
+  .min(1, 'at least one value')
+  .max(FILTER_LIMITS.values);
+
+const RANGE = ['gte', 'gt', 'lte', 'lt'] as const;
+const OPERATORS_HELP = 'a list of values or an operator object: {gte|gt|lte|lt: number} (combinable), {not: [values]}, {exists: boolean}';
+
+const filterOperators = z
+  .strictObject(
+    {
+      gte: z.number().optional(),
+      gt: z.number().optional(),
+      lte: z.number().optional(),
+      lt: z.number().optional(),
+      not: filterValues.optional(),
+      exists: z.boolean().optional(),
+    },
+    { error: OPERATORS_HELP },
+  )
+  .superRefine((o, ctx) => {
+    const keys = Object.keys(o);
+    if (keys.length === 0) ctx.addIssue({ code: 'custom', message: `empty operator object; expected ${OPERATORS_HELP}` });
+    else if (keys.length > 1 && !keys.every((k) => (RANGE as readonly string[]).includes(k))) {
+      ctx.addIssue({ code: 'custom', message: '"not" and "exists" stand alone; only gte, gt, lte and lt combine' });
+    }
+  });
+
+/** `{ "<dotted data path>": [values] | {operator} }`; see filters.ts for the matching rules. */
+const filters = z.record(z.string(), z.union([filterValues, filterOperators], { error: OPERATORS_HELP })).superRefine(
+  (f, ctx) => {
+    const paths = Object.keys(f);
+    if (paths.length > FILTER_LIMITS.fields) ctx.addIssue({ code: 'custom', message: `at most ${FILTER_LIMITS.fields} filter fields` });
+    for (const path of paths) {
+      const problem = filterPathProblem(path);
+      if (problem) ctx.addIssue({ code: 'custom', path: [path], message: problem });
+    }
+  },
+  // Paths are checked even when a value failed, so one answer names every bad field.
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+).meta({
+  description: `Every field must hold. Keys are dotted paths into the event's data; values are ${OPERATORS_HELP}.`,
+  examples: [{ severity: ['high', 'critical'], 'metadata.source': ['mobile'], processingTime: { gte: 2000 } }],
+});
 
 const retry = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_RETRY.maxAttempts),
