@@ -13,12 +13,43 @@ export const BULL_BOARD_ROUTE = '/admin/queues';
 export function bullBoardAuth(config: AppConfig) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!config.adminToken) {
-      if (config.nodeEnv !== 'production') return next();
+      if (config.nodeEnv !== 'production') return sameOrigin(req, res, next);
       res.status(404).json(errorBody('not_found', 'Route not found'));
       return;
     }
     const token = adminCredentialFrom(req);
-    if (token && safeEqual(token, config.adminToken)) return next();
+    if (token && safeEqual(token, config.adminToken)) return sameOrigin(req, res, next);
     res.status(401).set('WWW-Authenticate', 'Basic realm="Bull Board"').json(errorBody('unauthorized', 'Missing or invalid admin token'));
   };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function originOf(value: string | undefined): string | null {
+  try {
+    return value ? new URL(value).host : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CSRF guard for state-changing requests: a browser resends Basic credentials (and reaches an open dev board) on
+ * cross-site requests, so Origin (else Referer) must name this host. Without either, only a Bearer token — which no
+ * browser attaches by itself — is trusted.
+ */
+function sameOrigin(req: Request, res: Response, next: NextFunction): void {
+  if (SAFE_METHODS.has(req.method)) return next();
+  const claimed = req.headers.origin ?? req.headers.referer;
+  const from = originOf(claimed);
+  if (from ? from === req.headers.host : !claimed && /^Bearer\s/i.test(req.headers.authorization ?? '')) return next();
+  res
+    .status(403)
+    .json(
+      errorBody(
+        'cross_origin_refused',
+        'State-changing Bull Board requests must come from its own origin (Origin or Referer naming this host)',
+        [{ field: 'origin', message: claimed ? `${claimed} is not ${req.headers.host}` : 'no Origin or Referer header' }],
+      ),
+    );
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { CurrentPrincipal } from '../auth/guards.js';
+import { CurrentPrincipal, RequireScope } from '../auth/guards.js';
 import type { Principal } from '../auth/principal.js';
 import { parseOrThrow } from '../common/validation.js';
 import { AuditService, type AuditPage } from './audit.service.js';
@@ -18,7 +18,9 @@ const querySchema = z.strictObject({
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
+  /** Its own scope: snapshots describe receivers (URLs, header names) that a stream-only browser key must not see. */
   @Get()
+  @RequireScope('audit:read')
   list(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>): Promise<AuditPage> {
     const q = parseOrThrow(querySchema, query);
     return this.audit.page(p.organizationId, q.limit, q.cursor, q.action);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { newId } from '../common/ids.js';
+import { maskHeaderValues, maskUrl } from '../common/secret-masking.js';
 import { AuditEntry } from './audit-entry.entity.js';
 
 export interface AuditRecord {
@@ -20,13 +21,24 @@ export interface AuditPage {
 
 const SECRET_FIELDS = new Set(['secret', 'key', 'keyHash', 'password', 'token']);
 
-/** Drops secrets from before/after snapshots: the audit log must never hold them. */
+/**
+ * Drops secrets from before/after snapshots: the audit log must never hold them. Besides secret fields, a receiver's
+ * credentials live in custom header values (`Authorization: Bearer …`) and in URLs (userinfo, query string), so
+ * every `headers` object keeps only its names and every `url` only its scheme, host and path. Idempotent.
+ */
 function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.has(k) ? '[redacted]' : redact(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactField(k, v)]));
   }
   return value;
+}
+
+function redactField(name: string, value: unknown): unknown {
+  if (SECRET_FIELDS.has(name)) return '[redacted]';
+  if (name === 'headers' && value && typeof value === 'object' && !Array.isArray(value)) return maskHeaderValues(value as Record<string, unknown>);
+  if (name === 'url' && typeof value === 'string') return maskUrl(value);
+  return redact(value);
 }
 
 function snapshot(value: unknown): Record<string, unknown> | null {
@@ -61,6 +73,8 @@ export class AuditService {
     const rows = await qb.orderBy('a.id', 'DESC').limit(limit + 1).getMany();
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
+    // Masked again on read: entries written before URL and header masking existed must not show them either.
+    for (const e of page) Object.assign(e, { before: e.before && snapshot(e.before), after: e.after && snapshot(e.after) });
     return { entries: page, nextCursor: more ? page[page.length - 1].id : null };
   }
 }

@@ -1,8 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
+import { RedisService } from '../redis/redis.service.js';
 import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import { ApiKey } from './api-key.entity.js';
@@ -31,18 +32,45 @@ export interface CreatedKey {
   scopes: Scope[];
 }
 
-/** Organizations and API keys. Keys are looked up by SHA-256 and cached briefly so auth costs no SQL per request. */
+/**
+ * Organizations and API keys. Keys are looked up by SHA-256 and cached briefly so auth costs no SQL per request.
+ * A revocation is announced to every API process (Redis pub/sub): each drops the key from its cache at once and
+ * tells its listeners (the live streams opened with that key close).
+ */
 @Injectable()
-export class AuthService implements OnApplicationBootstrap {
+export class AuthService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('AuthService');
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
   private readonly limitsListeners: ((organizationId: string) => void)[] = [];
+  private readonly revokedListeners: ((keyId: string) => void)[] = [];
 
   constructor(
     @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly redis: RedisService,
   ) {}
+
+  private get revokedChannel(): string {
+    return this.redis.keys.keyRevokedChannel();
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!hasApi(this.config)) return;
+    const sub = this.redis.connect('auth-revocations-sub');
+    sub.on('message', (_channel: string, keyId: string) => this.revoked(keyId));
+    await sub.subscribe(this.revokedChannel);
+  }
+
+  private revoked(keyId: string): void {
+    for (const [hash, hit] of this.cache) if (hit.principal?.keyId === keyId) this.cache.delete(hash);
+    for (const listener of this.revokedListeners) listener(keyId);
+  }
+
+  /** Called in every API process when a key is revoked anywhere. */
+  onKeyRevoked(listener: (keyId: string) => void): void {
+    this.revokedListeners.push(listener);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.bootstrapApiKey) await this.ensureBootstrapKey(this.config.bootstrapApiKey);
@@ -114,6 +142,7 @@ export class AuthService implements OnApplicationBootstrap {
     if (!row) throw ApiError.notFound('API key');
     await this.keys.update({ id: keyId }, { revokedAt: new Date().toISOString() });
     this.cache.delete(row.keyHash);
+    await this.redis.client.publish(this.revokedChannel, keyId);
   }
 
   /** Resolves a raw key to its principal; null when unknown or revoked. */

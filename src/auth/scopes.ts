@@ -5,6 +5,7 @@ export const SCOPES = [
   'webhooks:read',
   'webhooks:write',
   'dlq:manage',
+  'audit:read',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { z } from 'zod';
-import type { Repository, SelectQueryBuilder } from 'typeorm';
+import { In, type Repository, type SelectQueryBuilder } from 'typeorm';
 import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
@@ -11,7 +11,7 @@ import { viewOf } from '../webhooks/webhook-view.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
-import { DeliveryQueue } from './delivery-queue.js';
+import { assertEnabled, DeliveryQueue } from './delivery-queue.js';
 import { DlqEntry } from './dlq-entry.entity.js';
 import { dlqIdFor } from './queues.js';
 
@@ -40,11 +40,25 @@ export interface FailedWebhook {
   failureReason: string;
   createdAt: string;
   lastAttempt: string;
+  /** The webhook as it is now: false when disabled, null when deleted. */
+  webhookEnabled: boolean | null;
+  /** Why `retry` would be refused now (409 with this code), or null. */
+  retryBlockedReason: RetryBlockedReason | null;
+}
+
+export type RetryBlockedReason = 'webhook_disabled' | 'webhook_deleted';
+
+export interface BulkRetryResult {
+  retried: number;
+  /** How many entries were left in the DLQ; `skippedEntries` says which and why. */
+  skipped: number;
+  skippedEntries: { id: string; webhookId: string; reason: string }[];
+  deliveryIds: string[];
 }
 
 const BULK_RETRY_MAX = 10_000;
 
-function toFailed(e: DlqEntry): FailedWebhook {
+function toFailed(e: DlqEntry, webhookEnabled: boolean | null): FailedWebhook {
   return {
     id: e.id,
     webhookId: e.webhookId,
@@ -55,6 +69,8 @@ function toFailed(e: DlqEntry): FailedWebhook {
     failureReason: e.failureReason,
     createdAt: e.createdAt,
     lastAttempt: e.lastAttempt,
+    webhookEnabled,
+    retryBlockedReason: webhookEnabled === null ? 'webhook_deleted' : webhookEnabled ? null : 'webhook_disabled',
   };
 }
 
@@ -122,8 +138,11 @@ export class DeadLetters {
   }
 
   async list(organizationId: string, q: z.output<typeof dlqListSchema>): Promise<{ failedWebhooks: FailedWebhook[]; nextCursor: string | null }> {
-    const { items, nextCursor } = await keysetPage(this.filtered(organizationId, q), 'd', 'DESC', q.limit, q.cursor, toFailed);
-    return { failedWebhooks: items, nextCursor };
+    const { items, nextCursor } = await keysetPage(this.filtered(organizationId, q), 'd', 'DESC', q.limit, q.cursor, (e) => e);
+    const ids = [...new Set(items.map((e) => e.webhookId))];
+    const hooks = ids.length ? await this.webhooks.find({ select: { id: true, enabled: true }, where: { id: In(ids), organizationId } }) : [];
+    const enabled = new Map(hooks.map((w) => [w.id, w.enabled]));
+    return { failedWebhooks: items.map((e) => toFailed(e, enabled.get(e.webhookId) ?? null)), nextCursor };
   }
 
   /** Delivers the entry again as a new delivery to the webhook as it is now, and removes it from the DLQ. */
@@ -135,7 +154,8 @@ export class DeadLetters {
 
   private async redeliver(entry: DlqEntry): Promise<string> {
     const webhook = await this.webhooks.findOneBy({ id: entry.webhookId, organizationId: entry.organizationId });
-    if (!webhook) throw ApiError.conflict(`Webhook ${entry.webhookId} no longer exists; the entry can only be purged`);
+    if (!webhook) throw new ApiError(409, 'webhook_deleted', `Webhook ${entry.webhookId} no longer exists; the entry can only be purged`);
+    assertEnabled(webhook);
     const deliveryId = newId('del');
     const batch = 'events' in entry.event ? entry.event.events : undefined;
     const event = batch ? batch[0] : (entry.event as EventEnvelope);
@@ -144,20 +164,20 @@ export class DeadLetters {
     return deliveryId;
   }
 
-  /** Retries every entry matching the filters (at most 10,000 per call); entries of deleted webhooks are skipped. */
-  async retryMany(organizationId: string, f: DlqFilter): Promise<{ retried: number; skipped: number; deliveryIds: string[] }> {
+  /** Retries every entry matching the filters (at most 10,000 per call); entries of disabled or deleted webhooks stay and are listed. */
+  async retryMany(organizationId: string, f: DlqFilter): Promise<BulkRetryResult> {
     const rows = await this.filtered(organizationId, f).orderBy('d.id', 'ASC').limit(BULK_RETRY_MAX).getMany();
     const deliveryIds: string[] = [];
-    let skipped = 0;
+    const skippedEntries: BulkRetryResult['skippedEntries'] = [];
     for (const entry of rows) {
       try {
         deliveryIds.push(await this.redeliver(entry));
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
-        skipped++;
+        skippedEntries.push({ id: entry.id, webhookId: entry.webhookId, reason: err.code });
       }
     }
-    return { retried: deliveryIds.length, skipped, deliveryIds };
+    return { retried: deliveryIds.length, skipped: skippedEntries.length, skippedEntries, deliveryIds };
   }
 
   /** Deletes entries created before `olderThan` (one organization, or all for the scheduled purge). */

@@ -12,7 +12,7 @@ import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type AttemptRecord, type DeliveryStatus } from './delivery.entity.js';
 import { DeliveryExecutor } from './delivery-executor.js';
 import { DeliveryLog } from './delivery-log.js';
-import { DeliveryQueue } from './delivery-queue.js';
+import { assertEnabled, DeliveryQueue } from './delivery-queue.js';
 import { deliveryRow } from './delivery-rows.js';
 
 export const deliveryListSchema = z.strictObject({
@@ -112,6 +112,7 @@ export class DeliveriesService {
   /** A new delivery of the same event (from the retained history). */
   async replay(webhook: Webhook, deliveryId: string): Promise<{ deliveryId: string; eventId: string }> {
     const d = await this.find(webhook, deliveryId);
+    assertEnabled(webhook);
     if (d.kind === 'batch' || d.kind === 'test') throw ApiError.conflict(`A ${d.kind} delivery cannot be replayed; replay its events with POST /api/v1/webhooks/{id}/replay`);
     const event = await this.history.findById(webhook.organizationId, d.eventId);
     if (!event) throw new ApiError(409, 'event_not_retained', `Event ${d.eventId} is no longer retained (EVENT_RETENTION_DAYS)`);
@@ -122,6 +123,7 @@ export class DeliveriesService {
 
   /** Re-delivers every retained event in [from, to] that the webhook matches (and of eventTypes when given). */
   async replayRange(webhook: Webhook, r: z.output<typeof replayRangeSchema>): Promise<{ replayed: number; truncated: boolean }> {
+    assertEnabled(webhook);
     const hook = new CompiledWebhook(webhook);
     const types = r.eventTypes ? new Set(r.eventTypes) : null;
     const toId = eventIdBound(Date.parse(r.to), 'high');

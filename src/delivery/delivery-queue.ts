@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
+import { ApiError } from '../common/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { RedisService } from '../redis/redis.service.js';
@@ -21,6 +22,17 @@ import { deliveryRow } from './delivery-rows.js';
 const DAY_S = 24 * 3600;
 /** Finished jobs stay this long so a re-matched event finds its job id taken (no second delivery). */
 const KEEP_COMPLETED = { age: 3600, count: 20_000 };
+
+/**
+ * A new delivery to a disabled webhook would be cancelled at once ("pending retries stopped") and lost: replays and
+ * DLQ retries are refused instead, and the caller keeps what it would have redelivered (the DLQ entry stays).
+ */
+export function assertEnabled(webhook: Pick<Webhook, 'id' | 'enabled'>): void {
+  if (webhook.enabled) return;
+  throw new ApiError(409, 'webhook_disabled', `Webhook ${webhook.id} is disabled; enable it (PATCH {"enabled": true}) before retrying or replaying`, [
+    { field: 'webhookId', message: 'the webhook is disabled', webhookId: webhook.id },
+  ]);
+}
 
 /** Puts delivery work into BullMQ: fan-out jobs, per-delivery retry jobs, and their cancellation. */
 @Injectable()
@@ -73,6 +85,7 @@ export class DeliveryQueue {
 
   /** New deliveries to one webhook, each starting at attempt 1: replays and DLQ retries. */
   async addDeliveries(webhook: Webhook, kind: DeliveryKind, items: { deliveryId: string; event: EventEnvelope; batch?: EventEnvelope[] }[]): Promise<void> {
+    assertEnabled(webhook);
     const createdAt = new Date().toISOString();
     // Visible as `pending` at once; the worker's first attempt overwrites the row.
     await Promise.all(items.map((i) => this.log.record(deliveryRow({ webhook, kind, createdAt, attempts: [], status: 'pending', ...i }))));

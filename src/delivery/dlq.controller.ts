@@ -32,7 +32,7 @@ export class DlqController {
   async retryMany(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     const filters = parseOrThrow(dlqFilterSchema, body ?? {});
     const result = await this.dlq.retryMany(p.organizationId, filters);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'dlq.retried', after: { filters, retried: result.retried, skipped: result.skipped } });
+    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'dlq.retried', after: { filters, retried: result.retried, skipped: result.skippedEntries } });
     return result;
   }
 

@@ -20,6 +20,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { EventFanout } from './event-fanout.js';
 import type { FanoutEvent } from './fanout-event.js';
+import { OpenStreams } from './open-streams.js';
 import type { RecoveredData } from './socketio-adapter.js';
 import { commandError, StreamCommands, type CommandError } from './stream-commands.js';
 import { StreamConnection, type DisconnectNotice } from './stream-connection.js';
@@ -110,6 +111,8 @@ class SocketIoConnection extends StreamConnection {
   protected disconnect(notice: DisconnectNotice): void {
     if (notice.code === 'shutting_down') return;
     this.emitter.notice(this.socket.id, notice);
+    // a revoked key must not come back through session recovery: a server-side disconnect, no automatic reconnection
+    if (notice.code === 'key_revoked') return void this.socket.disconnect(true);
     this.socket.conn.close();
     this.destroyIfStalled(() => this.socket.conn.close(true));
   }
@@ -138,6 +141,7 @@ export class EventsGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly fanout: EventFanout,
     private readonly limiter: ConnectionLimiter,
     private readonly commands: StreamCommands,
+    private readonly openStreams: OpenStreams,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -173,6 +177,7 @@ export class EventsGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     }
     const conn = new SocketIoConnection(principal, socket, this.emitter, this.config.streamBufferBytes);
     this.connections.set(socket.id, conn);
+    this.openStreams.add(conn);
     socket.data = { organizationId: principal.organizationId, subscriptions: [] } satisfies SocketSession;
     void socket.join(organizationRoom(principal.organizationId));
     if (socket.recovered && restored.resumeFrom && restored.subscriptions?.length) {
@@ -186,6 +191,7 @@ export class EventsGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     const conn = this.connections.get(socket.id);
     if (!conn) return;
     this.connections.delete(socket.id);
+    this.openStreams.delete(conn);
     conn.markClosed();
     conn.dispose();
     this.fanout.forget(conn);

@@ -6,6 +6,7 @@ import { ConnectionLimiter } from './connection-limiter.js';
 import { EventFanout } from './event-fanout.js';
 import type { FanoutEvent } from './fanout-event.js';
 import { LogReplay } from './log-replay.js';
+import { OpenStreams } from './open-streams.js';
 import { StreamConnection, type DisconnectNotice } from './stream-connection.js';
 import type { StreamRequest } from './stream-filter.js';
 
@@ -71,6 +72,7 @@ export class SseStreams implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     private readonly fanout: EventFanout,
     private readonly replay: LogReplay,
     private readonly limiter: ConnectionLimiter,
+    private readonly openStreams: OpenStreams,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -94,9 +96,11 @@ export class SseStreams implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     if (req.socket.destroyed) return release();
     const conn = new SseConnection(principal, res, this.config.streamBufferBytes);
     this.connections.add(conn);
+    this.openStreams.add(conn);
     res.once('close', () => {
       conn.markClosed();
       this.connections.delete(conn);
+      this.openStreams.delete(conn);
       this.fanout.forget(conn);
       release();
     });

@@ -9,7 +9,7 @@ import type { Subscriber, Subscription } from './subscription-index.js';
 
 /** Why a connection is cut: sent to the client (SSE `event: error`, WS close reason, Socket.IO `error` event). */
 export interface DisconnectNotice {
-  code: 'slow_consumer' | 'resume_failed' | 'shutting_down';
+  code: 'slow_consumer' | 'resume_failed' | 'shutting_down' | 'key_revoked';
   message: string;
   /** The last event this connection was sent: resume from here. */
   lastEventId: string | null;
@@ -210,5 +210,7 @@ function describe(code: DisconnectNotice['code']): string {
       return 'Replaying missed events failed; reconnect with the last event id to retry';
     case 'shutting_down':
       return 'The server is shutting down; reconnect with the last event id to resume';
+    case 'key_revoked':
+      return 'The API key of this connection was revoked';
   }
 }

@@ -14,6 +14,7 @@ import { ConnectionLimiter } from './connection-limiter.js';
 import { EventFanout } from './event-fanout.js';
 import type { FanoutEvent } from './fanout-event.js';
 import { LogReplay } from './log-replay.js';
+import { OpenStreams } from './open-streams.js';
 import { commandError, StreamCommands, type CommandError } from './stream-commands.js';
 import { StreamConnection, type DisconnectNotice } from './stream-connection.js';
 import { EventTypeDirectory } from '../events/event-type-directory.js';
@@ -21,8 +22,8 @@ import { assertKnownTypes, parseStreamQuery, type StreamRequest } from './stream
 
 export const WS_PATH = '/api/v1/ws';
 export const WS_MAX_FRAME_BYTES = 64 * 1024;
-/** Close codes: 1001 going away, 1011 server error, 4008 (application range) slow consumer. */
-const CLOSE_CODES: Record<DisconnectNotice['code'], number> = { shutting_down: 1001, resume_failed: 1011, slow_consumer: 4008 };
+/** Close codes: 1001 going away, 1011 server error, application range: 4008 slow consumer, 4001 key revoked. */
+const CLOSE_CODES: Record<DisconnectNotice['code'], number> = { shutting_down: 1001, resume_failed: 1011, slow_consumer: 4008, key_revoked: 4001 };
 
 /** Server → client frames (contract section 6). */
 export type ServerMessage =
@@ -73,7 +74,9 @@ class WsConnection extends StreamConnection {
   }
 
   /** Close frame with the code and a reason naming the resume point; terminated if the peer does not close in time. */
-  protected disconnect({ code, lastEventId }: DisconnectNotice): void {
+  protected disconnect({ code, message, lastEventId }: DisconnectNotice): void {
+    // an `error` message first (close reasons are easy to miss in browsers), except to a client whose buffer is full
+    if (code !== 'slow_consumer') this.reply({ type: 'error', payload: { code, message } });
     this.ws.close(CLOSE_CODES[code], lastEventId ? `${code} lastEventId=${lastEventId}` : code);
     this.destroyIfStalled(() => this.ws.terminate());
   }
@@ -121,6 +124,7 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
     private readonly replay: LogReplay,
     private readonly limiter: ConnectionLimiter,
     private readonly commands: StreamCommands,
+    private readonly openStreams: OpenStreams,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly eventTypes: EventTypeDirectory,
   ) {}
@@ -166,12 +170,14 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new WsConnection(principal, ws, socket, this.config.streamBufferBytes);
       this.connections.add(conn);
+      this.openStreams.add(conn);
       ws.on('error', () => undefined);
       ws.on('pong', () => (conn.alive = true));
       ws.on('message', (data) => void this.onMessage(conn, data));
       ws.once('close', () => {
         conn.markClosed();
         this.connections.delete(conn);
+        this.openStreams.delete(conn);
         this.fanout.forget(conn);
       });
       conn.defaults = request.filter;

@@ -62,6 +62,11 @@ export class RedisKeys {
     return this.join(tag, 'quota-flag', organizationId, metric, windowId, String(limit), kind);
   }
 
+  /** Channel: an API key was revoked (its open streams are closed on every API process). */
+  keyRevokedChannel(): string {
+    return this.join(this.deploymentTag, 'auth', 'key-revoked');
+  }
+
   /** Channel: an organization's limits changed (message: the organization id). */
   limitsChangedChannel(): string {
     return this.join(this.deploymentTag, 'limits-changed');
