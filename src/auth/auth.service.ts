@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, hasApi, type AppConfig } from '../config/config.js';
 import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import { ApiKey } from './api-key.entity.js';
@@ -37,6 +37,8 @@ export class AuthService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AuthService');
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
   private readonly limitsListeners: ((organizationId: string) => void)[] = [];
+  /** Set when this process created the first-run key (an empty database, no BOOTSTRAP_API_KEY, not production). */
+  firstRunKey?: CreatedKey;
 
   constructor(
     @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
@@ -46,6 +48,22 @@ export class AuthService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.bootstrapApiKey) await this.ensureBootstrapKey(this.config.bootstrapApiKey);
+    else if (this.config.nodeEnv !== 'production' && hasApi(this.config)) this.firstRunKey = await this.createFirstRunKey();
+  }
+
+  /**
+   * First start on an empty database: `org_default` and one all-scopes key, so `npm start` alone gives a usable API
+   * and console. Nothing when any organization or key exists; the process whose insert of `org_default` wins creates it.
+   */
+  private async createFirstRunKey(): Promise<CreatedKey | undefined> {
+    if ((await this.orgs.count()) > 0 || (await this.keys.count()) > 0) return undefined;
+    try {
+      await this.orgs.insert({ id: DEFAULT_ORG_ID, name: 'Default organization', limits: {}, createdAt: new Date().toISOString() });
+    } catch (err) {
+      if (await this.orgs.existsBy({ id: DEFAULT_ORG_ID })) return undefined; // another process starting at the same time
+      throw err;
+    }
+    return this.createKey(DEFAULT_ORG_ID, 'first-run');
   }
 
   private async ensureBootstrapKey(key: string): Promise<void> {
