@@ -41,15 +41,19 @@ interface RouteLayer {
   match(path: string): unknown;
 }
 
-/** The methods the app's routes answer on this request's path (Express's route table), for a 405's `Allow`. */
+/**
+ * For a request no route answered: the methods the app's routes take on its path (Express's route table), for a
+ * 405's `Allow`. Layers that also take the request's own method let it pass (Nest middleware bound with `forRoutes`
+ * sits in the table as an all-methods route), so they are not routes of this path.
+ */
 export function allowedMethods(req: Request): string[] {
   const stack = (req.app as unknown as { router?: { stack?: RouteLayer[] } }).router?.stack ?? [];
+  const own = req.method.toLowerCase();
   const methods = new Set<string>();
   for (const layer of stack) {
-    if (!layer.route || !layer.match(req.path)) continue;
-    for (const [method, on] of Object.entries(layer.route.methods)) if (on) methods.add(method === '_all' ? '*' : method.toUpperCase());
+    if (!layer.route || layer.route.methods[own] || !layer.match(req.path)) continue;
+    for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') methods.add(method.toUpperCase());
   }
-  if (methods.has('*')) return [];
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].sort();
 }
@@ -58,7 +62,7 @@ export function allowedMethods(req: Request): string[] {
 function methodNotAllowed(exception: unknown, req: Request): ApiError | undefined {
   if (!(exception instanceof NotFoundException)) return undefined;
   const allow = allowedMethods(req);
-  if (!allow.length || allow.includes(req.method)) return undefined;
+  if (!allow.length) return undefined;
   return new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow.join(', ')}`, [], {
     Allow: allow.join(', '),
   });
