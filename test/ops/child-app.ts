@@ -13,10 +13,20 @@ export interface ChildApp {
   waitForLine(pred: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** SIGTERM (graceful, SIGKILL after 10 s) or SIGKILL; resolves once the process exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves with how the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  pid: number;
+}
+
+export interface SpawnOptions {
+  /** Wait for the API's start line and set `url` (default: unless ROLE=worker). */
+  waitForStart?: boolean;
+  /** How long to wait for it (a loaded machine loads the app slowly). */
+  startTimeoutMs?: number;
 }
 
 /** `node dist/src/main.js` as `npm start` runs it, with its stdout captured (the logs are the thing under test). */
-export async function spawnApp(env: Record<string, string>): Promise<ChildApp> {
+export async function spawnApp(env: Record<string, string>, opts: SpawnOptions = {}): Promise<ChildApp> {
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN, BOOTSTRAP_API_KEY: BOOTSTRAP_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,7 +42,9 @@ export async function spawnApp(env: Record<string, string>): Promise<ChildApp> {
     for (const w of waiters) w();
   });
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const waitForLine = (pred: (line: string) => boolean, timeoutMs = 20_000) =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
@@ -56,6 +68,8 @@ export async function spawnApp(env: Record<string, string>): Promise<ChildApp> {
   const app: ChildApp = {
     lines,
     stderr,
+    exited,
+    pid: child.pid!,
     waitForLine,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -65,8 +79,8 @@ export async function spawnApp(env: Record<string, string>): Promise<ChildApp> {
       clearTimeout(timer);
     },
   };
-  if (env.ROLE !== 'worker') {
-    const started = await waitForLine((l) => l.includes('Humana Events (')).catch(async (err) => {
+  if (opts.waitForStart ?? env.ROLE !== 'worker') {
+    const started = await waitForLine((l) => l.includes('Humana Events ('), opts.startTimeoutMs).catch(async (err) => {
       await app.stop('SIGKILL');
       throw err;
     });
