@@ -119,7 +119,11 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env, opts: Start
       new Logger('Bootstrap').log(`Humana Events (${config.role}) started — Redis ${maskUrl(redis.url)}${redis.child ? ' (spawned)' : ''}`);
       return { config, app, close: async () => (await app.close(), await stopRedis()) };
     }
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, logger, abortOnError: false });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+      bodyParser: false,
+      logger,
+      abortOnError: false,
+    });
     app.useLogger(app.get(AppLogger)); // pino JSON lines (src/observability)
     app.disable('x-powered-by');
     app.use(requireJsonBodies);

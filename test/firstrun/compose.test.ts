@@ -63,7 +63,9 @@ describe('docker/compose.yml starts from cold (checked offline: no Docker engine
 
   test('.dockerignore keeps node_modules, .data, dist and git out of the build context', () => {
     assert.ok(existsSync(`${ROOT}.dockerignore`));
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['node_modules', '.data', 'dist', '.git']) assert.ok(ignored.includes(entry), entry);
   });
 });

@@ -7,7 +7,12 @@ import { spawnApp, type ChildApp } from '../ops/child-app.js';
 
 const START = { startTimeoutMs: 120_000 };
 /** `npm start` with nothing configured: no BOOTSTRAP_API_KEY, no ADMIN_TOKEN. */
-const bare = (redis: PrivateRedis, db: TestDatabase) => ({ REDIS_URL: redis.url, DATABASE_URL: db.url, BOOTSTRAP_API_KEY: '', ADMIN_TOKEN: '' });
+const bare = (redis: PrivateRedis, db: TestDatabase) => ({
+  REDIS_URL: redis.url,
+  DATABASE_URL: db.url,
+  BOOTSTRAP_API_KEY: '',
+  ADMIN_TOKEN: '',
+});
 const keyIn = (text: string) => /API key \(all scopes, shown only now\):\s+(hk_[A-Za-z0-9_-]+)/.exec(text)?.[1];
 
 describe('first run', () => {
@@ -38,7 +43,10 @@ describe('first run', () => {
 
     const http = request(app.url!);
     const auth = { Authorization: `Bearer ${key}` };
-    const published = await http.post('/api/v1/events').set(auth).send({ type: 'companion.activated', data: { companionId: 'c1', previousStatus: 'inactive' } });
+    const published = await http
+      .post('/api/v1/events')
+      .set(auth)
+      .send({ type: 'companion.activated', data: { companionId: 'c1', previousStatus: 'inactive' } });
     assert.equal(published.status, 202, JSON.stringify(published.body));
     assert.equal(published.body.organizationId, 'org_default');
     await http.get('/api/v1/webhooks').set(auth).expect(200);

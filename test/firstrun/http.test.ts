@@ -43,10 +43,20 @@ describe('HTTP edges and published schemas', () => {
   });
 
   test('routes that take no body still work without one (no Content-Type)', async () => {
-    const wh = await http.post('/api/v1/webhooks').set(AUTH).send({ url: 'http://127.0.0.1:9/hook', events: ['*'] }).expect(201);
-    await http.post(`/api/v1/webhooks/${wh.body.id}/secret/rotate`).set(AUTH).expect((res) => assert.ok(res.status < 300, JSON.stringify(res.body)));
+    const wh = await http
+      .post('/api/v1/webhooks')
+      .set(AUTH)
+      .send({ url: 'http://127.0.0.1:9/hook', events: ['*'] })
+      .expect(201);
+    await http
+      .post(`/api/v1/webhooks/${wh.body.id}/secret/rotate`)
+      .set(AUTH)
+      .expect((res) => assert.ok(res.status < 300, JSON.stringify(res.body)));
     await http.post(`/api/v1/webhooks/${wh.body.id}/test`).set(AUTH).expect(200);
-    await http.post('/api/v1/dlq/retry').set(AUTH).expect((res) => assert.ok(res.status < 300, `${res.status} ${JSON.stringify(res.body)}`));
+    await http
+      .post('/api/v1/dlq/retry')
+      .set(AUTH)
+      .expect((res) => assert.ok(res.status < 300, `${res.status} ${JSON.stringify(res.body)}`));
   });
 
   test('405 with Allow for a wrong method on an existing path; 404 for an unknown path', async () => {
@@ -84,6 +94,8 @@ describe('HTTP edges and published schemas', () => {
     assert.equal(body.components.securitySchemes.bearer.bearerFormat, 'API key (hk_…)');
     assert.ok(body.paths['/api/v1/events/{id}']?.get, Object.keys(body.paths).join(' '));
     assert.ok(!Object.keys(body.paths).some((p) => p.includes('evt_')));
-    assert.ok(body.paths['/api/v1/events/{id}'].get.parameters.some((p: { name: string; in: string }) => p.name === 'id' && p.in === 'path'));
+    assert.ok(
+      body.paths['/api/v1/events/{id}'].get.parameters.some((p: { name: string; in: string }) => p.name === 'id' && p.in === 'path'),
+    );
   });
 });

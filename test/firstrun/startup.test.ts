@@ -32,7 +32,10 @@ describe('start-up that fails fast', () => {
   test('a Redis that does not answer: one clear fatal line, exit 1 once STARTUP_TIMEOUT_MS is spent', async () => {
     const db = createTestDatabase('sqlite');
     const closed = await freePort();
-    const app = await spawnApp({ REDIS_URL: `redis://127.0.0.1:${closed}`, DATABASE_URL: db.url, STARTUP_TIMEOUT_MS: '3000' }, { waitForStart: false });
+    const app = await spawnApp(
+      { REDIS_URL: `redis://127.0.0.1:${closed}`, DATABASE_URL: db.url, STARTUP_TIMEOUT_MS: '3000' },
+      { waitForStart: false },
+    );
     apps.push(app);
     const { code } = await app.exited;
     await db.drop();
@@ -52,7 +55,10 @@ describe('start-up that fails fast', () => {
   test('SIGTERM while waiting for Redis exits at once', async () => {
     const db = createTestDatabase('sqlite');
     const closed = await freePort();
-    const app = await spawnApp({ REDIS_URL: `redis://127.0.0.1:${closed}`, DATABASE_URL: db.url, STARTUP_TIMEOUT_MS: '120000' }, { waitForStart: false });
+    const app = await spawnApp(
+      { REDIS_URL: `redis://127.0.0.1:${closed}`, DATABASE_URL: db.url, STARTUP_TIMEOUT_MS: '120000' },
+      { waitForStart: false },
+    );
     apps.push(app);
     await app.waitForLine((l) => l.includes('not answering'), 90_000);
     const sent = Date.now();
