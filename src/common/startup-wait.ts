@@ -24,7 +24,7 @@ export function maskUrl(url: string): string {
 
 function reason(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown; errors?: unknown[] };
-  if (typeof e?.code === 'string') return e.code;
+  if (typeof e?.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code; // ECONNREFUSED, ENOTFOUND…, not SQLSTATEs
   if (Array.isArray(e?.errors) && e.errors.length) return reason(e.errors[0]); // AggregateError (IPv4 + IPv6 attempts)
   return String(e?.message ?? err).split('\n')[0];
 }
