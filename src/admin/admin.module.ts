@@ -10,6 +10,7 @@ import { WEBHOOK_QUEUES } from '../delivery/queues.js';
 import { MAINTENANCE_QUEUE } from '../scheduling/maintenance-registry.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { AdminController } from './admin.controller.js';
+import { RootController } from './root.controller.js';
 import { BULL_BOARD_ROUTE, bullBoardAuth } from './bull-board.js';
 import { loadConsoleFiles } from './console-files.js';
 import { CONSOLE_FILES, ConsoleMiddleware } from './console.middleware.js';
@@ -35,7 +36,7 @@ export class AdminModule implements NestModule {
   return {
     module: AdminModule,
     imports: [AuthModule.forRoot(config), AuditModule.forRoot(config), DeliveryModule.forRoot(config), SchedulingModule, ...bullBoard(config)],
-    controllers: [AdminController],
+    controllers: [AdminController, RootController],
     providers: [{ provide: CONSOLE_FILES, useFactory: () => loadConsoleFiles() }, ConsoleMiddleware],
   };
   });

@@ -43,6 +43,8 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
   private readonly limitsListeners: ((organizationId: string) => void)[] = [];
   private readonly revokedListeners: ((keyId: string) => void)[] = [];
+  /** Set when this process created the first-run key (an empty database, no BOOTSTRAP_API_KEY, not production). */
+  firstRunKey?: CreatedKey;
 
   constructor(
     @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
@@ -74,17 +76,45 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.bootstrapApiKey) await this.ensureBootstrapKey(this.config.bootstrapApiKey);
+    else if (this.config.nodeEnv !== 'production' && hasApi(this.config)) this.firstRunKey = await this.createFirstRunKey();
+  }
+
+  /**
+   * First start on an empty database: `org_default` and one all-scopes key, so `npm start` alone gives a usable API
+   * and console. Nothing when any organization or key exists; the process whose insert of `org_default` wins creates it.
+   */
+  private async createFirstRunKey(): Promise<CreatedKey | undefined> {
+    if ((await this.orgs.count()) > 0 || (await this.keys.count()) > 0) return undefined;
+    if (!(await this.ensureDefaultOrg())) return undefined; // another process starting at the same time made it
+    return this.createKey(DEFAULT_ORG_ID, 'first-run');
+  }
+
+  /** Processes starting together on one database may race here: a row another one inserted first is fine. */
+  private async insertUnlessPresent(insert: () => Promise<unknown>, present: () => Promise<boolean>): Promise<boolean> {
+    if (await present()) return false;
+    try {
+      await insert();
+      return true;
+    } catch (err) {
+      if (await present()) return false;
+      throw err;
+    }
+  }
+
+  private ensureDefaultOrg(): Promise<boolean> {
+    return this.insertUnlessPresent(
+      () => this.orgs.insert({ id: DEFAULT_ORG_ID, name: 'Default organization', limits: {}, createdAt: new Date().toISOString() }),
+      () => this.orgs.existsBy({ id: DEFAULT_ORG_ID }),
+    );
   }
 
   private async ensureBootstrapKey(key: string): Promise<void> {
-    if (!(await this.orgs.findOneBy({ id: DEFAULT_ORG_ID }))) {
-      await this.orgs.insert({ id: DEFAULT_ORG_ID, name: 'Default organization', limits: {}, createdAt: new Date().toISOString() });
-    }
-    const hash = hashKey(key);
-    if (!(await this.keys.findOneBy({ keyHash: hash }))) {
-      await this.keys.insert(this.keyRow(DEFAULT_ORG_ID, key, 'bootstrap', ALL_SCOPES));
-      this.logger.log(`Bootstrap API key registered for ${DEFAULT_ORG_ID}`);
-    }
+    await this.ensureDefaultOrg();
+    const added = await this.insertUnlessPresent(
+      () => this.keys.insert(this.keyRow(DEFAULT_ORG_ID, key, 'bootstrap', ALL_SCOPES)),
+      () => this.keys.existsBy({ keyHash: hashKey(key) }),
+    );
+    if (added) this.logger.log(`Bootstrap API key registered for ${DEFAULT_ORG_ID}`);
   }
 
   private keyRow(organizationId: string, key: string, name: string, scopes: Scope[]): ApiKey {

@@ -38,6 +38,16 @@ export class ApiError extends HttpException {
   static conflict(message: string): ApiError {
     return new ApiError(409, 'conflict', message);
   }
+  /** A JSON body was expected but none arrived (no body, or one express.json left unparsed: not JSON). */
+  static jsonBodyRequired(contentType?: string): ApiError {
+    const got = contentType ? `"${contentType}"` : 'no Content-Type';
+    return new ApiError(
+      415,
+      'unsupported_media_type',
+      `This route takes a JSON body: send it with "Content-Type: application/json" (got ${got})`,
+      [{ field: 'Content-Type', message: 'must be application/json' }],
+    );
+  }
   static unavailable(message: string): ApiError {
     return new ApiError(503, 'service_unavailable', message);
   }

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { Request, Response, NextFunction } from 'express';
 import { ApiError, errorBody, type ErrorBody } from './api-error.js';
 
@@ -36,6 +36,38 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
   return { status: 500, body: errorBody('internal_error', 'Internal server error'), headers: {} };
 }
 
+interface RouteLayer {
+  route?: { methods: Record<string, boolean> };
+  match(path: string): unknown;
+}
+
+/**
+ * For a request no route answered: the methods the app's routes take on its path (Express's route table), for a
+ * 405's `Allow`. Layers that also take the request's own method let it pass (Nest middleware bound with `forRoutes`
+ * sits in the table as an all-methods route), so they are not routes of this path.
+ */
+export function allowedMethods(req: Request): string[] {
+  const stack = (req.app as unknown as { router?: { stack?: RouteLayer[] } }).router?.stack ?? [];
+  const own = req.method.toLowerCase();
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (!layer.route || layer.route.methods[own] || !layer.match(req.path)) continue;
+    for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') methods.add(method.toUpperCase());
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
+/** Nest's "no route" 404 becomes a 405 with `Allow` when the path exists for other methods. */
+function methodNotAllowed(exception: unknown, req: Request): ApiError | undefined {
+  if (!(exception instanceof NotFoundException)) return undefined;
+  const allow = allowedMethods(req);
+  if (!allow.length) return undefined;
+  return new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow.join(', ')}`, [], {
+    Allow: allow.join(', '),
+  });
+}
+
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
@@ -43,7 +75,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
     const res = host.switchToHttp().getResponse<Response>();
-    const { status, body, headers } = toErrorResponse(exception);
+    const req = host.switchToHttp().getRequest<Request>();
+    const { status, body, headers } = toErrorResponse(methodNotAllowed(exception, req) ?? exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
     if (res.headersSent) {
       res.end();
@@ -71,4 +104,23 @@ export function bodyParserErrorHandler(err: BodyParserError, _req: Request, res:
   } else {
     next(err);
   }
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:json|[^/;\s]+\+json)\s*(?:;|$)/i;
+/** What express.json parses (keep in step with JSON_MEDIA_TYPE). */
+export const JSON_BODY_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * Before express.json, on the REST API: a POST/PUT/PATCH that carries a body in another media type (or none named)
+ * gets a 415 naming Content-Type instead of reaching the route as "no body". Requests without a body pass through
+ * (routes such as POST /webhooks/{id}/test take none); a route that needs one answers 415 from its validation.
+ */
+export function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  const contentType = req.headers['content-type'];
+  if (!hasBody || !['POST', 'PUT', 'PATCH'].includes(req.method) || !req.path.startsWith('/api/') || JSON_MEDIA_TYPE.test(contentType ?? '')) {
+    return next();
+  }
+  const { status, body } = toErrorResponse(ApiError.jsonBodyRequired(contentType));
+  res.status(status).json(body);
 }

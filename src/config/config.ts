@@ -14,13 +14,14 @@ const secretsKey = z.string().refine((s) => decodeSecretsKey(s) !== null, `must 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
+  HOST: z.string().min(1).default('127.0.0.1'),
   ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   REDIS_URL: z.string().url().optional(),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<file> or postgres://…')
     .default('sqlite:.data/humana-events.sqlite'),
+  STARTUP_TIMEOUT_MS: positiveInt.default(30_000),
   BOOTSTRAP_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ALLOW_PRIVATE_WEBHOOK_URLS: bool.optional(),
@@ -68,6 +69,8 @@ export interface AppConfig {
   /** Unset means "auto": resolved by resolveRedis() before the app starts. */
   redisUrl?: string;
   databaseUrl: string;
+  /** Total time start-up waits for Redis and for the database (each) before it exits non-zero. */
+  startupTimeoutMs: number;
   bootstrapApiKey?: string;
   adminToken?: string;
   allowPrivateWebhookUrls: boolean;
@@ -139,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     role: e.ROLE,
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     bootstrapApiKey: e.BOOTSTRAP_API_KEY,
     adminToken: e.ADMIN_TOKEN,
     allowPrivateWebhookUrls: e.ALLOW_PRIVATE_WEBHOOK_URLS ?? e.NODE_ENV !== 'production',

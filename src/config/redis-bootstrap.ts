@@ -2,6 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Redis } from 'ioredis';
+import { maskUrl, retryUntil, type WaitOptions } from '../common/startup-wait.js';
 
 export interface ResolvedRedis {
   url: string;
@@ -67,4 +69,31 @@ export async function resolveRedis(configured: string | undefined, dataDir = '.d
   if (await redisAnswers('127.0.0.1', defaultPort)) return { url: `redis://127.0.0.1:${defaultPort}` };
   if (!redisServerOnPath()) throw new Error(INSTALL_HINT);
   return spawnRedis(dataDir);
+}
+
+/** One connection attempt with ioredis itself (so AUTH, TLS and db index are checked as the app will use them). */
+async function pingOnce(url: string, timeoutMs: number): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: Math.max(100, Math.min(timeoutMs, 5_000)),
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    connectionName: 'humana:startup-probe',
+  });
+  let cause: Error | undefined;
+  probe.on('error', (err: Error) => (cause ??= err)); // connect() itself rejects with a bare "Connection is closed."
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw cause ?? err;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** Start-up: waits (bounded, abortable) until the Redis at `url` answers PING; else throws one line naming it. */
+export function waitForRedis(url: string, opts: WaitOptions): Promise<void> {
+  return retryUntil(`Redis at ${maskUrl(url)}`, (remaining) => pingOnce(url, remaining), opts);
 }

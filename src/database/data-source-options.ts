@@ -12,11 +12,12 @@ import { AuditScope1764375100000 } from './migrations/0007-audit-scope.js';
 const MIGRATIONS = [Foundation1764374400000, AuditLog1764374500000, Webhooks1764374600000, SealedWebhookSecrets1764374700000, EventTypes1764374800000, AuditScope1764375100000];
 
 /**
- * `sqlite:<file>` → better-sqlite3 (WAL); `postgres://…[?schema=s]` → pg. Schema always through migrations; entities
- * come from the features' `TypeOrmModule.forFeature` (autoLoadEntities), so this module knows none of them.
+ * `sqlite:<file>` → better-sqlite3 (WAL); `postgres://…[?schema=s]` → pg. Schema always through migrations, run once
+ * at start-up under a database lock by prepareDatabase() (never by TypeORM on connect); entities come from the
+ * features' `TypeOrmModule.forFeature` (autoLoadEntities), so this module knows none of them.
  */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
-  const common = { migrations: MIGRATIONS, migrationsRun: true, synchronize: false, logging: false } as const;
+  const common = { migrations: MIGRATIONS, migrationsRun: false, synchronize: false, logging: false } as const;
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -25,16 +26,22 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       type: 'better-sqlite3',
       database: file,
       prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        db.pragma('busy_timeout = 5000'); // first: switching to WAL waits for other processes opening the file
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
-        db.pragma('busy_timeout = 5000');
       },
     };
   }
   const url = new URL(databaseUrl);
-  const schema = url.searchParams.get('schema') ?? undefined;
   url.searchParams.delete('schema');
-  return { ...common, type: 'postgres', url: url.toString(), schema, extra: { max: 10 } };
+  return { ...common, type: 'postgres', url: url.toString(), schema: postgresSchema(databaseUrl), extra: { max: 10 } };
+}
+
+/** The `?schema=` of a Postgres URL (tests use one per app), checked as an identifier. */
+export function postgresSchema(databaseUrl: string): string | undefined {
+  const schema = new URL(databaseUrl).searchParams.get('schema') ?? undefined;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/i.test(schema)) throw new Error(`invalid schema name "${schema}" in DATABASE_URL`);
+  return schema;
 }
 
 export function isSqlite(databaseUrl: string): boolean {

@@ -7,7 +7,8 @@ import { z } from 'zod';
  * seed-declared fields are checked for presence, type and enum values.
  */
 const id = z.string().min(1).max(256);
-const timestamp = z.iso.datetime({ offset: true });
+/** Optional on input: the server fills in the publish time when absent (so the published JSON Schemas do not require it). */
+const timestamp = z.iso.datetime({ offset: true }).optional().describe('ISO-8601; set to the publish time when absent');
 const record = z.record(z.string(), z.unknown());
 const nonNegative = z.number().nonnegative();
 

@@ -33,6 +33,7 @@ export class EventsController {
   @ApiBody({ schema: publishBody })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   async publish(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Headers('idempotency-key') idem?: string): Promise<EventEnvelope> {
+    if (body === undefined) throw ApiError.jsonBodyRequired();
     if (idem !== undefined) parseOrThrow(publishInputSchema.shape.id, idem, 'Idempotency-Key');
     const { event } = await this.publisher.publish(p.organizationId, body, idem);
     return envelopeOf(event);
@@ -55,7 +56,8 @@ export class EventsController {
     return this.history.page(p.organizationId, parseOrThrow(historyQuerySchema, query));
   }
 
-  // The literal `evt_` keeps /events/stream, /events/health and /events/metrics out of this route.
+  // The literal `evt_` keeps /events/stream, /events/health and /events/metrics out of this route; the OpenAPI
+  // document shows it as /api/v1/events/{id} (eventByIdPath in src/bootstrap.ts).
   @Get('events/evt_:rest')
   @RequireScope('events:read')
   @ApiOperation({ summary: 'One event by id' })

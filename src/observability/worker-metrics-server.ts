@@ -8,7 +8,7 @@ import { scrapeRefusal } from './prometheus.controller.js';
 
 /**
  * A worker-only process has no HTTP server, yet its delivery counters and histograms live in it: with METRICS_PORT
- * it serves GET /metrics (same admin-token rule as the API's) on its own port.
+ * it serves GET /metrics (same admin-token rule as the API's) on its own port, and GET /health/live (container checks).
  */
 @Injectable()
 export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,7 +29,9 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
+    const path = req.url?.split('?')[0];
+    if (req.method === 'GET' && path === '/health/live') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+    if (req.method !== 'GET' || path !== '/metrics') return void res.writeHead(404).end();
     const refusal = scrapeRefusal(this.auth, req);
     if (refusal) return void res.writeHead(refusal.getStatus(), { 'Content-Type': 'application/json', ...refusal.headers }).end(JSON.stringify(refusal.getResponse()));
     const body = await this.metrics.registry.metrics();

@@ -159,10 +159,12 @@ describe('operator console served at /admin', () => {
     }
   });
 
-  test('only GET and HEAD are served; other methods fall through to the JSON 404', async () => {
+  test('only GET and HEAD are served; other methods get the JSON 405 with Allow', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const r = await raw(app, method, '/admin/');
-      assert.equal(r.status, 404, method);
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.allow, 'GET, HEAD', method);
+      assert.equal(JSON.parse(r.body).error.code, 'method_not_allowed', method);
       assert.ok(!r.body.includes(SHELL_MARKER));
     }
   });

@@ -245,6 +245,17 @@ export class AppProcess {
     }
   }
 
+  /** Spawns the process without waiting for it to serve (start-up failures under test). */
+  launch(): void {
+    if (this.running) throw new Error(`${this.role} process already running`);
+    this.spawn();
+  }
+
+  /** Resolves with how the current (or last) run ended. */
+  get exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.closed.then(() => ({ code: this.child?.exitCode ?? null, signal: this.child?.signalCode ?? null }));
+  }
+
   /** Sends `signal` (SIGKILL after `graceMs`) and resolves once the process exited. */
   async kill(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
     if (this.running) {
@@ -322,17 +333,25 @@ export class AppProcess {
   }
 }
 
+export interface SpawnOptions {
+  /** Wait until it serves (default); false: return at once (start-up failures under test). */
+  waitForStart?: boolean;
+  /** How long to wait for it (a loaded machine loads the app slowly). */
+  startTimeoutMs?: number;
+}
+
 /**
  * `npm start` as the tests run it: NODE_ENV=test, the test credentials, `env` on top (ROLE among them), a port the OS
  * picks, output captured in `lines`. Resolves once an HTTP process serves; a worker at once.
  */
-export async function spawnApp(env: Record<string, string>): Promise<AppProcess> {
+export async function spawnApp(env: Record<string, string>, opts: SpawnOptions = {}): Promise<AppProcess> {
   const { ROLE = 'all', ...rest } = env;
   const proc = new AppProcess({
     role: ROLE as Role,
     env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', ADMIN_TOKEN, BOOTSTRAP_API_KEY: BOOTSTRAP_KEY, ...rest },
   });
-  await proc.start();
+  if (opts.waitForStart === false) proc.launch();
+  else await proc.start(opts.startTimeoutMs);
   return proc;
 }
 

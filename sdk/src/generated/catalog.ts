@@ -11,8 +11,8 @@ export interface ChatEndedData {
   duration: number;
   /** >= 0; integer */
   messageCount: number;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -22,8 +22,8 @@ export interface ChatStartedData {
   companionId: string;
   userId: string;
   context: Record<string, unknown>;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -31,8 +31,8 @@ export interface ChatStartedData {
 export interface CompanionActivatedData {
   companionId: string;
   previousStatus: string;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -43,8 +43,8 @@ export interface CompanionCreatedData {
   organizationId: string;
   config: Record<string, unknown>;
   createdBy: string;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -52,8 +52,8 @@ export interface CompanionCreatedData {
 export interface CompanionDeactivatedData {
   companionId: string;
   reason: string;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -62,8 +62,8 @@ export interface CompanionDeletedData {
   companionId: string;
   name: string;
   deletedBy: string;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -72,8 +72,8 @@ export interface CompanionUpdatedData {
   companionId: string;
   changes: Record<string, unknown>;
   updatedBy: string;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -85,8 +85,8 @@ export interface ErrorOccurredData {
   companionId?: string;
   userId?: string;
   severity: "low" | "medium" | "high" | "critical";
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -97,8 +97,8 @@ export interface InsightGeneratedData {
   data: Record<string, unknown>;
   /** >= 0; <= 1 */
   confidence: number;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -112,8 +112,8 @@ export interface MessageReceivedData {
   processingTime: number;
   /** >= 0; integer */
   tokensUsed: number;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -125,8 +125,8 @@ export interface MessageSentData {
   content: string;
   type: "text" | "image" | "file" | "structured";
   metadata: Record<string, unknown>;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -144,8 +144,8 @@ export interface MetricsCollectedData {
     satisfactionScore?: number;
     [key: string]: unknown;
   };
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -155,8 +155,8 @@ export interface PerformanceDegradedData {
   metric: string;
   value: number;
   threshold: number;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -167,8 +167,8 @@ export interface QuotaExceededData {
   /** >= 0 */
   limit: number;
   action: "throttled" | "blocked";
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -182,8 +182,8 @@ export interface QuotaWarningData {
   limit: number;
   /** >= 0 */
   percentage: number;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -193,8 +193,8 @@ export interface StreamChunkData {
   chunkId: string;
   content: string;
   isComplete: boolean;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -203,8 +203,8 @@ export interface StreamStartedData {
   streamId: string;
   companionId: string;
   userId: string;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
@@ -217,8 +217,8 @@ export interface UsageRecordedData {
   /** >= 0 */
   duration: number;
   resources: Record<string, unknown>;
-  /** format: date-time */
-  timestamp: string;
+  /** ISO-8601; set to the publish time when absent; format: date-time */
+  timestamp?: string;
   [key: string]: unknown;
 }
 
