@@ -1,5 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { RegExpLike } from 'ajv/dist/types/index.js';
 import formats from 'ajv-formats';
+import { RE2JS } from 're2js';
 import type { ErrorDetail } from '../common/api-error.js';
 
 /** Limits on what an organization may register (README "Custom event types"). */
@@ -23,9 +25,15 @@ export type CompiledSchema = ValidateFunction<Record<string, unknown>>;
  * One Ajv for every organization's schemas. Safe for hostile schemas: strict (unknown keywords, ambiguous types are
  * errors), the first error only (`allErrors: false`), no remote references (`loadSchema` unset; `$ref` must be
  * internal, checked by checkSchemaPolicy), no schema registration by `$id` (`addUsedSchema: false`, `$id` refused),
- * own properties only. Regular expressions (`pattern`, `patternProperties`) are refused by checkSchemaPolicy: no linear
- * engine is available (the `re2` package needs Node 22), and V8's backtracking engine is a ReDoS risk.
+ * own properties only. Regular expressions (`pattern`, `patternProperties`) run in RE2 (re2js, linear time), never in
+ * V8's backtracking engine: a pattern RE2 cannot run (backreferences, lookaround) makes the schema invalid.
  */
+/** Ajv's regex engine: RE2 (linear time). JSON Schema patterns are unanchored, hence `test` (a search). */
+function re2RegExp(pattern: string): RegExpLike {
+  return RE2JS.compile(pattern);
+}
+re2RegExp.code = 're2js';
+
 const ajv = new Ajv2020({
   strict: true,
   allowUnionTypes: true,
@@ -35,7 +43,7 @@ const ajv = new Ajv2020({
   validateSchema: true,
   inlineRefs: true,
   unicodeRegExp: true,
-  code: { optimize: true },
+  code: { optimize: true, regExp: re2RegExp },
 });
 (formats as unknown as (a: Ajv2020, o: object) => void)(ajv, { mode: 'fast' });
 
@@ -91,15 +99,6 @@ function walk(node: unknown, path: string[], problems: ErrorDetail[]): void {
     problems.push({ field: 'schema', schemaPath: at('$id'), message: '"$id" is not allowed (the type name identifies the schema)' });
   if ('$schema' in s && (path.length > 0 || s.$schema !== DRAFT_2020_12)) {
     problems.push({ field: 'schema', schemaPath: at('$schema'), message: `only "${DRAFT_2020_12}" at the root` });
-  }
-  for (const k of ['pattern', 'patternProperties']) {
-    if (k in s) {
-      problems.push({
-        field: 'schema',
-        schemaPath: at(k),
-        message: `"${k}" is not supported: regular expressions in schemas are refused (no linear-time regex engine on this server)`,
-      });
-    }
   }
   if (s.uniqueItems === true && !(typeof s.maxItems === 'number' && s.maxItems <= MAX_UNIQUE_ITEMS)) {
     problems.push({
