@@ -18,6 +18,8 @@ export interface Payload {
   json?: string;
   /** Trace context of the publish: each attempt is a span of that trace, sent on as `traceparent`. */
   traceparent?: string;
+  /** X-Humana-Sequence of an ordered delivery. */
+  sequence?: number;
 }
 
 export interface AttemptOutcome {
@@ -82,6 +84,7 @@ export class DeliveryExecutor {
       'webhook-timestamp': String(ts),
       'webhook-signature': sig.standard,
       ...(traceparent ? { traceparent } : {}),
+      ...(payload.sequence ? { 'x-humana-sequence': String(payload.sequence) } : {}),
     };
     const res = await this.destinations.for(w.url).send({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
     let outcome: Outcome;

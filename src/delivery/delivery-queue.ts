@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
@@ -17,6 +18,10 @@ import {
   type RetryJobData,
 } from './queues.js';
 import { deliveryRow } from './delivery-rows.js';
+import { decodeHeld } from './engine-decision.js';
+
+/** A drain flag outlives the drain job's delay by this much (a lost job heals when the flag expires). */
+export const DRAIN_FLAG_SLACK_MS = 60_000;
 
 const DAY_S = 24 * 3600;
 /** Finished jobs stay this long so a re-matched event finds its job id taken (no second delivery). */
@@ -84,6 +89,29 @@ export class DeliveryQueue {
     );
   }
 
+  /** Schedules (or continues) the drain of a webhook's backlog; the caller holds its drain flag. */
+  async addDrain(webhookId: string, delayMs: number): Promise<void> {
+    await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
+    await this.queue.add(
+      JOB_NAMES.drain,
+      { webhookId },
+      { jobId: `drain-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`, delay: Math.max(0, Math.ceil(delayMs)), attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: { count: 1000 } },
+    );
+  }
+
+  /** Starts a drain of the webhook's backlog unless one is already scheduled or running (e.g. on resume). */
+  async kickDrain(webhookId: string): Promise<void> {
+    const ok = await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', DRAIN_FLAG_SLACK_MS, 'NX');
+    if (ok) await this.addDrain(webhookId, 0);
+  }
+
+  /** How many deliveries wait in the webhook's backlog, and the log time of the oldest. */
+  async backlog(webhookId: string): Promise<{ pending: number; oldestAt: string | null }> {
+    const key = this.redis.keys.webhookBacklog(webhookId);
+    const [[, pending], [, oldest]] = (await this.redis.client.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').exec()) as [[null, number], [null, string[]]];
+    return { pending, oldestAt: oldest.length ? new Date(Number(oldest[1])).toISOString() : null };
+  }
+
   /** The delivery no longer has a retry job waiting. */
   async settled(webhookId: string, deliveryId: string): Promise<void> {
     await this.redis.client.srem(this.pendingKey(webhookId), deliveryId);
@@ -108,6 +136,16 @@ export class DeliveryQueue {
       cancelled.push(deliveryRow({ webhook, deliveryId, kind: d.kind, event: d.event, batch: d.batch, createdAt: d.createdAt, attempts: d.attempts, status: 'failed', error: reason }));
     }
     await this.redis.client.del(key);
+    // Held deliveries (backlog) end the same way: recorded as failed with the reason, never dropped silently.
+    const backlog = this.redis.keys.webhookBacklog(webhook.id);
+    const data = this.redis.keys.webhookBacklogData(webhook.id);
+    const held = await this.redis.client.hgetall(data);
+    for (const [member, raw] of Object.entries(held)) {
+      if (member.endsWith('#s')) continue;
+      const d = decodeHeld(raw);
+      cancelled.push(deliveryRow({ webhook, deliveryId: d.deliveryId, kind: d.kind, event: d.event, batch: d.batch, createdAt: d.createdAt, attempts: d.attempts, status: 'failed', error: reason }));
+    }
+    await this.redis.client.del(backlog, data, this.redis.keys.webhookDrain(webhook.id));
     if (cancelled.length) await Promise.all(cancelled.map((row) => this.log.record(row)));
     return cancelled.length;
   }

@@ -20,6 +20,8 @@ import { DeliveryLog } from './delivery-log.js';
 import { DeliveryOutcomes } from './delivery-outcomes.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { DeliveryRunner } from './delivery-runner.js';
+import { EndpointEngine } from './endpoint-engine.js';
+import { EndpointsController } from './endpoints.controller.js';
 import { DeliveryStats } from './delivery-stats.js';
 import { DlqController } from './dlq.controller.js';
 import { DlqEntry } from './dlq-entry.entity.js';
@@ -58,7 +60,7 @@ class DeliveryHousekeeping implements OnModuleInit {
 @Module({})
 export class DeliveryModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner] : [];
+  const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner, EndpointEngine] : [];
   return {
     module: DeliveryModule,
     imports: [
@@ -70,7 +72,7 @@ export class DeliveryModule {
       EventsModule.forRoot(config),
       WebhooksModule.forRoot(config),
     ],
-    controllers: hasApi(config) ? [DeliveriesController, DlqController] : [],
+    controllers: hasApi(config) ? [DeliveriesController, DlqController, EndpointsController] : [],
     providers: [{ provide: DeliveryExecutor, inject: [Destinations], useFactory: (d: Destinations) => new DeliveryExecutor(d) }, DeliveryOutcomes, DeliveryLog, DeliveryQueue, DeadLetters, DeliveriesService, DeliveryStats, DeliveryHousekeeping, ...worker],
     exports: [DeliveryStats, DeliveryOutcomes, BullModule, ...(hasWorker(config) ? [DeliveryRunner] : [])],
   };

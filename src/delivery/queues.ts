@@ -9,13 +9,19 @@ export const WEBHOOK_QUEUES = {
   delivery: 'webhook-delivery',
 } as const;
 
-export const JOB_NAMES = { fanout: 'fanout', retry: 'retry', batchFlush: 'batch-flush' } as const;
+export const JOB_NAMES = { fanout: 'fanout', retry: 'retry', batchFlush: 'batch-flush', drain: 'drain' } as const;
 
 /** The data of each job name of the delivery queue: processors dispatch on this map. */
 export interface DeliveryJobs {
   [JOB_NAMES.fanout]: FanoutJobData;
   [JOB_NAMES.retry]: RetryJobData;
   [JOB_NAMES.batchFlush]: BatchFlushJobData;
+  [JOB_NAMES.drain]: DrainJobData;
+}
+
+/** Sends a webhook endpoint's held deliveries (backlog) when it is available: one time slice per job. */
+export interface DrainJobData {
+  webhookId: string;
 }
 export type DeliveryJobName = keyof DeliveryJobs;
 

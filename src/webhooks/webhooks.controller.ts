@@ -15,7 +15,6 @@ import {
   rotateSecretSchema,
   transformTestSchema,
 } from './webhook.schemas.js';
-import { viewOf } from './webhook-view.js';
 import { WebhooksService } from './webhooks.service.js';
 
 @ApiTags('webhooks')
@@ -60,7 +59,7 @@ export class WebhooksController {
   @Get(':id')
   @RequireScope('webhooks:read')
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return viewOf(await this.webhooks.get(p.organizationId, id));
+    return this.webhooks.view(await this.webhooks.get(p.organizationId, id));
   }
 
   @Put(':id')
