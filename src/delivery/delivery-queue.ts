@@ -90,8 +90,8 @@ export class DeliveryQueue {
   }
 
   /** Schedules (or continues) the drain of a webhook's backlog; the caller holds its drain flag. */
-  async addDrain(webhookId: string, delayMs: number): Promise<void> {
-    await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
+  async addDrain(webhookId: string, delayMs: number, opts: { keepFlag?: boolean } = {}): Promise<void> {
+    if (!opts.keepFlag) await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
     await this.queue.add(
       JOB_NAMES.drain,
       { webhookId },
@@ -105,11 +105,14 @@ export class DeliveryQueue {
     if (ok) await this.addDrain(webhookId, 0);
   }
 
-  /** How many deliveries wait in the webhook's backlog, and the log time of the oldest. */
+  /** How many deliveries wait in the webhook's backlog, and when the oldest one's event was published. */
   async backlog(webhookId: string): Promise<{ pending: number; oldestAt: string | null }> {
     const key = this.redis.keys.webhookBacklog(webhookId);
     const [[, pending], [, oldest]] = (await this.redis.client.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').exec()) as [[null, number], [null, string[]]];
-    return { pending, oldestAt: oldest.length ? new Date(Number(oldest[1])).toISOString() : null };
+    if (!oldest.length) return { pending, oldestAt: null };
+    const raw = await this.redis.client.hget(this.redis.keys.webhookBacklogData(webhookId), oldest[0]);
+    const at = raw ? decodeHeld(raw).event.timestamp : new Date(Number(oldest[1])).toISOString();
+    return { pending, oldestAt: new Date(Date.parse(at)).toISOString() };
   }
 
   /** The delivery no longer has a retry job waiting. */

@@ -21,6 +21,9 @@ const DRAIN_SLICE_MS = 1_000;
 const DRAIN_SLEEP_MAX_MS = 250;
 const PEEK = 200;
 
+/** How a drain slice ended: all sent (flag released), hand over (after a wait), or park until a key's retry is due. */
+type DrainNext = { kind: 'done' } | { kind: 'again'; delayMs: number } | { kind: 'park'; seen: number; delayMs: number };
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What a retry job's run came to, for the queue to act on. */
@@ -132,7 +135,8 @@ export class DeliveryRunner {
   /**
    * Sends an endpoint's held deliveries in log order while it is available: not while paused; one probe per interval
    * while its circuit is open; at its rate limit; for ordered endpoints one delivery per key at a time (a failing one
-   * holds back only its key). Runs for one time slice, then continues in a new job.
+   * holds back only its key). One drain job at a time per endpoint (a lock); each runs for one time slice and then
+   * hands over to a new job (after releasing the lock), so endpoints take turns on the workers.
    */
   async drain(data: DrainJobData): Promise<{ sent: number }> {
     const id = data.webhookId;
@@ -142,50 +146,105 @@ export class DeliveryRunner {
       await this.engine.release(id);
       return { sent: 0 };
     }
+    const token = await this.engine.lock(id, hook.row.timeoutMs + DRAIN_SLICE_MS + 30_000);
+    // Another drain job is sending this backlog; it always ends by handing over, parking or releasing.
+    if (!token) return { sent: 0 };
+    const { next, sent } = await this.drainSlice(hook).finally(() => this.engine.unlock(id, token));
+    if (next.kind === 'again') await this.queue.addDrain(id, next.delayMs);
+    else if (next.kind === 'park') {
+      if (await this.engine.park(id, next.seen, next.delayMs)) await this.queue.addDrain(id, next.delayMs, { keepFlag: true });
+      else await this.queue.addDrain(id, 0);
+    }
+    return { sent };
+  }
+
+  /**
+   * One slice of a drain. The backlog is read a window at a time; each send waits for the receiver, not for the log:
+   * its delivery-log/DLQ write and its removal from the backlog complete in the background (removal only after the
+   * write is committed, so a crash re-sends rather than loses), and the slice awaits them all before it ends.
+   */
+  private async drainSlice(hook: CompiledWebhook): Promise<{ next: DrainNext; sent: number }> {
+    const id = hook.id;
     const ordered = !!hook.row.ordering;
     const until = Date.now() + DRAIN_SLICE_MS;
+    const done = new Set<string>();
+    const background: Promise<unknown>[] = [];
+    let window: { member: string; held: HeldDelivery }[] = [];
+    let total = 0;
+    let fresh = false;
     let sent = 0;
+    const out = async (next: DrainNext) => {
+      await Promise.all(background);
+      return { next, sent };
+    };
+    const refresh = async () => {
+      await Promise.all(background.splice(0));
+      ({ total, items: window } = await this.engine.peek(id, PEEK));
+      done.clear();
+      fresh = true;
+    };
     for (;;) {
-      if (Date.now() > until) {
-        await this.queue.addDrain(id, 0);
-        return { sent };
-      }
-      const gate = await this.engine.gate(hook);
-      if (gate.status === 'paused') {
-        if (await this.engine.release(id)) return { sent };
+      if (Date.now() > until) return out({ kind: 'again', delayMs: 0 });
+      const candidates = done.size ? window.filter((i) => !done.has(i.member)) : window;
+      const next = pickNext(
+        candidates.map((i) => i.held),
+        ordered,
+        Date.now(),
+      );
+      if (next.kind !== 'send' && !fresh) {
+        await refresh();
         continue;
       }
-      if (gate.status === 'open') {
-        await this.queue.addDrain(id, gate.waitMs);
-        return { sent };
-      }
-      const items = await this.engine.peek(id, PEEK);
-      const next = pickNext(items.map((i) => i.held), ordered, Date.now());
       if (next.kind === 'empty') {
-        if (await this.engine.release(id)) return { sent };
+        if (await this.engine.release(id)) return out({ kind: 'done' });
+        fresh = false;
         continue;
       }
       if (next.kind === 'wait') {
-        await this.queue.addDrain(id, next.ms);
-        return { sent };
+        if (next.ms <= DRAIN_SLEEP_MAX_MS && Date.now() + next.ms <= until) {
+          await sleep(next.ms);
+          fresh = false;
+          continue;
+        }
+        return out({ kind: 'park', seen: total, delayMs: next.ms });
       }
+      // Only now, with a delivery to send, may the gate hand out the circuit's one probe.
+      const gate = await this.engine.gate(hook);
+      if (gate.status === 'paused') {
+        await refresh();
+        if (await this.engine.release(id)) return out({ kind: 'done' });
+        continue;
+      }
+      if (gate.status === 'open') return out({ kind: 'again', delayMs: gate.waitMs });
       const wait = await this.engine.takeToken(hook);
       if (wait > 0) {
         if (wait <= DRAIN_SLEEP_MAX_MS && Date.now() + wait <= until) {
           await sleep(wait);
           continue;
         }
-        await this.queue.addDrain(id, wait);
-        return { sent };
+        return out({ kind: 'again', delayMs: wait });
       }
-      const { member, held } = items[next.index];
-      await this.sendHeld(hook, member, held, gate.status === 'probe', ordered);
+      const item = candidates[next.index];
+      const r = await this.sendHeld(hook, item.member, item.held, gate.status === 'probe', ordered);
       sent++;
+      fresh = false;
+      if (r.stays) item.held = r.stays;
+      else done.add(item.member);
+      background.push(r.settled);
     }
   }
 
-  /** One attempt of a held delivery, and what follows it (out of the backlog, or back in with its attempt). */
-  private async sendHeld(hook: CompiledWebhook, member: string, held: HeldDelivery, probe: boolean, ordered: boolean): Promise<void> {
+  /**
+   * One attempt of a held delivery. Either it stays held (an ordered key's retry, a failed probe: updated in the
+   * backlog before this returns) or it leaves the backlog once its outcome is committed (`settled`).
+   */
+  private async sendHeld(
+    hook: CompiledWebhook,
+    member: string,
+    held: HeldDelivery,
+    probe: boolean,
+    ordered: boolean,
+  ): Promise<{ stays: HeldDelivery | null; settled: Promise<unknown> }> {
     const attempt = held.attempts.length + 1;
     const payload: Payload = { event: held.event, batch: held.batch, traceparent: held.traceparent, sequence: held.sequence };
     const res = await this.executor.attempt(hook, payload, held.deliveryId, attempt);
@@ -197,13 +256,15 @@ export class DeliveryRunner {
     const state = { webhook: hook.row, deliveryId, kind, event, batch, createdAt, attempts };
     if (d.kind === 'retry' && (ordered || probe)) {
       // Stays in the backlog (its key or the circuit holds it), due again after its retry wait.
-      await this.engine.update(hook.id, member, { ...held, attempts, notBefore: Date.now() + d.delayMs });
-      await this.settle(hook, state, d);
-      return;
+      const stays = { ...held, attempts, notBefore: Date.now() + d.delayMs };
+      await this.engine.update(hook.id, member, stays);
+      return { stays, settled: this.settle(hook, state, d) };
     }
-    if (d.kind === 'retry') await this.queue.addRetries([{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]);
-    await this.settle(hook, state, d);
-    await this.engine.remove(hook.id, member);
+    const retry = d.kind === 'retry' ? this.queue.addRetries([{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
+    const settled = Promise.all([retry, this.settle(hook, state, d)]).then(() => this.engine.remove(hook.id, member));
+    // Not awaited here: a failure surfaces when the slice awaits its background work (the job then re-runs).
+    settled.catch(() => undefined);
+    return { stays: null, settled };
   }
 
   /** Writes the delivery's new state (and its DLQ record when it is dead), and the endpoint's health; resolves once committed. */

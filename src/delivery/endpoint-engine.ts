@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { SystemEvents } from '../events/system-events.js';
 import { RedisService } from '../redis/redis.service.js';
 import {
+  drainPark,
   drainRelease,
+  releaseLock,
   endpointAdmit,
   endpointGate,
   endpointRecord,
@@ -128,11 +131,15 @@ export class EndpointEngine {
     return perSecond ? rateTake(this.redis.client, this.keys(hook.id).rate, perSecond) : Promise.resolve(0);
   }
 
-  /** The oldest `n` held deliveries, in log order. */
-  async peek(webhookId: string, n: number): Promise<{ member: string; held: HeldDelivery }[]> {
+  /** The oldest `n` held deliveries, in log order, and how many are held in all. */
+  async peek(webhookId: string, n: number): Promise<{ total: number; items: { member: string; held: HeldDelivery }[] }> {
     const k = this.keys(webhookId);
-    const members = await this.redis.client.zrange(k.backlog, 0, n - 1);
-    if (!members.length) return [];
+    const [[, members], [, total]] = (await this.redis.client
+      .multi()
+      .zrange(k.backlog, 0, n - 1)
+      .zcard(k.backlog)
+      .exec()) as [[null, string[]], [null, number]];
+    if (!members.length) return { total, items: [] };
     const raw = await this.redis.client.hmget(k.backlogData, ...members.flatMap((m) => [m, `${m}#s`]));
     const out: { member: string; held: HeldDelivery }[] = [];
     members.forEach((member, i) => {
@@ -146,7 +153,7 @@ export class EndpointEngine {
     // Members without data (a crash between the two writes) are dropped from the set so the drain cannot stall.
     const orphans = members.filter((m, i) => !raw[2 * i]);
     if (orphans.length) await this.redis.client.zrem(k.backlog, ...orphans);
-    return out;
+    return { total: total - orphans.length, items: out };
   }
 
   async remove(webhookId: string, member: string): Promise<void> {
@@ -157,6 +164,22 @@ export class EndpointEngine {
   async update(webhookId: string, member: string, held: HeldDelivery): Promise<void> {
     const { sequence: _s, ...rest } = held;
     await this.redis.client.hset(this.keys(webhookId).backlogData, member, encodeHeld(rest as HeldDelivery));
+  }
+
+  /** One drain job at a time sends an endpoint's backlog; null when another holds it. */
+  async lock(webhookId: string, ttlMs: number): Promise<string | null> {
+    const token = randomBytes(8).toString('hex');
+    const ok = await this.redis.client.set(this.redis.keys.webhookDrainLock(webhookId), token, 'PX', ttlMs, 'NX');
+    return ok ? token : null;
+  }
+
+  async unlock(webhookId: string, token: string): Promise<void> {
+    await releaseLock(this.redis.client, this.redis.keys.webhookDrainLock(webhookId), token);
+  }
+
+  /** Parks the drain until `delayMs` unless the backlog changed from `seen` members (then false: drain again now). */
+  park(webhookId: string, seen: number, delayMs: number): Promise<boolean> {
+    return drainPark(this.redis.client, this.keys(webhookId), seen, Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
   }
 
   /** Ends the drain when nothing is left (or the endpoint is paused); false when it must go on. */

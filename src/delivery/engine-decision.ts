@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { streamIdFromEventId } from '../common/ids.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import type { OrderingOptions } from '../webhooks/webhook.entity.js';
@@ -84,8 +85,7 @@ export function pickNext(items: readonly Pick<HeldDelivery, 'orderKey' | 'notBef
 
 /** A/B variant by weight, deterministic from the delivery id (every attempt of a delivery picks the same). Pure. */
 export function variantFor<V extends { weight: number }>(variants: readonly V[], deliveryId: string): V {
-  let h = 2166136261;
-  for (let i = 0; i < deliveryId.length; i++) h = Math.imul(h ^ deliveryId.charCodeAt(i), 16777619) >>> 0;
+  const h = createHash('sha256').update(deliveryId).digest().readUInt32BE(0);
   const total = variants.reduce((s, v) => s + v.weight, 0);
   let r = (h / 2 ** 32) * total;
   for (const v of variants) {

@@ -116,6 +116,11 @@ export class RedisKeys {
     return this.join(tag, 'webhooks', 'drain', webhookId);
   }
 
+  /** Lock held by the one drain job sending a webhook's backlog (released by the release-lock script). */
+  webhookDrainLock(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'drain-lock', webhookId);
+  }
+
   /** GCRA state (theoretical arrival time, ms) of a webhook's rate limit, shared by every worker. */
   webhookRate(webhookId: string, tag: HashTag = this.deploymentTag): string {
     return this.join(tag, 'webhooks', 'rate', webhookId);

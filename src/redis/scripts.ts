@@ -20,6 +20,7 @@ export const SCRIPTS = {
   endpointGate: { command: 'humanaEndpointGate', file: 'endpoint-gate.lua', numberOfKeys: 1 },
   rateTake: { command: 'humanaRateTake', file: 'rate-take.lua', numberOfKeys: 1 },
   drainRelease: { command: 'humanaDrainRelease', file: 'drain-release.lua', numberOfKeys: 3 },
+  drainPark: { command: 'humanaDrainPark', file: 'drain-park.lua', numberOfKeys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -46,6 +47,7 @@ interface ScriptCommands {
   humanaEndpointGate(...keysAndArgs: string[]): Promise<[number, number]>;
   humanaRateTake(...keysAndArgs: string[]): Promise<number>;
   humanaDrainRelease(...keysAndArgs: string[]): Promise<number>;
+  humanaDrainPark(...keysAndArgs: string[]): Promise<number>;
 }
 
 const defined = new WeakSet<Redis>();
@@ -213,4 +215,9 @@ export function rateTake(client: Redis, rateKey: string, perSecond: number): Pro
 /** True when the drain flag was cleared (backlog empty, or paused). */
 export async function drainRelease(client: Redis, k: Pick<EndpointKeys, 'backlog' | 'drain' | 'health'>, ttlMs: number): Promise<boolean> {
   return (await withScripts(client).humanaDrainRelease(k.backlog, k.drain, k.health, String(ttlMs))) === 1;
+}
+
+/** True when the drain was parked (the backlog still has `seen` members); false when it changed meanwhile. */
+export async function drainPark(client: Redis, k: Pick<EndpointKeys, 'backlog' | 'drain'>, seen: number, ttlMs: number): Promise<boolean> {
+  return (await withScripts(client).humanaDrainPark(k.backlog, k.drain, String(seen), String(ttlMs))) === 1;
 }

@@ -16,7 +16,7 @@
     ARGV[3]  the delivery as JSON
     ARGV[4]  1 when the endpoint is ordered (always held: the drain sends one key's deliveries one at a time)
     ARGV[5]  rate limit per second (0 = none)
-    ARGV[6]  drain flag TTL, ms
+    ARGV[6]  drain flag TTL, ms (the flag is '1' while a drain job is due or running, 'w' while it is parked)
     ARGV[7]  the ordering key value ('' when not ordered)
 
   Output: { held (0 go now, 1 held), start a drain job (0/1), sequence number (0 none) }
@@ -49,5 +49,10 @@ if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 0 then
   end
 end
 if redis.call('HGET', KEYS[1], 'paused') == '1' then return { 1, 0, seq } end
+if redis.call('GET', KEYS[4]) == 'w' then
+  -- The drain is parked (its keys wait for retries): this delivery may be of another key, so drain now.
+  redis.call('SET', KEYS[4], '1', 'PX', tonumber(ARGV[6]))
+  return { 1, 1, seq }
+end
 local started = redis.call('SET', KEYS[4], '1', 'NX', 'PX', tonumber(ARGV[6]))
 return { 1, started and 1 or 0, seq }
