@@ -7,6 +7,7 @@ import { applyTransform, TransformError } from '../webhooks/transform.js';
 import type { AttemptRecord, FailureKind } from './delivery.entity.js';
 import type { Destinations } from '../destinations/destinations.js';
 import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
+import { variantFor } from './engine-decision.js';
 
 export const USER_AGENT = 'HumanaEvents-Webhooks/1.0';
 
@@ -86,7 +87,9 @@ export class DeliveryExecutor {
       ...(traceparent ? { traceparent } : {}),
       ...(payload.sequence ? { 'x-humana-sequence': String(payload.sequence) } : {}),
     };
-    const res = await this.destinations.for(w.url).send({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
+    // A/B: the variant chosen by weight, the same on every attempt of this delivery (its id decides).
+    const url = w.variants?.length ? variantFor(w.variants, deliveryId).url : w.url;
+    const res = await this.destinations.for(url).send({ url, headers, body, timeoutMs: w.timeoutMs });
     let outcome: Outcome;
     let error = res.error;
     let errorKind: FailureKind | null = res.errorKind;

@@ -75,7 +75,9 @@ export class DeliveryRunner {
       ...direct.map(async ({ hook, held: h }, i) => {
         if (admitted[i].held) {
           held++;
-          return this.log.record(deliveryRow({ webhook: hook.row, deliveryId: h.deliveryId, kind: h.kind, event, createdAt: h.createdAt, attempts: [], status: 'pending' }));
+          const { deliveryId, kind, createdAt } = h;
+          const sequence = admitted[i].sequence || undefined;
+          return this.log.record(deliveryRow({ webhook: hook.row, deliveryId, kind, event, createdAt, attempts: [], status: 'pending', sequence }));
         }
         if (await this.firstAttempt(hook, { event, json, traceparent: data.traceparent }, h.deliveryId, h.kind)) delivered++;
       }),
@@ -252,8 +254,8 @@ export class DeliveryRunner {
     let d = decide(res, attempt, hook.row.retry);
     // A failed probe leaves the delivery held at the head, its attempts not used up (the circuit stays open).
     if (probe && res.outcome === 'retryable') d = { kind: 'retry', delayMs: circuitBreakerOf(hook.row).probeIntervalMs };
-    const { deliveryId, kind, event, batch, createdAt } = held;
-    const state = { webhook: hook.row, deliveryId, kind, event, batch, createdAt, attempts };
+    const { deliveryId, kind, event, batch, createdAt, sequence } = held;
+    const state = { webhook: hook.row, deliveryId, kind, event, batch, createdAt, attempts, sequence };
     if (d.kind === 'retry' && (ordered || probe)) {
       // Stays in the backlog (its key or the circuit holds it), due again after its retry wait.
       const stays = { ...held, attempts, notBefore: Date.now() + d.delayMs };

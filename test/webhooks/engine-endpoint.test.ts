@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { exampleEvents } from '../../src/events/catalog.js';
 import { startTestApp, waitFor, type TestApp } from '../helpers/app.js';
 import { deliveriesOf, dlqOf, hookFor, publish, until, type Hook } from './fixtures.js';
 import { Receiver } from './receiver.js';
@@ -202,14 +203,12 @@ describe('delivery engine: endpoint health, breaker, pause, auto-disable, orderi
       await publish(app, hook.org, 'message.sent', { companionId: 'comp-b', content: `b${i}` });
     }
     await until(() => (rx.at(hook.path).filter((r) => answered.get(r) === 200).length >= 8 ? true : null), 15_000);
-    const got = rx
-      .at(hook.path)
-      .map((r) => ({
-        content: JSON.parse(r.body).data.content as string,
-        seq: r.headers['x-humana-sequence'],
-        ok: answered.get(r) === 200,
-        at: r.at,
-      }));
+    const got = rx.at(hook.path).map((r) => ({
+      content: JSON.parse(r.body).data.content as string,
+      seq: r.headers['x-humana-sequence'],
+      ok: answered.get(r) === 200,
+      at: r.at,
+    }));
     const a = got.filter((g) => g.content.startsWith('a'));
     const b = got.filter((g) => g.content.startsWith('b'));
     assert.deepEqual(
@@ -232,5 +231,60 @@ describe('delivery engine: endpoint health, breaker, pause, auto-disable, orderi
     );
     const a2ok = a.find((g) => g.content === 'a2' && g.ok)!;
     assert.ok(b[3].at < a2ok.at, 'key b kept flowing while a2 waited for its retry');
+  });
+
+  test('A/B variants: split by weight within tolerance, one variant per delivery, recorded and measured per variant', async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const a = `/${tag}-a`;
+    const b = `/${tag}-b`;
+    const hook = await hookFor(app, rx.url, {
+      events: ['message.sent'],
+      variants: [
+        { url: `${rx.url}${a}`, weight: 3 },
+        { url: `${rx.url}${b}`, weight: 1 },
+      ],
+    });
+    rx.on(b, () => ({ status: 400 }));
+    const v = await view(hook);
+    assert.equal(v.variants.length, 2);
+    const bad = await app.http
+      .patch(`/api/v1/webhooks/${hook.id}`)
+      .set(hook.org.auth)
+      .send({ variants: [{ url: 'ftp://x', weight: 1 }] });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /variants/);
+    const N = 300;
+    for (let i = 0; i < N; i += 100) {
+      const events = Array.from({ length: 100 }, (_, j) => ({
+        type: 'message.sent',
+        data: { ...exampleEvents['message.sent'], content: `m${i + j}` },
+      }));
+      const res = await app.http.post('/api/v1/events/batch').set(hook.org.auth).send({ events }).expect(202);
+      assert.ok(
+        res.body.results.every((r: { id?: string }) => r.id),
+        JSON.stringify(res.body.results[0]),
+      );
+    }
+    await until(() => (rx.at(a).length + rx.at(b).length >= N ? true : null), 20_000).catch(async (err) => {
+      console.log('DEBUG', rx.at(a).length, rx.at(b).length, JSON.stringify((await view(hook)).health));
+      throw err;
+    });
+    const share = rx.at(a).length / N;
+    assert.ok(Math.abs(share - 0.75) < 0.08, `variant a got ${(share * 100).toFixed(1)}% (weight 75%)`);
+    const byDelivery = new Map<string, string>();
+    for (const r of [...rx.at(a), ...rx.at(b)]) byDelivery.set(String(r.headers['x-humana-delivery']), `${rx.url}${r.path}`);
+    const deliveries = await until(async () => {
+      const ds = await deliveriesOf(app, hook, '?limit=1000');
+      return ds.filter((d) => d.status === 'success' || d.status === 'failed').length === N ? ds : null;
+    }, 15_000);
+    for (const d of deliveries) assert.equal(d.variant, byDelivery.get(d.id), 'the log records the variant it went to');
+    const m = (await app.http.get(`/api/v1/webhooks/${hook.id}/metrics`).set(hook.org.auth).expect(200)).body;
+    const va = m.variants.find((x: { url: string }) => x.url === `${rx.url}${a}`);
+    const vb = m.variants.find((x: { url: string }) => x.url === `${rx.url}${b}`);
+    assert.equal(va.successful, rx.at(a).length);
+    assert.equal(va.successRate, 100);
+    assert.equal(vb.failed, rx.at(b).length);
+    assert.equal(vb.successRate, 0);
+    assert.equal(typeof va.averageLatency, 'number');
   });
 });
