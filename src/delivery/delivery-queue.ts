@@ -20,6 +20,17 @@ import {
 import { deliveryRow } from './delivery-rows.js';
 import { decodeHeld } from './engine-decision.js';
 
+/** Queued fan-out jobs per organization served without priority (see DeliveryQueue.fairPriorities). */
+export const FAIR_SHARE = 100;
+const FAIR_COUNTER_TTL_MS = 10 * 60_000;
+const MAX_PRIORITY = 2 ** 21 - 1;
+
+/** BullMQ priority of an organization's fan-out job at `position` among its queued ones (0 = none). Pure. */
+export function fairPriority(position: number): number {
+  if (position < FAIR_SHARE) return 0;
+  return Math.min(MAX_PRIORITY, 1 + Math.floor((position - FAIR_SHARE) / FAIR_SHARE));
+}
+
 /** A drain flag outlives the drain job's delay by this much (a lost job heals when the flag expires). */
 export const DRAIN_FLAG_SLACK_MS = 60_000;
 
@@ -45,9 +56,38 @@ export class DeliveryQueue {
   async addFanouts(items: FanoutJobData[]): Promise<void> {
     if (!items.length) return;
     const opts: JobsOptions = { attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: KEEP_COMPLETED, removeOnFail: this.keepFailed };
+    const priorities = await this.fairPriorities(items.map((i) => i.event.organizationId));
     await this.queue.addBulk(
-      items.map((data) => ({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id) } })),
+      items.map((data, i) => {
+        const priority = priorities[i] ? { priority: priorities[i] } : {};
+        return { name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id), ...priority } };
+      }),
     );
+  }
+
+  /**
+   * Fairness across organizations: an organization's first FAIR_SHARE queued fan-out jobs go to BullMQ's wait list
+   * (served before any prioritized job); beyond that share its jobs are prioritized by how far beyond it they are. A
+   * flood therefore queues behind every other organization's fresh work, in its own order. 0 = no priority.
+   */
+  private async fairPriorities(orgs: string[]): Promise<number[]> {
+    const counts = new Map<string, number>();
+    for (const o of orgs) counts.set(o, (counts.get(o) ?? 0) + 1);
+    const pipe = this.redis.client.pipeline();
+    for (const [org, n] of counts) pipe.incrby(this.redis.keys.orgFanouts(org), n).pexpire(this.redis.keys.orgFanouts(org), FAIR_COUNTER_TTL_MS);
+    const res = (await pipe.exec()) ?? [];
+    const next = new Map<string, number>();
+    [...counts.keys()].forEach((org, i) => next.set(org, Number(res[2 * i]?.[1] ?? 0) - counts.get(org)!));
+    return orgs.map((org) => {
+      const position = next.get(org)!;
+      next.set(org, position + 1);
+      return fairPriority(position);
+    });
+  }
+
+  /** A fan-out job of the organization finished (the counter never goes below 0 for long: it expires when idle). */
+  async fanoutDone(organizationId: string): Promise<void> {
+    await this.redis.client.decr(this.redis.keys.orgFanouts(organizationId));
   }
 
   private pendingKey(webhookId: string): string {

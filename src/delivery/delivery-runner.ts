@@ -82,6 +82,7 @@ export class DeliveryRunner {
         if (await this.firstAttempt(hook, { event, json, traceparent: data.traceparent }, h.deliveryId, h.kind)) delivered++;
       }),
     ]);
+    await this.queue.fanoutDone(event.organizationId);
     return { delivered, held };
   }
 

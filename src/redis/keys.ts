@@ -131,6 +131,11 @@ export class RedisKeys {
     return this.join(tag, 'webhooks', 'sequence', webhookId);
   }
 
+  /** Fan-out jobs of an organization queued and not finished (fairness: beyond a share they are deprioritized). */
+  orgFanouts(organizationId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'org-fanouts', organizationId);
+  }
+
   /** Sorted set of delivery workers by last heartbeat (ms). */
   workerHeartbeats(): string {
     return this.join(this.deploymentTag, 'webhooks', 'workers');
