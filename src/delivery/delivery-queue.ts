@@ -12,10 +12,12 @@ import {
   fanoutJobId,
   JOB_NAMES,
   retryJobId,
+  deadJobId,
   WEBHOOK_BACKOFF,
   WEBHOOK_QUEUES,
   type FanoutJobData,
   type RetryJobData,
+  type DeadJobData,
 } from './queues.js';
 import { deliveryRow } from './delivery-rows.js';
 import { decodeHeld } from './engine-decision.js';
@@ -35,6 +37,8 @@ export function fairPriority(position: number): number {
 export const DRAIN_FLAG_SLACK_MS = 60_000;
 
 const DAY_S = 24 * 3600;
+/** The failed set's count cap (BullMQ removeOnFail), beside its age cap of DLQ_RETENTION_DAYS. */
+const FAILED_KEEP_MAX = 100_000;
 /** Finished jobs stay this long so a re-matched event finds its job id taken (no second delivery). */
 const KEEP_COMPLETED = { age: 3600, count: 20_000 };
 
@@ -49,7 +53,7 @@ export class DeliveryQueue {
   ) {}
 
   private get keepFailed() {
-    return { age: this.config.dlqRetentionDays * DAY_S };
+    return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
   }
 
   /** One job per event with every matching webhook; the job id is the event's, so re-matching adds nothing. */
@@ -127,6 +131,21 @@ export class DeliveryQueue {
         delayMs: 0,
       })),
     );
+  }
+
+  /** Puts a dead-lettered delivery that had no retry job into BullMQ's failed set (a job failed on its first run). */
+  async addDead(data: DeadJobData): Promise<void> {
+    await this.queue.add(JOB_NAMES.dead, data, { jobId: deadJobId(data.deliveryId), attempts: 1, removeOnComplete: true, removeOnFail: this.keepFailed });
+  }
+
+  /** Removes a DLQ entry's failed job (retried or purged from the DLQ), whichever kind it is. */
+  async removeDead(deliveryIds: string[]): Promise<void> {
+    for (const id of deliveryIds) {
+      for (const jobId of [retryJobId(id), deadJobId(id)]) {
+        const job = await this.queue.getJob(jobId);
+        if (job && (await job.isFailed())) await job.remove().catch(() => undefined);
+      }
+    }
   }
 
   /** Schedules (or continues) the drain of a webhook's backlog; the caller holds its drain flag. */

@@ -112,7 +112,7 @@ export class DeliveryRunner {
     const res = await this.executor.attempt(hook, { event: data.event, batch: data.batch, traceparent: data.traceparent }, data.deliveryId, attempt);
     const attempts: AttemptRecord[] = [...data.attempts, res.record];
     const d = decide(res, attempt, data.retry);
-    await this.settle(hook, { ...base, webhook: hook.row, attempts }, d);
+    await this.settle(hook, { ...base, webhook: hook.row, attempts }, d, true);
     if (d.kind === 'retry') return { kind: 'retry', attempts, error: res.record.error ?? 'failed', retryAfterMs: res.retryAfterMs };
     await this.queue.settled(data.webhookId, data.deliveryId);
     return d.kind === 'dead' ? d : { kind: 'settled' };
@@ -125,7 +125,7 @@ export class DeliveryRunner {
     const createdAt = res.record.timestamp;
     const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
     if (d.kind === 'retry') await this.queue.addRetries([{ data: this.retryData(hook, state, payload.traceparent), delayMs: d.delayMs }]);
-    await this.settle(hook, state, d);
+    await this.settle(hook, state, d, false, payload.traceparent);
     return d.kind === 'success';
   }
 
@@ -264,18 +264,26 @@ export class DeliveryRunner {
       return { stays, settled: this.settle(hook, state, d) };
     }
     const retry = d.kind === 'retry' ? this.queue.addRetries([{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
-    const settled = Promise.all([retry, this.settle(hook, state, d)]).then(() => this.engine.remove(hook.id, member));
+    const settled = Promise.all([retry, this.settle(hook, state, d, false, held.traceparent)]).then(() => this.engine.remove(hook.id, member));
     // Not awaited here: a failure surfaces when the slice awaits its background work (the job then re-runs).
     settled.catch(() => undefined);
     return { stays: null, settled };
   }
 
   /** Writes the delivery's new state (and its DLQ record when it is dead), and the endpoint's health; resolves once committed. */
-  private async settle(hook: CompiledWebhook, state: Omit<DeliveryState, 'status'> & { webhook: CompiledWebhook['row'] }, d: Decision): Promise<void> {
+  private async settle(
+    hook: CompiledWebhook,
+    state: Omit<DeliveryState, 'status'> & { webhook: CompiledWebhook['row'] },
+    d: Decision,
+    ownJob = false,
+    traceparent?: string,
+  ): Promise<void> {
     const health = this.engine.record(hook, d.kind === 'success', d.kind === 'dead');
     if (d.kind === 'success') return void (await Promise.all([health, this.log.record(deliveryRow({ ...state, status: 'success' }))]));
     if (d.kind === 'retry') return void (await Promise.all([health, this.log.record(deliveryRow({ ...state, status: 'retrying', nextAttemptAt: new Date(Date.now() + d.delayMs).toISOString() }))]));
-    await Promise.all([this.log.record(deliveryRow({ ...state, status: 'failed', error: d.reason })), this.deadLetters.bury({ ...state, reason: d.reason })]);
+    // Without a retry job of its own (first attempt, drain), a failed `dead` job puts it in BullMQ's failed set too.
+    const failedJob = ownJob ? undefined : this.queue.addDead({ ...this.retryData(hook, state, traceparent), reason: d.reason });
+    await Promise.all([this.log.record(deliveryRow({ ...state, status: 'failed', error: d.reason })), this.deadLetters.bury({ ...state, reason: d.reason }), failedJob]);
     // After the DLQ record: an auto-disable that follows it counts it.
     await health;
   }
