@@ -39,6 +39,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
   private readonly handlers: Handlers = {
     [JOB_NAMES.fanout]: (job) => this.runner.fanout(job.data),
     [JOB_NAMES.batchFlush]: (job) => this.runner.flushBatch(job.data),
+    [JOB_NAMES.drain]: (job) => this.runner.drain(job.data),
+    [JOB_NAMES.dead]: (job) => Promise.reject(new UnrecoverableError(job.data.reason)),
     [JOB_NAMES.retry]: async (job) => {
       const result = await this.runner.retry(job.data, job.attemptsMade);
       if (result.kind === 'retry') {

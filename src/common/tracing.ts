@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -6,6 +7,24 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 const tracer = trace.getTracer('humana-events');
 
 let provider: NodeTracerProvider | undefined;
+let exporting = false;
+
+/** True when spans are exported (an OTLP endpoint is configured): only then are span objects worth making. */
+export function tracesExported(): boolean {
+  return exporting;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+
+/**
+ * A `traceparent` for a new child of `parent` (or of a new trace) without any span object: the hot path's header when
+ * nothing exports traces. Same format and ids as the SDK's (W3C trace context, sampled flag kept from the parent).
+ */
+export function childTraceparent(parent?: string): string {
+  const m = parent ? TRACEPARENT.exec(parent) : null;
+  const traceId = m ? m[1] : randomBytes(16).toString('hex');
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${m ? m[2] : '01'}`;
+}
 
 /**
  * Registers the process-wide tracer provider once (the OpenTelemetry API is a process global, so several apps in one
@@ -20,6 +39,7 @@ export function initTracing(opts: { serviceName: string; otlpEndpoint?: string }
     : [];
   provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': opts.serviceName }), spanProcessors });
   provider.register(opts.otlpEndpoint ? {} : { contextManager: null });
+  exporting = !!opts.otlpEndpoint;
   return provider;
 }
 

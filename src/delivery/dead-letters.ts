@@ -161,6 +161,7 @@ export class DeadLetters {
     const event = batch ? batch[0] : (entry.event as EventEnvelope);
     await this.deliveries.addDeliveries(webhook, 'dlq_retry', [{ deliveryId, event, batch }]);
     await this.entries.delete({ id: entry.id });
+    await this.deliveries.removeDead([entry.deliveryId]);
     return deliveryId;
   }
 
@@ -184,6 +185,10 @@ export class DeadLetters {
   async purge(olderThan: Date, organizationId?: string): Promise<number> {
     const qb = this.entries.createQueryBuilder().delete().where('created_at < :cut', { cut: olderThan.toISOString() });
     if (organizationId) qb.andWhere('organization_id = :org', { org: organizationId });
+    // The failed jobs of the purged entries go too (the failed set and the SQL index never disagree).
+    const sel = this.entries.createQueryBuilder('d').select('d.delivery_id', 'deliveryId').where('d.created_at < :cut', { cut: olderThan.toISOString() });
+    if (organizationId) sel.andWhere('d.organization_id = :org', { org: organizationId });
+    await this.deliveries.removeDead((await sel.getRawMany<{ deliveryId: string }>()).map((r) => r.deliveryId));
     const res = await qb.execute();
     return res.affected ?? 0;
   }

@@ -42,6 +42,9 @@ export interface DeliverySummary {
   kind: Delivery['kind'];
   error: string | null;
   nextAttemptAt: string | null;
+  /** A/B variant URL (webhook option `variants`) and X-Humana-Sequence (option `ordering`), when set. */
+  variant: string | null;
+  sequence: number | null;
 }
 
 export interface DeliveryDetail extends DeliverySummary {
@@ -76,6 +79,8 @@ function summary(d: Delivery): DeliverySummary {
     kind: d.kind,
     error: d.error,
     nextAttemptAt: d.nextAttemptAt,
+    variant: d.variant ?? null,
+    sequence: d.sequence ?? null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { envelopeOf, type EventEnvelope } from '../events/envelope.js';
-import { contextFromHeaders, traceparentOf, withSpan } from '../common/tracing.js';
+import { childTraceparent, contextFromHeaders, traceparentOf, tracesExported, withSpan } from '../common/tracing.js';
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { sign } from '../webhooks/signing.js';
 import { TransformError, TransformUnavailableError } from '../webhooks/transform.js';
@@ -9,6 +9,7 @@ import type { TransformPool } from '../webhooks/transform-pool.js';
 import type { AttemptRecord, FailureKind } from './delivery.entity.js';
 import type { Destinations } from '../destinations/destinations.js';
 import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
+import { variantFor } from './engine-decision.js';
 
 export const USER_AGENT = 'HumanaEvents-Webhooks/1.0';
 
@@ -20,6 +21,8 @@ export interface Payload {
   json?: string;
   /** Trace context of the publish: each attempt is a span of that trace, sent on as `traceparent`. */
   traceparent?: string;
+  /** X-Humana-Sequence of an ordered delivery. */
+  sequence?: number;
 }
 
 export interface AttemptOutcome {
@@ -69,6 +72,8 @@ export class DeliveryExecutor {
 
   /** One attempt as a span of the publish's trace; the receiver gets its `traceparent` to join the trace. */
   attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number): Promise<AttemptOutcome> {
+    // Nothing exports traces: no span objects, only the header (a child of the publish's trace).
+    if (!tracesExported()) return this.send(hook, payload, deliveryId, attempt, childTraceparent(payload.traceparent));
     const attributes = { 'humana.delivery_id': deliveryId, 'humana.webhook_id': hook.id, 'humana.event_id': payload.event.id, 'humana.attempt': attempt };
     const parent = contextFromHeaders({ traceparent: payload.traceparent });
     return withSpan(
@@ -105,8 +110,11 @@ export class DeliveryExecutor {
       'webhook-timestamp': String(ts),
       'webhook-signature': sig.standard,
       ...(traceparent ? { traceparent } : {}),
+      ...(payload.sequence ? { 'x-humana-sequence': String(payload.sequence) } : {}),
     };
-    const res = await this.destinations.for(w.url).send({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
+    // A/B: the variant chosen by weight, the same on every attempt of this delivery (its id decides).
+    const url = w.variants?.length ? variantFor(w.variants, deliveryId).url : w.url;
+    const res = await this.destinations.for(url).send({ url, headers, body, timeoutMs: w.timeoutMs });
     let outcome: Outcome;
     let error = res.error;
     let errorKind: FailureKind | null = res.errorKind;

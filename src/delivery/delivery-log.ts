@@ -34,8 +34,10 @@ const DELIVERY_COLUMNS: [string, (d: Delivery) => unknown][] = [
   ['succeeded_at', (d) => d.succeededAt],
   ['latency_ms', (d) => d.latencyMs],
   ['next_attempt_at', (d) => d.nextAttemptAt],
+  ['variant', (d) => d.variant],
+  ['sequence', (d) => d.sequence],
 ];
-const DELIVERY_UPDATABLE = ['url', 'status', 'status_code', 'duration_ms', 'attempts', 'attempt_log', 'error', 'updated_at', 'succeeded_at', 'latency_ms', 'next_attempt_at'];
+const DELIVERY_UPDATABLE = ['url', 'status', 'status_code', 'duration_ms', 'attempts', 'attempt_log', 'error', 'updated_at', 'succeeded_at', 'latency_ms', 'next_attempt_at', 'variant', 'sequence'];
 const DLQ_UPDATABLE = ['original_webhook', 'event', 'attempts', 'failure_reason', 'last_attempt'];
 
 interface Waiter {

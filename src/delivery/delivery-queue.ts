@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
@@ -12,14 +13,33 @@ import {
   fanoutJobId,
   JOB_NAMES,
   retryJobId,
+  deadJobId,
   WEBHOOK_BACKOFF,
   WEBHOOK_QUEUES,
   type FanoutJobData,
   type RetryJobData,
+  type DeadJobData,
 } from './queues.js';
 import { deliveryRow } from './delivery-rows.js';
+import { decodeHeld } from './engine-decision.js';
+
+/** Queued fan-out jobs per organization served without priority (see DeliveryQueue.fairPriorities). */
+export const FAIR_SHARE = 100;
+const FAIR_COUNTER_TTL_MS = 10 * 60_000;
+const MAX_PRIORITY = 2 ** 21 - 1;
+
+/** BullMQ priority of an organization's fan-out job at `position` among its queued ones (0 = none). Pure. */
+export function fairPriority(position: number): number {
+  if (position < FAIR_SHARE) return 0;
+  return Math.min(MAX_PRIORITY, 1 + Math.floor((position - FAIR_SHARE) / FAIR_SHARE));
+}
+
+/** A drain flag outlives the drain job's delay by this much (a lost job heals when the flag expires). */
+export const DRAIN_FLAG_SLACK_MS = 60_000;
 
 const DAY_S = 24 * 3600;
+/** The failed set's count cap (BullMQ removeOnFail), beside its age cap of DLQ_RETENTION_DAYS. */
+const FAILED_KEEP_MAX = 100_000;
 /** Finished jobs stay this long so a re-matched event finds its job id taken (no second delivery). */
 const KEEP_COMPLETED = { age: 3600, count: 20_000 };
 
@@ -45,16 +65,45 @@ export class DeliveryQueue {
   ) {}
 
   private get keepFailed() {
-    return { age: this.config.dlqRetentionDays * DAY_S };
+    return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
   }
 
   /** One job per event with every matching webhook; the job id is the event's, so re-matching adds nothing. */
   async addFanouts(items: FanoutJobData[]): Promise<void> {
     if (!items.length) return;
     const opts: JobsOptions = { attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: KEEP_COMPLETED, removeOnFail: this.keepFailed };
+    const priorities = await this.fairPriorities(items.map((i) => i.event.organizationId));
     await this.queue.addBulk(
-      items.map((data) => ({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id) } })),
+      items.map((data, i) => {
+        const priority = priorities[i] ? { priority: priorities[i] } : {};
+        return { name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id), ...priority } };
+      }),
     );
+  }
+
+  /**
+   * Fairness across organizations: an organization's first FAIR_SHARE queued fan-out jobs go to BullMQ's wait list
+   * (served before any prioritized job); beyond that share its jobs are prioritized by how far beyond it they are. A
+   * flood therefore queues behind every other organization's fresh work, in its own order. 0 = no priority.
+   */
+  private async fairPriorities(orgs: string[]): Promise<number[]> {
+    const counts = new Map<string, number>();
+    for (const o of orgs) counts.set(o, (counts.get(o) ?? 0) + 1);
+    const pipe = this.redis.client.pipeline();
+    for (const [org, n] of counts) pipe.incrby(this.redis.keys.orgFanouts(org), n).pexpire(this.redis.keys.orgFanouts(org), FAIR_COUNTER_TTL_MS);
+    const res = (await pipe.exec()) ?? [];
+    const next = new Map<string, number>();
+    [...counts.keys()].forEach((org, i) => next.set(org, Number(res[2 * i]?.[1] ?? 0) - counts.get(org)!));
+    return orgs.map((org) => {
+      const position = next.get(org)!;
+      next.set(org, position + 1);
+      return fairPriority(position);
+    });
+  }
+
+  /** A fan-out job of the organization finished (the counter never goes below 0 for long: it expires when idle). */
+  async fanoutDone(organizationId: string): Promise<void> {
+    await this.redis.client.decr(this.redis.keys.orgFanouts(organizationId));
   }
 
   private pendingKey(webhookId: string): string {
@@ -97,6 +146,47 @@ export class DeliveryQueue {
     );
   }
 
+  /** Puts a dead-lettered delivery that had no retry job into BullMQ's failed set (a job failed on its first run). */
+  async addDead(data: DeadJobData): Promise<void> {
+    await this.queue.add(JOB_NAMES.dead, data, { jobId: deadJobId(data.deliveryId), attempts: 1, removeOnComplete: true, removeOnFail: this.keepFailed });
+  }
+
+  /** Removes a DLQ entry's failed job (retried or purged from the DLQ), whichever kind it is. */
+  async removeDead(deliveryIds: string[]): Promise<void> {
+    for (const id of deliveryIds) {
+      for (const jobId of [retryJobId(id), deadJobId(id)]) {
+        const job = await this.queue.getJob(jobId);
+        if (job && (await job.isFailed())) await job.remove().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Schedules (or continues) the drain of a webhook's backlog; the caller holds its drain flag. */
+  async addDrain(webhookId: string, delayMs: number, opts: { keepFlag?: boolean } = {}): Promise<void> {
+    if (!opts.keepFlag) await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
+    await this.queue.add(
+      JOB_NAMES.drain,
+      { webhookId },
+      { jobId: `drain-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`, delay: Math.max(0, Math.ceil(delayMs)), attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: { count: 1000 } },
+    );
+  }
+
+  /** Starts a drain of the webhook's backlog unless one is already scheduled or running (e.g. on resume). */
+  async kickDrain(webhookId: string): Promise<void> {
+    const ok = await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', DRAIN_FLAG_SLACK_MS, 'NX');
+    if (ok) await this.addDrain(webhookId, 0);
+  }
+
+  /** How many deliveries wait in the webhook's backlog, and when the oldest one's event was published. */
+  async backlog(webhookId: string): Promise<{ pending: number; oldestAt: string | null }> {
+    const key = this.redis.keys.webhookBacklog(webhookId);
+    const [[, pending], [, oldest]] = (await this.redis.client.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').exec()) as [[null, number], [null, string[]]];
+    if (!oldest.length) return { pending, oldestAt: null };
+    const raw = await this.redis.client.hget(this.redis.keys.webhookBacklogData(webhookId), oldest[0]);
+    const at = raw ? decodeHeld(raw).event.timestamp : new Date(Number(oldest[1])).toISOString();
+    return { pending, oldestAt: new Date(Date.parse(at)).toISOString() };
+  }
+
   /** The delivery no longer has a retry job waiting. */
   async settled(webhookId: string, deliveryId: string): Promise<void> {
     await this.redis.client.srem(this.pendingKey(webhookId), deliveryId);
@@ -121,6 +211,16 @@ export class DeliveryQueue {
       cancelled.push(deliveryRow({ webhook, deliveryId, kind: d.kind, event: d.event, batch: d.batch, createdAt: d.createdAt, attempts: d.attempts, status: 'failed', error: reason }));
     }
     await this.redis.client.del(key);
+    // Held deliveries (backlog) end the same way: recorded as failed with the reason, never dropped silently.
+    const backlog = this.redis.keys.webhookBacklog(webhook.id);
+    const data = this.redis.keys.webhookBacklogData(webhook.id);
+    const held = await this.redis.client.hgetall(data);
+    for (const [member, raw] of Object.entries(held)) {
+      if (member.endsWith('#s')) continue;
+      const d = decodeHeld(raw);
+      cancelled.push(deliveryRow({ webhook, deliveryId: d.deliveryId, kind: d.kind, event: d.event, batch: d.batch, createdAt: d.createdAt, attempts: d.attempts, status: 'failed', error: reason }));
+    }
+    await this.redis.client.del(backlog, data, this.redis.keys.webhookDrain(webhook.id));
     if (cancelled.length) await Promise.all(cancelled.map((row) => this.log.record(row)));
     return cancelled.length;
   }

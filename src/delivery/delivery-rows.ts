@@ -1,9 +1,10 @@
 import type { EventEnvelope } from '../events/envelope.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import type { AttemptRecord, Delivery, DeliveryKind, DeliveryStatus } from './delivery.entity.js';
+import { variantFor } from './engine-decision.js';
 
 export interface DeliveryState {
-  webhook: Pick<Webhook, 'id' | 'organizationId' | 'url'>;
+  webhook: Pick<Webhook, 'id' | 'organizationId' | 'url'> & Partial<Pick<Webhook, 'variants'>>;
   deliveryId: string;
   kind: DeliveryKind;
   event: EventEnvelope;
@@ -14,6 +15,8 @@ export interface DeliveryState {
   /** Overrides the last attempt's error (e.g. cancellation). */
   error?: string;
   nextAttemptAt?: string | null;
+  /** X-Humana-Sequence of an ordered delivery. */
+  sequence?: number;
 }
 
 /** The delivery log row for a delivery's current state. */
@@ -42,5 +45,7 @@ export function deliveryRow(s: DeliveryState): Delivery {
     succeededAt,
     latencyMs: succeededAt ? Math.max(0, Date.parse(succeededAt) + (last?.duration ?? 0) - Date.parse(publishedAt)) : null,
     nextAttemptAt: s.nextAttemptAt ?? null,
+    variant: s.webhook.variants?.length ? variantFor(s.webhook.variants, s.deliveryId).url : null,
+    sequence: s.sequence ?? null,
   };
 }

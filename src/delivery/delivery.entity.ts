@@ -96,4 +96,12 @@ export class Delivery {
 
   @Column({ name: 'next_attempt_at', type: 'varchar', length: 32, nullable: true })
   nextAttemptAt!: string | null;
+
+  /** The A/B variant URL this delivery goes to (webhook option `variants`), else null. */
+  @Column({ type: 'varchar', length: 2048, nullable: true })
+  variant!: string | null;
+
+  /** X-Humana-Sequence of an ordered delivery, else null. */
+  @Column({ type: 'integer', nullable: true })
+  sequence!: number | null;
 }

@@ -22,6 +22,8 @@ import { DeliveryLog } from './delivery-log.js';
 import { DeliveryOutcomes } from './delivery-outcomes.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { DeliveryRunner } from './delivery-runner.js';
+import { EndpointEngine } from './endpoint-engine.js';
+import { EndpointsController } from './endpoints.controller.js';
 import { DeliveryStats } from './delivery-stats.js';
 import { DlqController } from './dlq.controller.js';
 import { DlqEntry } from './dlq-entry.entity.js';
@@ -60,7 +62,7 @@ class DeliveryHousekeeping implements OnModuleInit {
 @Module({})
 export class DeliveryModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner] : [];
+  const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner, EndpointEngine] : [];
   return {
     module: DeliveryModule,
     imports: [
@@ -72,7 +74,7 @@ export class DeliveryModule {
       EventsModule.forRoot(config),
       WebhooksModule.forRoot(config),
     ],
-    controllers: hasApi(config) ? [DeliveriesController, DlqController] : [],
+    controllers: hasApi(config) ? [DeliveriesController, DlqController, EndpointsController] : [],
     providers: [{
         provide: DeliveryExecutor,
         inject: [Destinations, TransformPool, TransformHealth],

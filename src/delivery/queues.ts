@@ -9,13 +9,28 @@ export const WEBHOOK_QUEUES = {
   delivery: 'webhook-delivery',
 } as const;
 
-export const JOB_NAMES = { fanout: 'fanout', retry: 'retry', batchFlush: 'batch-flush' } as const;
+export const JOB_NAMES = { fanout: 'fanout', retry: 'retry', batchFlush: 'batch-flush', drain: 'drain', dead: 'dead' } as const;
 
 /** The data of each job name of the delivery queue: processors dispatch on this map. */
 export interface DeliveryJobs {
   [JOB_NAMES.fanout]: FanoutJobData;
   [JOB_NAMES.retry]: RetryJobData;
   [JOB_NAMES.batchFlush]: BatchFlushJobData;
+  [JOB_NAMES.drain]: DrainJobData;
+  [JOB_NAMES.dead]: DeadJobData;
+}
+
+/**
+ * A delivery dead-lettered without a retry job of its own (fatal first attempt, or dead in a drain): added only to be
+ * failed at once, so BullMQ's failed set (Bull Board) holds every DLQ entry; SQL stays the DLQ's queryable index.
+ */
+export interface DeadJobData extends RetryJobData {
+  reason: string;
+}
+
+/** Sends a webhook endpoint's held deliveries (backlog) when it is available: one time slice per job. */
+export interface DrainJobData {
+  webhookId: string;
 }
 export type DeliveryJobName = keyof DeliveryJobs;
 
@@ -73,4 +88,5 @@ export function deliveryIdFor(eventId: string, webhookId: string): string {
 
 export const fanoutJobId = (eventId: string): string => `fanout-${eventId}`;
 export const retryJobId = (deliveryId: string): string => `retry-${deliveryId}`;
+export const deadJobId = (deliveryId: string): string => `dead-${deliveryId}`;
 export const dlqIdFor = (deliveryId: string): string => `dlq_${deliveryId.slice('del_'.length)}`;

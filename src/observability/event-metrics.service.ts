@@ -26,6 +26,20 @@ export interface EventMetrics {
   /** Deliveries finished (succeeded or failed for good) per second. */
   throughput: { eventsPerSecond: number; peakThroughput: number; averageThroughput: number };
   errors: { byType: Record<string, number>; byStatusCode: Record<number, number>; retrySuccess: number };
+  /** One webhook's A/B variants (option `variants`): outcomes and latency per variant URL. */
+  variants?: VariantMetrics[];
+}
+
+export interface VariantMetrics {
+  url: string;
+  successful: number;
+  failed: number;
+  /** Success rate in percent, null without finished deliveries. */
+  successRate: number | null;
+  /** Publish → 2xx of successful deliveries, ms (average). */
+  averageLatency: number | null;
+  /** Last attempt's response time, ms (average over finished deliveries). */
+  averageDuration: number | null;
 }
 
 interface Range {
@@ -71,7 +85,12 @@ export class EventMetricsService {
   async compute(organizationId: string, window: MetricWindow, webhookId?: string, now = Date.now()): Promise<EventMetrics> {
     const windowMs = METRIC_WINDOWS[window];
     const range = { organizationId, webhookId, from: new Date(now - windowMs).toISOString(), to: new Date(now).toISOString() };
-    const [summary, throughput, errors] = await Promise.all([this.summary(range), this.throughput(range, windowMs, now), this.errors(range)]);
+    const [summary, throughput, errors, variants] = await Promise.all([
+      this.summary(range),
+      this.throughput(range, windowMs, now),
+      this.errors(range),
+      webhookId ? this.variants(range) : undefined,
+    ]);
     const { successful, failed } = summary;
     return {
       organizationId,
@@ -83,7 +102,37 @@ export class EventMetricsService {
       latency: summary.latency,
       throughput,
       errors: { ...errors, retrySuccess: summary.retrySuccess },
+      ...(variants?.length ? { variants } : {}),
     };
+  }
+
+  /** Per A/B variant of one webhook: success rate and latency (deliveries with a recorded variant). */
+  async variants(range: Range): Promise<VariantMetrics[]> {
+    const rows = await this.scoped(range)
+      .andWhere('d.variant IS NOT NULL')
+      .andWhere("d.status IN ('success', 'failed')")
+      .select('d.variant', 'url')
+      .addSelect("SUM(CASE WHEN d.status = 'success' THEN 1 ELSE 0 END)", 'successful')
+      .addSelect("SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END)", 'failed')
+      .addSelect("AVG(CASE WHEN d.status = 'success' THEN d.latency_ms END)", 'latency')
+      .addSelect('AVG(d.duration_ms)', 'duration')
+      .groupBy('d.variant')
+      .orderBy('d.variant')
+      .getRawMany<Record<string, string | number | null>>();
+    const num = (v: string | number | null | undefined) => Number(v ?? 0);
+    const avg = (v: string | number | null | undefined) => (v === null || v === undefined ? null : round2(Number(v)));
+    return rows.map((r) => {
+      const successful = num(r.successful);
+      const failed = num(r.failed);
+      return {
+        url: String(r.url),
+        successful,
+        failed,
+        successRate: successful + failed ? round2((successful * 100) / (successful + failed)) : null,
+        averageLatency: avg(r.latency),
+        averageDuration: avg(r.duration),
+      };
+    });
   }
 
   /** Outcomes and latency of the deliveries one organization (or webhook) finished in a time range. */

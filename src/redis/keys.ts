@@ -116,6 +116,48 @@ export class RedisKeys {
     return this.join(this.deploymentTag, 'webhooks', 'pending', webhookId);
   }
 
+  // ── Delivery engine (endpoint scripts: one webhook's keys share `tag`) ──────────────────────────────────────────
+
+  /** Hash of one webhook's endpoint health: failures, last success/failure, circuit, paused (endpoint-health.ts). */
+  webhookHealth(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'health', webhookId);
+  }
+
+  /** Sorted set of a webhook's held deliveries (`<eventId>|<deliveryId>`, by event time then id = log order). */
+  webhookBacklog(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'backlog', webhookId);
+  }
+
+  /** Hash: backlog member → the held delivery (JSON). */
+  webhookBacklogData(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'backlog-data', webhookId);
+  }
+
+  /** Set while a drain job of the webhook's backlog is scheduled or running (with a TTL: a lost job heals). */
+  webhookDrain(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'drain', webhookId);
+  }
+
+  /** Lock held by the one drain job sending a webhook's backlog (released by the release-lock script). */
+  webhookDrainLock(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'drain-lock', webhookId);
+  }
+
+  /** GCRA state (theoretical arrival time, ms) of a webhook's rate limit, shared by every worker. */
+  webhookRate(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'rate', webhookId);
+  }
+
+  /** Hash: ordering key value → last `X-Humana-Sequence` number given out for a webhook. */
+  webhookSequence(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'sequence', webhookId);
+  }
+
+  /** Fan-out jobs of an organization queued and not finished (fairness: beyond a share they are deprioritized). */
+  orgFanouts(organizationId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'org-fanouts', organizationId);
+  }
+
   /** Sorted set of delivery workers by last heartbeat (ms). */
   workerHeartbeats(): string {
     return this.join(this.deploymentTag, 'webhooks', 'workers');

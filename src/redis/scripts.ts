@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /**
  * Typed access to the Lua scripts in `./scripts/*.lua` (each file's header names its KEYS and ARGV). Every key a script
@@ -15,6 +15,12 @@ export const SCRIPTS = {
   appendEvents: { command: 'humanaAppendEvents', file: 'append-events.lua', numberOfKeys: undefined },
   quotaAdmit: { command: 'humanaQuotaAdmit', file: 'quota-admit.lua', numberOfKeys: 6 },
   releaseLock: { command: 'humanaReleaseLock', file: 'release-lock.lua', numberOfKeys: 1 },
+  endpointAdmit: { command: 'humanaEndpointAdmit', file: 'endpoint-admit.lua', numberOfKeys: 6 },
+  endpointRecord: { command: 'humanaEndpointRecord', file: 'endpoint-record.lua', numberOfKeys: 1 },
+  endpointGate: { command: 'humanaEndpointGate', file: 'endpoint-gate.lua', numberOfKeys: 1 },
+  rateTake: { command: 'humanaRateTake', file: 'rate-take.lua', numberOfKeys: 1 },
+  drainRelease: { command: 'humanaDrainRelease', file: 'drain-release.lua', numberOfKeys: 3 },
+  drainPark: { command: 'humanaDrainPark', file: 'drain-park.lua', numberOfKeys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -36,6 +42,12 @@ interface ScriptCommands {
   humanaAppendEvents(numberOfKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
   humanaQuotaAdmit(...keysAndArgs: string[]): Promise<QuotaAdmitReply>;
   humanaReleaseLock(key: string, token: string): Promise<number>;
+  humanaEndpointAdmit(...keysAndArgs: string[]): Promise<[number, number, number]>;
+  humanaEndpointRecord(...keysAndArgs: string[]): Promise<[number, number, number, number, number]>;
+  humanaEndpointGate(...keysAndArgs: string[]): Promise<[number, number]>;
+  humanaRateTake(...keysAndArgs: string[]): Promise<number>;
+  humanaDrainRelease(...keysAndArgs: string[]): Promise<number>;
+  humanaDrainPark(...keysAndArgs: string[]): Promise<number>;
 }
 
 const defined = new WeakSet<Redis>();
@@ -116,4 +128,96 @@ export async function quotaAdmit(client: Redis, keys: QuotaAdmitKeys, args: Quot
 /** Deletes `lock` if it still holds `token`; true when released. */
 export async function releaseLock(client: Redis, lock: string, token: string): Promise<boolean> {
   return (await withScripts(client).humanaReleaseLock(lock, token)) === 1;
+}
+
+// ── delivery engine: endpoint-*.lua, rate-take.lua, drain-release.lua ───────────────────────────────────────────────
+
+/** The keys of one webhook endpoint's engine state (RedisKeys.webhook*, all with one hash tag). */
+export interface EndpointKeys {
+  health: string;
+  backlog: string;
+  backlogData: string;
+  drain: string;
+  rate: string;
+  sequence: string;
+}
+
+export interface AdmitArgs {
+  member: string;
+  score: number;
+  json: string;
+  ordered: boolean;
+  perSecond: number;
+  drainTtlMs: number;
+  orderingKey: string;
+}
+
+const admitArgs = (k: EndpointKeys, a: AdmitArgs): string[] => [
+  k.health,
+  k.backlog,
+  k.backlogData,
+  k.drain,
+  k.rate,
+  k.sequence,
+  a.member,
+  String(a.score),
+  a.json,
+  a.ordered ? '1' : '0',
+  String(a.perSecond),
+  String(a.drainTtlMs),
+  a.orderingKey,
+];
+
+/** Queues an admit call on a pipeline (one round trip for a whole fan-out); reply: [held, startDrain, sequence]. */
+export function endpointAdmit(pipe: ChainableCommander, keys: EndpointKeys, args: AdmitArgs): void {
+  (pipe as unknown as ScriptCommands).humanaEndpointAdmit(...admitArgs(keys, args));
+}
+
+/** Registers the scripts on a pipeline's connection (call before queuing script commands on it). */
+export function pipelineWithScripts(client: Redis): ChainableCommander {
+  withScripts(client);
+  return client.pipeline();
+}
+
+export interface RecordReply {
+  consecutiveFailures: number;
+  open: boolean;
+  /** First failure since the last success, ms (null: none). */
+  since: number | null;
+  dead: number;
+  now: number;
+}
+
+export interface RecordArgs {
+  success: boolean;
+  dead: boolean;
+  failureThreshold: number;
+  probeIntervalMs: number;
+}
+
+export async function endpointRecord(client: Redis, health: string, a: RecordArgs): Promise<RecordReply> {
+  const [cf, open, since, dead, now] = await withScripts(client).humanaEndpointRecord(health, a.success ? '1' : '0', a.dead ? '1' : '0', String(a.failureThreshold), String(a.probeIntervalMs));
+  return { consecutiveFailures: cf, open: open === 1, since: since ? since : null, dead, now };
+}
+
+export type GateReply = { status: 'paused' } | { status: 'closed' } | { status: 'probe' } | { status: 'open'; waitMs: number };
+
+export async function endpointGate(client: Redis, health: string, probeIntervalMs: number): Promise<GateReply> {
+  const [s, wait] = await withScripts(client).humanaEndpointGate(health, String(probeIntervalMs));
+  return s === 0 ? { status: 'paused' } : s === 1 ? { status: 'closed' } : s === 2 ? { status: 'probe' } : { status: 'open', waitMs: wait };
+}
+
+/** 0 when a token was taken, else ms to wait. */
+export function rateTake(client: Redis, rateKey: string, perSecond: number): Promise<number> {
+  return withScripts(client).humanaRateTake(rateKey, String(perSecond));
+}
+
+/** True when the drain flag was cleared (backlog empty, or paused). */
+export async function drainRelease(client: Redis, k: Pick<EndpointKeys, 'backlog' | 'drain' | 'health'>, ttlMs: number): Promise<boolean> {
+  return (await withScripts(client).humanaDrainRelease(k.backlog, k.drain, k.health, String(ttlMs))) === 1;
+}
+
+/** True when the drain was parked (the backlog still has `seen` members); false when it changed meanwhile. */
+export async function drainPark(client: Redis, k: Pick<EndpointKeys, 'backlog' | 'drain'>, seen: number, ttlMs: number): Promise<boolean> {
+  return (await withScripts(client).humanaDrainPark(k.backlog, k.drain, String(seen), String(ttlMs))) === 1;
 }

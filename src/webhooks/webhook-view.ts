@@ -1,3 +1,4 @@
+import { autoDisableOf, circuitBreakerOf, healthOf, type EndpointHealth, type HealthHash } from './endpoint-health.js';
 import type { Webhook } from './webhook.entity.js';
 
 /** A webhook as the API shows it: never its secret. */
@@ -13,11 +14,19 @@ export interface WebhookView {
   timeoutMs: number;
   batch: Webhook['batch'];
   transform: string | null;
+  circuitBreaker: NonNullable<Webhook['circuitBreaker']>;
+  autoDisable: NonNullable<Webhook['autoDisable']>;
+  rateLimit: Webhook['rateLimit'];
+  ordering: Webhook['ordering'];
+  variants: Webhook['variants'];
+  paused: boolean;
+  health: EndpointHealth;
   createdAt: string;
   updatedAt: string;
 }
 
-export function viewOf(w: Webhook): WebhookView {
+/** The view; `health` comes from the webhook's Redis health hash when given (else from the row alone). */
+export function viewOf(w: Webhook, health?: HealthHash): WebhookView {
   return {
     id: w.id,
     url: w.url,
@@ -30,6 +39,13 @@ export function viewOf(w: Webhook): WebhookView {
     timeoutMs: w.timeoutMs,
     batch: w.batch,
     transform: w.transform,
+    circuitBreaker: circuitBreakerOf(w),
+    autoDisable: autoDisableOf(w),
+    rateLimit: w.rateLimit ?? null,
+    ordering: w.ordering ?? null,
+    variants: w.variants ?? null,
+    paused: w.paused ?? false,
+    health: healthOf(w, health),
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };

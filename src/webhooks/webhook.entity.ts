@@ -14,6 +14,27 @@ export interface BatchOptions {
   maxWaitMs: number;
 }
 
+/** Delivery engine options (contract section 8); see docs/delivery-engine.md. */
+export interface CircuitBreakerOptions {
+  failureThreshold: number;
+  probeIntervalMs: number;
+}
+export interface AutoDisableOptions {
+  afterMs: number;
+  minFailures: number;
+}
+export interface RateLimitOptions {
+  perSecond: number;
+}
+export interface OrderingOptions {
+  /** A dotted `data` path, or `*` for the whole endpoint. */
+  key: string;
+}
+export interface Variant {
+  url: string;
+  weight: number;
+}
+
 /** A webhook subscription of one organization. */
 @Entity('webhooks')
 @Index('idx_webhooks_org_id', ['organizationId', 'id'])
@@ -68,6 +89,32 @@ export class Webhook {
   /** JSONata expression over the envelope producing the body. */
   @Column({ type: 'text', nullable: true })
   transform!: string | null;
+
+  // ── Delivery engine (migration 0006) ──
+  @Column({ type: 'boolean', default: false })
+  paused!: boolean;
+
+  @Column({ name: 'disabled_at', type: 'varchar', length: 32, nullable: true })
+  disabledAt!: string | null;
+
+  @Column({ name: 'disabled_reason', type: 'text', nullable: true })
+  disabledReason!: string | null;
+
+  /** null = the defaults (on). */
+  @Column({ name: 'circuit_breaker', type: 'simple-json', nullable: true })
+  circuitBreaker!: CircuitBreakerOptions | null;
+
+  @Column({ name: 'auto_disable', type: 'simple-json', nullable: true })
+  autoDisable!: AutoDisableOptions | null;
+
+  @Column({ name: 'rate_limit', type: 'simple-json', nullable: true })
+  rateLimit!: RateLimitOptions | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  ordering!: OrderingOptions | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  variants!: Variant[] | null;
 
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;

@@ -140,6 +140,28 @@ const transform = z
     }
   });
 
+// ── Delivery engine options (contract section 8, docs/delivery-engine.md) ──
+const circuitBreaker = z.strictObject({
+  failureThreshold: z.number().int().min(1).max(1000).default(10),
+  probeIntervalMs: z.number().int().min(100).max(86_400_000).default(30_000),
+});
+const autoDisable = z.strictObject({
+  afterMs: z.number().int().min(0).max(90 * 86_400_000).default(432_000_000),
+  minFailures: z.number().int().min(1).max(100_000).default(10),
+});
+const rateLimit = z.strictObject({ perSecond: z.number().min(1).max(10_000) });
+const ordering = z.strictObject({
+  key: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/, 'a dotted data path (e.g. "companionId", "user.id") or "*"'),
+});
+const variants = z
+  .array(z.strictObject({ url, weight: z.number().int().min(1).max(1000) }))
+  .min(1)
+  .max(10);
+
 export const secretSchema = z
   .string()
   .min(16, 'at least 16 characters')
@@ -158,6 +180,11 @@ const fields = {
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
   batch: batch.nullable().default(null),
   transform: transform.nullable().default(null),
+  circuitBreaker: circuitBreaker.default(() => ({ failureThreshold: 10, probeIntervalMs: 30_000 })),
+  autoDisable: autoDisable.default(() => ({ afterMs: 432_000_000, minFailures: 10 })),
+  rateLimit: rateLimit.nullable().default(null),
+  ordering: ordering.nullable().default(null),
+  variants: variants.nullable().default(null),
 };
 
 const noSecret = z.undefined({ error: 'secrets change only through POST /api/v1/webhooks/{id}/secret/rotate' });
@@ -178,6 +205,11 @@ export const patchWebhookSchema = z.strictObject({
   timeoutMs: z.number().int().min(100).max(60_000).optional(),
   batch: batch.nullable().optional(),
   transform: transform.nullable().optional(),
+  circuitBreaker: circuitBreaker.optional(),
+  autoDisable: autoDisable.optional(),
+  rateLimit: rateLimit.nullable().optional(),
+  ordering: ordering.nullable().optional(),
+  variants: variants.nullable().optional(),
   secret: noSecret.optional(),
 });
 

@@ -62,7 +62,7 @@ export class WebhooksController {
   @Get(':id')
   @RequireScope('webhooks:read')
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return this.webhooks.view(p.organizationId, id);
+    return this.webhooks.view(await this.webhooks.get(p.organizationId, id));
   }
 
   @Put(':id')

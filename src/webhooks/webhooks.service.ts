@@ -17,6 +17,7 @@ import { keysetPage } from '../common/keyset-page.js';
 import { viewOf, type WebhookView } from './webhook-view.js';
 import { Webhook } from './webhook.entity.js';
 import { UNKNOWN_PATTERN_MESSAGE, type CreateWebhookInput, type WebhookConfigInput, type WebhookPatch } from './webhook.schemas.js';
+import type { HealthHash } from './endpoint-health.js';
 
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
 
@@ -59,31 +60,55 @@ export class WebhooksService implements OnModuleInit {
     if (problem) throw ApiError.badRequest(`url: ${problem} (ALLOW_PRIVATE_WEBHOOK_URLS is off)`, [{ field: 'url', message: problem }]);
   }
 
+  /** The URL and every A/B variant URL pass the same checks. */
+  private async checkUrls(url: string | undefined, variants: Webhook['variants'] | undefined): Promise<void> {
+    if (url !== undefined) await this.checkUrl(url);
+    for (const [i, v] of (variants ?? []).entries()) {
+      try {
+        await this.checkUrl(v.url);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        throw ApiError.badRequest(`variants.${i}.url: ${err.message.replace(/^url: /, '')}`, [{ field: `variants.${i}.url`, message: err.message }]);
+      }
+    }
+  }
+
+  /** Health hashes (Redis) of the given webhooks, in order. */
+  private async healthOf(ids: string[]): Promise<HealthHash[]> {
+    if (!ids.length) return [];
+    const pipe = this.redis.client.pipeline();
+    for (const id of ids) pipe.hgetall(this.redis.keys.webhookHealth(id));
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, h]) => (err ? {} : (h as HealthHash)));
+  }
+
+  /** The API views of webhooks, with their live endpoint health and transform health. */
+  private async views(ws: Webhook[]): Promise<WebhookDetail[]> {
+    const ids = ws.map((w) => w.id);
+    const [health, transforms] = await Promise.all([this.healthOf(ids), this.transformHealth.of(ids)]);
+    return ws.map((w, i) => ({ ...viewOf(w, health[i]), transformHealth: transforms[i] }));
+  }
+
+  async view(w: Webhook): Promise<WebhookDetail> {
+    const [detail] = await this.views([w]);
+    return detail;
+  }
+
   async get(organizationId: string, id: string): Promise<Webhook> {
     const w = await this.webhooks.findOneBy({ id, organizationId });
     if (!w) throw ApiError.notFound('Webhook');
     return w;
   }
 
-  private async detailed(views: WebhookView[]): Promise<WebhookDetail[]> {
-    const health = await this.transformHealth.of(views.map((v) => v.id));
-    return views.map((v, i) => ({ ...v, transformHealth: health[i] }));
-  }
-
-  async view(organizationId: string, id: string): Promise<WebhookDetail> {
-    const [detail] = await this.detailed([viewOf(await this.get(organizationId, id))]);
-    return detail;
-  }
-
   async list(organizationId: string, limit: number, cursor?: string): Promise<{ webhooks: WebhookDetail[]; nextCursor: string | null }> {
     const qb = this.webhooks.createQueryBuilder('w').where('w.organization_id = :org', { org: organizationId });
-    const { items, nextCursor } = await keysetPage(qb, 'w', 'ASC', limit, cursor, viewOf);
-    return { webhooks: await this.detailed(items), nextCursor };
+    const { items, nextCursor } = await keysetPage(qb, 'w', 'ASC', limit, cursor, (w: Webhook) => w);
+    return { webhooks: await this.views(items), nextCursor };
   }
 
   async create(p: Principal, input: CreateWebhookInput): Promise<WebhookDetail & { secret: string }> {
     await this.checkEvents(p.organizationId, input.events);
-    await this.checkUrl(input.url);
+    await this.checkUrls(input.url, input.variants);
     const now = new Date().toISOString();
     const w = Object.assign(new Webhook(), {
       ...this.configOf(input),
@@ -92,17 +117,20 @@ export class WebhooksService implements OnModuleInit {
       secret: input.secret ?? generateSecret(),
       previousSecret: null,
       previousSecretExpiresAt: null,
+      paused: false,
+      disabledAt: null,
+      disabledReason: null,
       createdAt: now,
       updatedAt: now,
     });
     await this.webhooks.insert(w);
     await announceChange(this.redis, w.id);
+    await this.redis.client.del(this.redis.keys.webhookHealth(w.id));
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.created', resourceId: w.id, after: viewOf(w) });
-    const [detail] = await this.detailed([viewOf(w)]);
-    return { ...detail, secret: w.secret };
+    return { ...(await this.view(w)), secret: w.secret };
   }
 
-  private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'createdAt' | 'updatedAt'> {
+  private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'createdAt' | 'updatedAt' | 'health' | 'paused'> {
     return {
       url: c.url,
       events: [...new Set(c.events)],
@@ -114,6 +142,11 @@ export class WebhooksService implements OnModuleInit {
       timeoutMs: c.timeoutMs,
       batch: c.batch,
       transform: c.transform,
+      circuitBreaker: c.circuitBreaker,
+      autoDisable: c.autoDisable,
+      rateLimit: c.rateLimit,
+      ordering: c.ordering,
+      variants: c.variants,
     };
   }
 
@@ -134,15 +167,58 @@ export class WebhooksService implements OnModuleInit {
     const before = viewOf(w);
     const next = change(w);
     await this.checkEvents(p.organizationId, next.events);
-    if (next.url !== undefined && next.url !== w.url) await this.checkUrl(next.url);
+    await this.checkUrls(next.url !== undefined && next.url !== w.url ? next.url : undefined, next.variants);
+    // Re-enabling (e.g. after an auto-disable) clears why it was disabled and starts its health afresh.
+    const reEnabled = !w.enabled && next.enabled === true;
+    if (reEnabled) Object.assign(next, { disabledAt: null, disabledReason: null });
     Object.assign(w, next, { updatedAt: new Date().toISOString() });
     await this.webhooks.update({ id, organizationId: p.organizationId }, { ...next, updatedAt: w.updatedAt });
+    if (reEnabled) await this.resetHealth(w);
     await announceChange(this.redis, id);
     if (w.transform !== before.transform) await this.transformHealth.forget(id);
     if (before.enabled && !w.enabled) await this.lifecycle.stopped(w, 'webhook disabled: pending retries stopped');
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.updated', resourceId: id, before, after: viewOf(w) });
-    const [detail] = await this.detailed([viewOf(w)]);
-    return detail;
+    return this.view(w);
+  }
+
+  private async resetHealth(w: Webhook): Promise<void> {
+    const key = this.redis.keys.webhookHealth(w.id);
+    const pipe = this.redis.client.multi().del(key);
+    if (w.paused) pipe.hset(key, 'paused', '1');
+    await pipe.exec();
+  }
+
+  /**
+   * Pause or resume deliveries (nothing is attempted or dead-lettered while paused; matching events wait in the
+   * endpoint's backlog). The Redis mirror of the flag is what the delivery engine reads, written before answering.
+   */
+  async setPaused(p: Principal, id: string, paused: boolean): Promise<WebhookView> {
+    const w = await this.get(p.organizationId, id);
+    const updatedAt = new Date().toISOString();
+    await this.webhooks.update({ id, organizationId: p.organizationId }, { paused, updatedAt });
+    const key = this.redis.keys.webhookHealth(id);
+    if (paused) await this.redis.client.hset(key, 'paused', '1');
+    else await this.redis.client.hdel(key, 'paused');
+    Object.assign(w, { paused, updatedAt });
+    await announceChange(this.redis, id);
+    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: paused ? 'webhook.paused' : 'webhook.resumed', resourceId: id, after: { paused } });
+    return this.view(w);
+  }
+
+  /**
+   * Disables a webhook whose endpoint kept failing (auto-disable); true when this call disabled it (once, however many
+   * workers decide it at the same moment). Pending retries stop; an audit entry records it.
+   */
+  async autoDisable(webhookId: string, reason: string): Promise<Webhook | null> {
+    const disabledAt = new Date().toISOString();
+    const res = await this.webhooks.update({ id: webhookId, enabled: true }, { enabled: false, disabledAt, disabledReason: reason, updatedAt: disabledAt });
+    if (!res.affected) return null;
+    const w = await this.webhooks.findOneBy({ id: webhookId });
+    if (!w) return null;
+    await announceChange(this.redis, webhookId);
+    await this.lifecycle.stopped(w, `webhook auto-disabled: ${reason}`);
+    await this.audit.record({ organizationId: w.organizationId, actor: 'system', action: 'webhook.auto_disabled', resourceId: webhookId, after: { enabled: false, disabledAt, disabledReason: reason } });
+    return w;
   }
 
   async remove(p: Principal, id: string): Promise<void> {
@@ -151,6 +227,7 @@ export class WebhooksService implements OnModuleInit {
     await announceChange(this.redis, id);
     await this.transformHealth.forget(id);
     await this.lifecycle.stopped(w, 'webhook deleted: pending retries stopped');
+    await this.redis.client.del(this.redis.keys.webhookHealth(id), this.redis.keys.webhookRate(id), this.redis.keys.webhookSequence(id));
     await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.deleted', resourceId: id, before: viewOf(w) });
   }
 

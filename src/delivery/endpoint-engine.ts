@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { SystemEvents } from '../events/system-events.js';
+import { RedisService } from '../redis/redis.service.js';
+import {
+  drainPark,
+  drainRelease,
+  releaseLock,
+  endpointAdmit,
+  endpointGate,
+  endpointRecord,
+  pipelineWithScripts,
+  rateTake,
+  type EndpointKeys,
+  type GateReply,
+} from '../redis/scripts.js';
+import { autoDisableOf, circuitBreakerOf, shouldAutoDisable } from '../webhooks/endpoint-health.js';
+import type { CompiledWebhook } from '../webhooks/webhook-index.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
+import { DeliveryQueue, DRAIN_FLAG_SLACK_MS } from './delivery-queue.js';
+import { backlogMember, backlogScore, decodeHeld, encodeHeld, orderingKeyOf, type HeldDelivery } from './engine-decision.js';
+
+export interface Admission {
+  held: boolean;
+  /** X-Humana-Sequence given to an ordered delivery (0: none). */
+  sequence: number;
+}
+
+/**
+ * The per-endpoint state of the delivery engine, in Redis (docs/delivery-engine.md): health and circuit, the backlog
+ * of held deliveries, the drain flag, the rate limit and ordering sequences. Decides nothing itself: the scripts apply
+ * the rules atomically, the pure functions of engine-decision.ts / endpoint-health.ts choose.
+ */
+@Injectable()
+export class EndpointEngine {
+  private readonly logger = new Logger('EndpointEngine');
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly queue: DeliveryQueue,
+    private readonly webhooks: WebhooksService,
+    private readonly systemEvents: SystemEvents,
+  ) {}
+
+  keys(webhookId: string): EndpointKeys {
+    const k = this.redis.keys;
+    return {
+      health: k.webhookHealth(webhookId),
+      backlog: k.webhookBacklog(webhookId),
+      backlogData: k.webhookBacklogData(webhookId),
+      drain: k.webhookDrain(webhookId),
+      rate: k.webhookRate(webhookId),
+      sequence: k.webhookSequence(webhookId),
+    };
+  }
+
+  /**
+   * Admits deliveries (one round trip for all): each either may be attempted now or is held in its endpoint's backlog
+   * (a drain job is started for the endpoint when none runs).
+   */
+  async admit(items: { hook: CompiledWebhook; held: HeldDelivery; eventJson?: string }[]): Promise<Admission[]> {
+    if (!items.length) return [];
+    const pipe = pipelineWithScripts(this.redis.client);
+    for (const { hook, held, eventJson } of items) {
+      const ordering = hook.row.ordering;
+      if (ordering && held.orderKey === undefined) held.orderKey = orderingKeyOf(ordering, held.event.data as Record<string, unknown>);
+      endpointAdmit(pipe, this.keys(hook.id), {
+        member: backlogMember(held.event.id, held.deliveryId),
+        score: backlogScore(held.event),
+        json: encodeHeld(held, eventJson),
+        ordered: !!ordering,
+        perSecond: hook.row.rateLimit?.perSecond ?? 0,
+        drainTtlMs: DRAIN_FLAG_SLACK_MS,
+        orderingKey: held.orderKey ?? '',
+      });
+    }
+    const res = (await pipe.exec()) ?? [];
+    const drains = new Set<string>();
+    const out = res.map(([err, reply], i): Admission => {
+      if (err) throw err;
+      const [held, startDrain, sequence] = reply as [number, number, number];
+      if (startDrain) drains.add(items[i].hook.id);
+      return { held: held === 1, sequence };
+    });
+    await Promise.all([...drains].map((id) => this.queue.addDrain(id, 0)));
+    return out;
+  }
+
+  /** Records an attempt's outcome (health, circuit); a dead-lettering failure may auto-disable the webhook. */
+  async record(hook: CompiledWebhook, success: boolean, dead: boolean): Promise<void> {
+    const cb = circuitBreakerOf(hook.row);
+    const r = await endpointRecord(this.redis.client, this.keys(hook.id).health, {
+      success,
+      dead,
+      failureThreshold: cb.failureThreshold,
+      probeIntervalMs: cb.probeIntervalMs,
+    });
+    if (dead && shouldAutoDisable(r, autoDisableOf(hook.row), r.now)) await this.autoDisable(hook, r);
+  }
+
+  private async autoDisable(hook: CompiledWebhook, r: { since: number | null; dead: number }): Promise<void> {
+    const opts = autoDisableOf(hook.row);
+    const since = new Date(r.since ?? Date.now()).toISOString();
+    const reason = `every attempt failed since ${since} (at least ${opts.afterMs} ms) and ${r.dead} deliveries were dead-lettered with no success in between`;
+    const w = await this.webhooks.autoDisable(hook.id, reason);
+    if (!w) return;
+    this.logger.warn(`webhook ${hook.id} auto-disabled: ${reason}`);
+    await this.systemEvents.publish(w.organizationId, 'error.occurred', {
+      errorId: `autodisable_${hook.id}`,
+      type: 'integration',
+      severity: 'critical',
+      message: `Webhook ${hook.id} (${w.url}) was disabled: ${reason}. Re-enable it with PATCH /api/v1/webhooks/${hook.id} {"enabled": true}.`,
+      context: {
+        webhookId: hook.id,
+        url: w.url,
+        disabledAt: w.disabledAt,
+        disabledReason: reason,
+        deadLettered: r.dead,
+        failingSince: since,
+      },
+    });
+  }
+
+  gate(hook: CompiledWebhook): Promise<GateReply> {
+    return endpointGate(this.redis.client, this.keys(hook.id).health, circuitBreakerOf(hook.row).probeIntervalMs);
+  }
+
+  /** 0 when a rate-limit token was taken (or there is no limit), else ms to wait. */
+  takeToken(hook: CompiledWebhook): Promise<number> {
+    const perSecond = hook.row.rateLimit?.perSecond;
+    return perSecond ? rateTake(this.redis.client, this.keys(hook.id).rate, perSecond) : Promise.resolve(0);
+  }
+
+  /** The oldest `n` held deliveries, in log order, and how many are held in all. */
+  async peek(webhookId: string, n: number): Promise<{ total: number; items: { member: string; held: HeldDelivery }[] }> {
+    const k = this.keys(webhookId);
+    const [[, members], [, total]] = (await this.redis.client
+      .multi()
+      .zrange(k.backlog, 0, n - 1)
+      .zcard(k.backlog)
+      .exec()) as [[null, string[]], [null, number]];
+    if (!members.length) return { total, items: [] };
+    const raw = await this.redis.client.hmget(k.backlogData, ...members.flatMap((m) => [m, `${m}#s`]));
+    const out: { member: string; held: HeldDelivery }[] = [];
+    members.forEach((member, i) => {
+      const json = raw[2 * i];
+      if (!json) return;
+      const held = decodeHeld(json);
+      const seq = raw[2 * i + 1];
+      if (seq) held.sequence = Number(seq);
+      out.push({ member, held });
+    });
+    // Members without data (a crash between the two writes) are dropped from the set so the drain cannot stall.
+    const orphans = members.filter((m, i) => !raw[2 * i]);
+    if (orphans.length) await this.redis.client.zrem(k.backlog, ...orphans);
+    return { total: total - orphans.length, items: out };
+  }
+
+  async remove(webhookId: string, member: string): Promise<void> {
+    const k = this.keys(webhookId);
+    await this.redis.client.multi().zrem(k.backlog, member).hdel(k.backlogData, member, `${member}#s`).exec();
+  }
+
+  async update(webhookId: string, member: string, held: HeldDelivery): Promise<void> {
+    const { sequence: _s, ...rest } = held;
+    await this.redis.client.hset(this.keys(webhookId).backlogData, member, encodeHeld(rest as HeldDelivery));
+  }
+
+  /** One drain job at a time sends an endpoint's backlog; null when another holds it. */
+  async lock(webhookId: string, ttlMs: number): Promise<string | null> {
+    const token = randomBytes(8).toString('hex');
+    const ok = await this.redis.client.set(this.redis.keys.webhookDrainLock(webhookId), token, 'PX', ttlMs, 'NX');
+    return ok ? token : null;
+  }
+
+  async unlock(webhookId: string, token: string): Promise<void> {
+    await releaseLock(this.redis.client, this.redis.keys.webhookDrainLock(webhookId), token);
+  }
+
+  /** Parks the drain until `delayMs` unless the backlog changed from `seen` members (then false: drain again now). */
+  park(webhookId: string, seen: number, delayMs: number): Promise<boolean> {
+    return drainPark(this.redis.client, this.keys(webhookId), seen, Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
+  }
+
+  /** Ends the drain when nothing is left (or the endpoint is paused); false when it must go on. */
+  release(webhookId: string): Promise<boolean> {
+    return drainRelease(this.redis.client, this.keys(webhookId), DRAIN_FLAG_SLACK_MS);
+  }
+}
