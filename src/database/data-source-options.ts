@@ -4,9 +4,10 @@ import type { DataSourceOptions } from 'typeorm';
 import { Foundation1764374400000 } from './migrations/0001-foundation.js';
 import { AuditLog1764374500000 } from './migrations/0002-audit-log.js';
 import { Webhooks1764374600000 } from './migrations/0003-webhooks.js';
+import { WebhookFormat1764374700000 } from './migrations/0004-webhook-format.js';
 
 /** The schema's history, oldest first: each capability adds its migration here. */
-const MIGRATIONS = [Foundation1764374400000, AuditLog1764374500000, Webhooks1764374600000];
+const MIGRATIONS = [Foundation1764374400000, AuditLog1764374500000, Webhooks1764374600000, WebhookFormat1764374700000];
 
 /**
  * `sqlite:<file>` → better-sqlite3 (WAL); `postgres://…[?schema=s]` → pg. Schema always through migrations; entities

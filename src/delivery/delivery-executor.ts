@@ -6,6 +6,7 @@ import { sign } from '../webhooks/signing.js';
 import { applyTransform, TransformError } from '../webhooks/transform.js';
 import type { AttemptRecord, FailureKind } from './delivery.entity.js';
 import type { Destinations } from '../destinations/destinations.js';
+import { formattedBody } from '../destinations/formats.js';
 import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
 
 export const USER_AGENT = 'HumanaEvents-Webhooks/1.0';
@@ -27,7 +28,9 @@ export interface AttemptOutcome {
   retryAfterMs?: number;
 }
 
-async function bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
+async function bodyOf(hook: CompiledWebhook, payload: Payload, publicUrl: string): Promise<string> {
+  const formatted = payload.batch ? null : formattedBody(hook.row.format, hook.row.formatOptions, envelopeOf(payload.event), publicUrl);
+  if (formatted !== null) return formatted;
   const render = async (e: EventEnvelope) => (hook.transform ? applyTransform(hook.transform, envelopeOf(e)) : envelopeOf(e));
   if (payload.batch) return JSON.stringify({ events: await Promise.all(payload.batch.map(render)) });
   if (!hook.transform && payload.json) return payload.json;
@@ -59,7 +62,7 @@ export class DeliveryExecutor {
     const timestamp = new Date().toISOString();
     let body: string;
     try {
-      body = await bodyOf(hook, payload);
+      body = await bodyOf(hook, payload, this.destinations.publicUrl);
     } catch (err) {
       if (!(err instanceof TransformError)) throw err;
       const record: AttemptRecord = { attempt, timestamp, statusCode: null, duration: 0, error: `transform failed: ${err.message}`, errorKind: 'transform', responseBody: '' };
@@ -83,11 +86,11 @@ export class DeliveryExecutor {
       'webhook-signature': sig.standard,
       ...(traceparent ? { traceparent } : {}),
     };
-    const res = await this.destinations.for(w.url).send({ url: w.url, headers, body, timeoutMs: w.timeoutMs });
+    const res = await this.destinations.for(w.url).send({ url: w.url, headers, body, timeoutMs: w.timeoutMs, event: payload.event });
     let outcome: Outcome;
     let error = res.error;
     let errorKind: FailureKind | null = res.errorKind;
-    if (res.statusCode === null) outcome = res.errorKind === 'blocked' ? 'fatal' : 'retryable';
+    if (res.statusCode === null) outcome = res.errorKind === 'blocked' || res.errorKind === 'rejected' ? 'fatal' : 'retryable';
     else if (res.statusCode >= 300 && res.statusCode < 400) {
       outcome = 'fatal';
       errorKind = 'redirect';

@@ -1,3 +1,4 @@
+import { maskUrl } from '../destinations/url-mask.js';
 import { Injectable } from '@nestjs/common';
 import { envelopeOf } from '../events/envelope.js';
 import type { RetryPolicy } from '../webhooks/webhook.entity.js';
@@ -85,7 +86,7 @@ export class DeliveryRunner {
     const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
     if (d.kind === 'retry') {
       const retry: RetryPolicy = hook.row.retry;
-      const data: RetryJobData = { event: payload.event, batch: payload.batch, webhookId: hook.id, url: hook.row.url, deliveryId, kind, firstAttempt: 2, retry, attempts: [res.record], createdAt, traceparent: payload.traceparent };
+      const data: RetryJobData = { event: payload.event, batch: payload.batch, webhookId: hook.id, url: maskUrl(hook.row.url), deliveryId, kind, firstAttempt: 2, retry, attempts: [res.record], createdAt, traceparent: payload.traceparent };
       await this.queue.addRetries([{ data, delayMs: d.delayMs }]);
     }
     await this.settle(state, d);

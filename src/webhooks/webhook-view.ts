@@ -1,9 +1,14 @@
+import type { Transport } from '../destinations/destination.js';
+import { transportOf } from '../destinations/schemes.js';
+import { maskUrl } from '../destinations/url-mask.js';
 import type { Webhook } from './webhook.entity.js';
 
-/** A webhook as the API shows it: never its secret. */
+/** A webhook as the API shows it: never its secret, the URL's credentials masked (`amqp://guest:***@host/…`). */
 export interface WebhookView {
   id: string;
   url: string;
+  /** Chosen by the URL's scheme. */
+  transport: Transport;
   events: string[];
   headers: Record<string, string>;
   filters: Record<string, string[]> | null;
@@ -13,6 +18,8 @@ export interface WebhookView {
   timeoutMs: number;
   batch: Webhook['batch'];
   transform: string | null;
+  format: Webhook['format'];
+  formatOptions: Webhook['formatOptions'];
   createdAt: string;
   updatedAt: string;
 }
@@ -20,7 +27,8 @@ export interface WebhookView {
 export function viewOf(w: Webhook): WebhookView {
   return {
     id: w.id,
-    url: w.url,
+    url: maskUrl(w.url),
+    transport: transportOf(w.url),
     events: w.events,
     headers: w.headers,
     filters: w.filters,
@@ -30,6 +38,8 @@ export function viewOf(w: Webhook): WebhookView {
     timeoutMs: w.timeoutMs,
     batch: w.batch,
     transform: w.transform,
+    format: w.format ?? 'standard',
+    formatOptions: w.formatOptions ?? null,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };

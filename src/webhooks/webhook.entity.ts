@@ -7,6 +7,14 @@ export interface RetryPolicy {
   maxDelay: number;
 }
 
+export type WebhookFormat = 'standard' | 'slack' | 'pagerduty';
+
+export interface FormatOptions {
+  routingKey?: string;
+  source?: string;
+  severity?: 'critical' | 'error' | 'warning' | 'info';
+}
+
 export interface BatchOptions {
   maxSize: number;
   maxWaitMs: number;
@@ -65,6 +73,13 @@ export class Webhook {
   /** JSONata expression over the envelope producing the body. */
   @Column({ type: 'text', nullable: true })
   transform!: string | null;
+
+  /** Body format for http(s) URLs: the envelope (`standard`), a Slack message or a PagerDuty Events v2 event. */
+  @Column({ type: 'varchar', length: 16, default: 'standard' })
+  format!: WebhookFormat;
+
+  @Column({ name: 'format_options', type: 'simple-json', nullable: true })
+  formatOptions!: FormatOptions | null;
 
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;

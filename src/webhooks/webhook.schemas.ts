@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { EVENT_TYPES, isEventType } from '../events/catalog.js';
 import { compileTransform, TransformError } from './transform.js';
+import { destinationUrlProblems } from '../destinations/schemes.js';
+import { FORMATS } from '../destinations/formats.js';
 import type { RetryPolicy } from './webhook.entity.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 };
@@ -32,11 +34,12 @@ const url = z
     try {
       u = new URL(v);
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute URL (http(s), amqp(s), nats, mqtt(s), redis(s) or smtp(s))' });
       return;
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `scheme "${u.protocol.slice(0, -1)}" is not allowed: use http or https` });
     if (/[\r\n\t\0]/.test(v)) ctx.addIssue({ code: 'custom', message: 'must not contain control characters' });
+    // Each scheme's own rules (required parameters, placeholders) live with its destination.
+    for (const p of destinationUrlProblems(u)) ctx.addIssue({ code: 'custom', path: p.field === 'url' ? [] : [p.field.slice('url.'.length)], message: p.message });
   });
 
 const events = z
@@ -97,6 +100,15 @@ const transform = z
     }
   });
 
+const format = z.enum(FORMATS);
+
+/** Options of the body formats: `routingKey` (PagerDuty integration key, required there), `source`, `severity`. */
+const formatOptions = z.strictObject({
+  routingKey: z.string().min(1).max(128).optional(),
+  source: z.string().min(1).max(255).optional(),
+  severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
+});
+
 export const secretSchema = z
   .string()
   .min(16, 'at least 16 characters')
@@ -115,6 +127,8 @@ const fields = {
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
   batch: batch.nullable().default(null),
   transform: transform.nullable().default(null),
+  format: format.default('standard'),
+  formatOptions: formatOptions.nullable().default(null),
 };
 
 const noSecret = z.undefined({ error: 'secrets change only through POST /api/v1/webhooks/{id}/secret/rotate' });
@@ -135,8 +149,27 @@ export const patchWebhookSchema = z.strictObject({
   timeoutMs: z.number().int().min(100).max(60_000).optional(),
   batch: batch.nullable().optional(),
   transform: transform.nullable().optional(),
+  format: format.optional(),
+  formatOptions: formatOptions.nullable().optional(),
   secret: noSecret.optional(),
 });
+
+/** Rules across fields, checked on the configuration as it will be stored (after a PATCH is merged). */
+export function webhookConfigProblems(c: {
+  url: string;
+  format: string;
+  formatOptions: { routingKey?: string } | null;
+  batch: unknown;
+  transform: string | null;
+}): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  if (c.format === 'standard') return problems;
+  if (!/^https?:/i.test(c.url)) problems.push({ field: 'format', message: `format "${c.format}" is for http(s) URLs` });
+  if (c.batch) problems.push({ field: 'format', message: `format "${c.format}" cannot be combined with batch` });
+  if (c.transform) problems.push({ field: 'format', message: `format "${c.format}" cannot be combined with transform (both produce the body)` });
+  if (c.format === 'pagerduty' && !c.formatOptions?.routingKey) problems.push({ field: 'formatOptions.routingKey', message: 'required for format "pagerduty" (the integration key)' });
+  return problems;
+}
 
 export type WebhookConfigInput = z.output<typeof replaceWebhookSchema>;
 export type CreateWebhookInput = z.output<typeof createWebhookSchema>;

@@ -9,12 +9,13 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { generateSecret } from './signing.js';
 import { privateUrlProblem } from '../destinations/url-guard.js';
+import { unmaskUrl } from '../destinations/url-mask.js';
 import { announceChange } from './webhook-index.js';
 import { WebhookLifecycle } from './webhook-lifecycle.js';
 import { keysetPage } from '../common/keyset-page.js';
 import { viewOf, type WebhookView } from './webhook-view.js';
 import { Webhook } from './webhook.entity.js';
-import type { CreateWebhookInput, WebhookConfigInput, WebhookPatch } from './webhook.schemas.js';
+import { webhookConfigProblems, type CreateWebhookInput, type WebhookConfigInput, type WebhookPatch } from './webhook.schemas.js';
 
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
 
@@ -29,6 +30,7 @@ export class WebhooksService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The SSRF rule, for every scheme: the host must resolve to public addresses only (unless private ones are allowed). */
   private async checkUrl(url: string): Promise<void> {
     if (this.config.allowPrivateWebhookUrls) return;
     const problem = await privateUrlProblem(new URL(url));
@@ -47,7 +49,13 @@ export class WebhooksService {
     return { webhooks: items, nextCursor };
   }
 
+  private checkConfig(c: Pick<Webhook, 'url' | 'format' | 'formatOptions' | 'batch' | 'transform'>): void {
+    const problems = webhookConfigProblems(c);
+    if (problems.length) throw ApiError.badRequest(problems.map((x) => `${x.field}: ${x.message}`).join('; '), problems);
+  }
+
   async create(p: Principal, input: CreateWebhookInput): Promise<WebhookView & { secret: string }> {
+    this.checkConfig(input);
     await this.checkUrl(input.url);
     const now = new Date().toISOString();
     const w = Object.assign(new Webhook(), {
@@ -66,7 +74,7 @@ export class WebhooksService {
     return { ...viewOf(w), secret: w.secret };
   }
 
-  private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'createdAt' | 'updatedAt'> {
+  private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'transport' | 'createdAt' | 'updatedAt'> {
     return {
       url: c.url,
       events: [...new Set(c.events)],
@@ -78,6 +86,8 @@ export class WebhooksService {
       timeoutMs: c.timeoutMs,
       batch: c.batch,
       transform: c.transform,
+      format: c.format,
+      formatOptions: c.formatOptions,
     };
   }
 
@@ -97,6 +107,9 @@ export class WebhooksService {
     const w = await this.get(p.organizationId, id);
     const before = viewOf(w);
     const next = change(w);
+    // A URL sent back as it was read (credentials masked) keeps the stored credentials.
+    if (next.url !== undefined) next.url = unmaskUrl(next.url, w.url);
+    this.checkConfig({ ...w, ...next });
     if (next.url !== undefined && next.url !== w.url) await this.checkUrl(next.url);
     Object.assign(w, next, { updatedAt: new Date().toISOString() });
     await this.webhooks.update({ id, organizationId: p.organizationId }, { ...next, updatedAt: w.updatedAt });
