@@ -56,7 +56,11 @@ function valueAt(data: unknown, path: string[]): string {
  * Renders a template for one event; each rendered value (never the template's literal text) goes through `sanitize`,
  * the broker's naming rule. A missing value renders as `_`.
  */
-export function renderTemplate(template: string, event: EventEnvelope | undefined, sanitize: (value: string) => string): string {
+export function renderTemplate(
+  template: string,
+  event: EventEnvelope | undefined,
+  sanitize: (value: string, placeholder: string) => string,
+): string {
   if (!template.includes('{')) return template;
   return template.replace(PLACEHOLDER, (_m, name: string) => {
     let v = '';
@@ -65,7 +69,7 @@ export function renderTemplate(template: string, event: EventEnvelope | undefine
       else if (name === 'organizationId') v = event.organizationId;
       else v = valueAt(event.data, name.split('.').slice(1));
     }
-    const s = sanitize(v.slice(0, 200));
+    const s = sanitize(v.slice(0, 200), name);
     return s === '' ? '_' : s;
   });
 }

@@ -36,8 +36,8 @@ export const natsScheme: SchemeSpec = {
   },
 };
 
-/** Subject tokens: no whitespace, wildcards or "." from a value (a value is one token). */
-const sanitizeSubject = (v: string) => v.replace(/[\s*>.\0]/g, '_');
+/** Subject tokens: no whitespace or wildcards; a data value is one token ("." becomes "_"), `{type}` keeps its two. */
+const sanitizeSubject = (v: string, placeholder: string) => v.replace(placeholder === 'type' ? /[\s*>\0]/g : /[\s*>.\0]/g, '_');
 
 interface Link {
   nc: NatsConnection;
