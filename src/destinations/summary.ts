@@ -27,10 +27,10 @@ export function keyFieldsOf(event: EventEnvelope): [string, string][] {
   return out;
 }
 
-/** One line: `message.sent — companionId=comp-1, userId=u-1`. */
+/** One line: `message.sent - companionId=comp-1, userId=u-1`. */
 export function summaryOf(event: EventEnvelope): string {
   const fields = keyFieldsOf(event);
-  return fields.length ? `${event.type} — ${fields.map(([k, v]) => `${k}=${v}`).join(', ')}` : event.type;
+  return fields.length ? `${event.type} - ${fields.map(([k, v]) => `${k}=${v}`).join(', ')}` : event.type;
 }
 
 export function escapeHtml(s: string): string {
