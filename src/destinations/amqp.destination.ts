@@ -3,7 +3,7 @@ import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } fro
 import {
   BrokerError,
   connectAddress,
-  connectionKey,
+  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
@@ -100,8 +100,7 @@ export class AmqpDestination implements Destination {
     const started = performance.now();
     let link: Link | undefined;
     try {
-      const url = new URL(req.url);
-      const key = connectionKey(url, PER_MESSAGE);
+      const { url, key } = targetOf(req.url, PER_MESSAGE);
       const exchange = url.searchParams.get('exchange') ?? '';
       const routingKey = renderTemplate(url.searchParams.get('routingKey') ?? '', req.event, sanitizeKey).slice(0, 255);
       link = await withTimeout(

@@ -218,3 +218,17 @@ export function connectionKey(url: URL, perMessage: string[]): string {
   for (const p of perMessage) u.searchParams.delete(p);
   return u.toString();
 }
+
+const parsed = new Map<string, { url: URL; key: string }>();
+
+/** A destination URL parsed once (not per message) with its connection key. Callers must not mutate `url`. */
+export function targetOf(url: string, perMessage: string[]): { url: URL; key: string } {
+  let t = parsed.get(url);
+  if (!t) {
+    const u = new URL(url);
+    t = { url: u, key: connectionKey(u, perMessage) };
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(url, t);
+  }
+  return t;
+}

@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
 import {
   connectAddress,
-  connectionKey,
+  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
@@ -71,8 +71,7 @@ export class MqttDestination implements Destination {
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     try {
-      const url = new URL(req.url);
-      const key = connectionKey(url, PER_MESSAGE);
+      const { url, key } = targetOf(req.url, PER_MESSAGE);
       const topic = renderTemplate(url.searchParams.get('topic') ?? '', req.event, sanitizeTopic);
       const qos = Number(url.searchParams.get('qos') ?? 1) as 0 | 1 | 2;
       const client = await withTimeout(

@@ -3,7 +3,7 @@ import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } fro
 import {
   BrokerError,
   connectAddress,
-  connectionKey,
+  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
@@ -97,8 +97,7 @@ export class NatsDestination implements Destination {
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     try {
-      const url = new URL(req.url);
-      const key = connectionKey(url, PER_MESSAGE);
+      const { url, key } = targetOf(req.url, PER_MESSAGE);
       const subject = renderTemplate(url.searchParams.get('subject') ?? '', req.event, sanitizeSubject);
       const link = await withTimeout(
         this.links.get(key, () => this.connect(key, url, req.timeoutMs)),

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
 import {
   connectAddress,
-  connectionKey,
+  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
@@ -76,8 +76,7 @@ export class RedisDestination implements Destination {
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     try {
-      const url = new URL(req.url);
-      const key = connectionKey(url, PER_MESSAGE);
+      const { url, key } = targetOf(req.url, PER_MESSAGE);
       const stream = renderTemplate(url.searchParams.get('stream') ?? '', req.event, sanitizeKey);
       const maxLen = url.searchParams.get('maxLen');
       const r = await withTimeout(

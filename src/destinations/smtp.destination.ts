@@ -1,6 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
-import { BrokerError, connectAddress, connectionKey, Connections, baseProblems, messageHeaders, resultOf, withTimeout } from './message.js';
+import { BrokerError, connectAddress, Connections, targetOf, baseProblems, messageHeaders, resultOf, withTimeout } from './message.js';
 import { escapeHtml, keyFieldsOf, summaryOf } from './summary.js';
 
 const PER_MESSAGE = ['from', 'to'];
@@ -65,8 +65,7 @@ export class SmtpDestination implements Destination {
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     try {
-      const url = new URL(req.url);
-      const key = connectionKey(url, PER_MESSAGE);
+      const { url, key } = targetOf(req.url, PER_MESSAGE);
       const transport = await this.transports.get(key, () => this.connect(url, req.timeoutMs));
       const event = req.event;
       const headers = messageHeaders(req.headers);
