@@ -99,8 +99,10 @@ export class AmqpDestination implements Destination {
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     let link: Link | undefined;
+    let target: URL | undefined;
     try {
       const { url, key } = targetOf(req.url, PER_MESSAGE);
+      target = url;
       const exchange = url.searchParams.get('exchange') ?? '';
       const routingKey = renderTemplate(url.searchParams.get('routingKey') ?? '', req.event, sanitizeKey).slice(0, 255);
       link = await withTimeout(
@@ -135,7 +137,7 @@ export class AmqpDestination implements Destination {
       return resultOf(started, { ack: `confirmed by the broker (exchange "${exchange}", routing key "${routingKey}")` });
     } catch (err) {
       await new Promise((r) => setImmediate(r)); // the channel's 'error' (the reason) may trail its pending confirms
-      return resultOf(started, { err: amqpError(err, link?.closeReason) });
+      return resultOf(started, { err: amqpError(err, link?.closeReason) }, target);
     }
   }
 

@@ -138,21 +138,17 @@ export function failureKind(err: unknown): SendFailureKind {
   return 'broker';
 }
 
-/** The attempt's result from a success (the broker's acknowledgment) or a failure. */
-export function resultOf(started: number, outcome: { ack: string } | { err: unknown }): SendResult {
+/** The attempt's result from a success (the broker's acknowledgment) or a failure; the URL's password never appears in it. */
+export function resultOf(started: number, outcome: { ack: string } | { err: unknown }, url?: URL): SendResult {
   const durationMs = Math.round(performance.now() - started);
   if ('ack' in outcome) return { statusCode: 200, durationMs, headers: {}, body: outcome.ack.slice(0, 2048), error: null, errorKind: null };
   const err = outcome.err as Error & { code?: unknown };
   const kind = failureKind(err);
   const code = err?.code !== undefined && !(err instanceof BrokerError) ? `${String(err.code)}: ` : '';
-  return {
-    statusCode: null,
-    durationMs,
-    headers: {},
-    body: '',
-    error: `${kind === 'blocked' ? 'blocked: ' : ''}${code}${err?.message ?? String(err)}`,
-    errorKind: kind,
-  };
+  let error = `${kind === 'blocked' ? 'blocked: ' : ''}${code}${err?.message ?? String(err)}`;
+  for (const secret of url ? [url.password, decodeURIComponent(url.password)] : [])
+    if (secret.length >= 3) error = error.replaceAll(secret, '***');
+  return { statusCode: null, durationMs, headers: {}, body: '', error, errorKind: kind };
 }
 
 /**

@@ -70,8 +70,10 @@ export class MqttDestination implements Destination {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
+    let target: URL | undefined;
     try {
       const { url, key } = targetOf(req.url, PER_MESSAGE);
+      target = url;
       const topic = renderTemplate(url.searchParams.get('topic') ?? '', req.event, sanitizeTopic);
       const qos = Number(url.searchParams.get('qos') ?? 1) as 0 | 1 | 2;
       const client = await withTimeout(
@@ -95,7 +97,7 @@ export class MqttDestination implements Destination {
         ack: `${qos === 1 ? 'PUBACK' : qos === 2 ? 'PUBCOMP' : 'sent (QoS 0)'} on ${topic}${reasonOf(packet) ? ` (reason ${reasonOf(packet)})` : ''}`,
       });
     } catch (err) {
-      return resultOf(started, { err });
+      return resultOf(started, { err }, target);
     }
   }
 

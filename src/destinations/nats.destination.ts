@@ -96,8 +96,10 @@ export class NatsDestination implements Destination {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
+    let target: URL | undefined;
     try {
       const { url, key } = targetOf(req.url, PER_MESSAGE);
+      target = url;
       const subject = renderTemplate(url.searchParams.get('subject') ?? '', req.event, sanitizeSubject);
       const link = await withTimeout(
         this.links.get(key, () => this.connect(key, url, req.timeoutMs)),
@@ -126,7 +128,7 @@ export class NatsDestination implements Destination {
       await withTimeout(link.nc.flush(), req.timeoutMs, 'flushing');
       return resultOf(started, { ack: `published on ${subject} (core NATS, flushed)` });
     } catch (err) {
-      return resultOf(started, { err });
+      return resultOf(started, { err }, target);
     }
   }
 

@@ -75,8 +75,10 @@ export class RedisDestination implements Destination {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
+    let target: URL | undefined;
     try {
       const { url, key } = targetOf(req.url, PER_MESSAGE);
+      target = url;
       const stream = renderTemplate(url.searchParams.get('stream') ?? '', req.event, sanitizeKey);
       const maxLen = url.searchParams.get('maxLen');
       const r = await withTimeout(
@@ -89,7 +91,7 @@ export class RedisDestination implements Destination {
       const id = await withTimeout(r.call('XADD', stream, ...trim, '*', ...fields) as Promise<string>, req.timeoutMs, 'XADD');
       return resultOf(started, { ack: `XADD ${stream} ${id}` });
     } catch (err) {
-      return resultOf(started, { err });
+      return resultOf(started, { err }, target);
     }
   }
 

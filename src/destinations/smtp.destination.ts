@@ -64,8 +64,10 @@ export class SmtpDestination implements Destination {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
+    let target: URL | undefined;
     try {
       const { url, key } = targetOf(req.url, PER_MESSAGE);
+      target = url;
       const transport = await this.transports.get(key, () => this.connect(url, req.timeoutMs));
       const event = req.event;
       const headers = messageHeaders(req.headers);
@@ -102,7 +104,7 @@ export class SmtpDestination implements Destination {
       );
       return resultOf(started, { ack: String(info.response ?? '250') });
     } catch (err) {
-      return resultOf(started, { err: smtpError(err) });
+      return resultOf(started, { err: smtpError(err) }, target);
     }
   }
 

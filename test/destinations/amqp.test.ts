@@ -96,6 +96,22 @@ describe('amqp destination', () => {
     });
   }
 
+  test('a wrong password: the error, the DLQ and the error.occurred event never show it; the URL is masked', async () => {
+    const org = await createOrg(app);
+    const url = `amqp://guest:Wr0ngPassw0rd@127.0.0.1:5672/?exchange=${exchange}&routingKey=message.x`;
+    const hook = await destinationHook(app, org, url, { events: ['message.sent'], retry: { maxAttempts: 1 } });
+    await publish(app, org, 'message.sent');
+    const d = await deliveryIn(app, hook, 'failed', 15_000);
+    assert.match(String(d.attemptHistory[0].error), /ACCESS.REFUSED|refused|auth/i);
+    const notice = await waitFor(async () => {
+      const h = await app.http.get('/api/v1/events/history?eventType=error.occurred').set(org.auth).expect(200);
+      return h.body.events[0];
+    });
+    assert.ok(notice.data.message.includes('guest:***@127.0.0.1'), notice.data.message);
+    const everything = JSON.stringify([d, await dlqOf(app, hook), notice, (await app.http.get('/api/v1/audit-log').set(org.auth)).body]);
+    assert.ok(!everything.includes('Wr0ngPassw0rd'), 'the password appears nowhere');
+  });
+
   test('the test endpoint publishes a webhook.test message and answers with the attempt', async () => {
     const org = await createOrg(app);
     const hook = await destinationHook(app, org, `${BROKER}/?exchange=${exchange}&routingKey=message.test`);
