@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { Role } from '../test/support/launcher.js';
 
-export const SCENARIOS = ['publish', 'webhooks', 'fanout', 'mixed'] as const;
+export const SCENARIOS = ['publish', 'webhooks', 'fanout', 'mixed', 'amqp'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** What runs without --scenario: `amqp` needs a RabbitMQ, so it is asked for by name. */
+export const DEFAULT_SCENARIOS: ScenarioName[] = ['publish', 'webhooks', 'fanout', 'mixed'];
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -23,11 +25,11 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [options]
-  --scenario LIST     publish,webhooks,fanout,mixed (comma-separated; default: all)
+  --scenario LIST     publish,webhooks,fanout,mixed,amqp (comma-separated; default: all but amqp, which needs RabbitMQ at RABBITMQ_URL)
   --duration SECONDS  measured time per scenario (default 10; --quick: 3)
-  --rate N            publish rate in events/s (defaults: publish 10000, webhooks 1000, fanout 1000, mixed 1000)
+  --rate N            publish rate in events/s (defaults: publish 10000, webhooks 1000, fanout 1000, mixed 1000, amqp 500)
   --batch N           events per POST /events/batch (defaults: publish 100, others 10)
-  --webhooks N        webhook endpoints (defaults: webhooks 10, mixed 50)
+  --webhooks N        webhook endpoints (defaults: webhooks 10, mixed 50, amqp 4)
   --subscribers N     real-time subscribers, half SSE half WebSocket (defaults: fanout 2000, mixed 500)
   --per-event N       fanout: subscribers each event reaches (default 10; = --subscribers for a broadcast)
   --roles LIST        app processes under test (default api,worker; e.g. all or api,api,worker,worker)
@@ -60,7 +62,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     strict: true,
   });
   if (values.help) throw new Error(USAGE);
-  const scenarios = (values.scenario ?? SCENARIOS.join(',')).split(',').map((s) => s.trim());
+  const scenarios = (values.scenario ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim());
   for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (one of ${SCENARIOS.join(', ')})`);
   const roles = (values.roles ?? 'api,worker').split(',').map((r) => r.trim());
   for (const r of roles) if (!['api', 'worker', 'all'].includes(r)) throw new Error(`unknown role "${r}" (api, worker or all)`);

@@ -2,6 +2,7 @@ import { loadavg } from 'node:os';
 import { Stack } from '../test/support/launcher.js';
 import { parseBenchArgs, type BenchOptions, type ScenarioName } from './args.js';
 import { progress, type ScenarioLine } from './lib/report.js';
+import { amqpScenario } from './scenarios/amqp.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { mixedScenario } from './scenarios/mixed.js';
 import { publishScenario } from './scenarios/publish.js';
@@ -12,6 +13,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (o: BenchOptions) => Promise<Scenar
   webhooks: webhooksScenario,
   fanout: fanoutScenario,
   mixed: mixedScenario,
+  amqp: amqpScenario,
 };
 
 async function main(): Promise<void> {

@@ -44,6 +44,7 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('humana-events'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PUBLIC_URL: z.string().url().optional(),
   PERF_P95_THRESHOLD_MS: positiveInt.default(5_000),
   PERF_ERROR_RATE_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.1),
   PERF_RECOVERY_RATIO: z.coerce.number().gt(0).max(1).default(0.8),
@@ -97,6 +98,8 @@ export interface AppConfig {
   /** OTLP/HTTP collector base URL; traces are exported only when set. */
   otlpEndpoint?: string;
   serviceName: string;
+  /** The address users reach the app at (links to the console in Slack/PagerDuty bodies); default http://127.0.0.1:PORT. */
+  publicUrl: string;
   /** ROLE=worker: serve /metrics on this port (the API serves it on PORT). */
   metricsPort?: number;
   /** `performance.degraded` thresholds; a degraded metric clears below threshold × recoveryRatio (hysteresis). */
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: e.OTEL_SERVICE_NAME,
     metricsPort: e.METRICS_PORT,
+    publicUrl: e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`,
     performance: {
       p95ThresholdMs: e.PERF_P95_THRESHOLD_MS,
       errorRateThreshold: e.PERF_ERROR_RATE_THRESHOLD,

@@ -14,6 +14,7 @@ import { DeliveryLog } from './delivery-log.js';
 import { assertEnabled, DeliveryQueue } from './delivery-queue.js';
 import { DlqEntry } from './dlq-entry.entity.js';
 import { dlqIdFor } from './queues.js';
+import { maskUrl } from '../destinations/url-mask.js';
 
 const iso = z.iso.datetime({ offset: true });
 
@@ -122,7 +123,7 @@ export class DeadLetters {
       }),
     );
     if (b.event.type === 'error.occurred' || b.kind === 'test') return;
-    const message = `Webhook ${b.webhook.id} (${b.webhook.url}) failed to deliver ${b.batch ? `a batch of ${b.batch.length} events` : `${b.event.type} ${b.event.id}`} after ${b.attempts.length} attempt(s): ${b.reason}`;
+    const message = `Webhook ${b.webhook.id} (${maskUrl(b.webhook.url)}) failed to deliver ${b.batch ? `a batch of ${b.batch.length} events` : `${b.event.type} ${b.event.id}`} after ${b.attempts.length} attempt(s): ${b.reason}`;
     await this.publisher
       .publishTyped(b.webhook.organizationId, 'error.occurred', { errorId: id, type: 'integration', message, severity: 'high' }, { system: true })
       .catch((err: Error) => this.logger.warn(`error.occurred for ${id} not published: ${err.message}`));

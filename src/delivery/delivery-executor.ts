@@ -8,6 +8,7 @@ import type { TransformHealth } from '../webhooks/transform-health.js';
 import type { TransformPool } from '../webhooks/transform-pool.js';
 import type { AttemptRecord, FailureKind } from './delivery.entity.js';
 import type { Destinations } from '../destinations/destinations.js';
+import { formattedBody } from '../destinations/formats.js';
 import { classifyStatus, retryAfterWait, type Outcome } from './retry-policy.js';
 import { variantFor } from './engine-decision.js';
 
@@ -41,6 +42,8 @@ export class DeliveryExecutor {
   ) {}
 
   private async bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
+    const formatted = payload.batch ? null : formattedBody(hook.row.format, hook.row.formatOptions, envelopeOf(payload.event), this.destinations.publicUrl);
+    if (formatted !== null) return formatted;
     const expression = hook.row.transform;
     if (!expression) {
       if (payload.batch) return JSON.stringify({ events: payload.batch.map(envelopeOf) });
@@ -114,11 +117,11 @@ export class DeliveryExecutor {
     };
     // A/B: the variant chosen by weight, the same on every attempt of this delivery (its id decides).
     const url = w.variants?.length ? variantFor(w.variants, deliveryId).url : w.url;
-    const res = await this.destinations.for(url).send({ url, headers, body, timeoutMs: w.timeoutMs });
+    const res = await this.destinations.for(url).send({ url, headers, body, timeoutMs: w.timeoutMs, event: payload.event });
     let outcome: Outcome;
     let error = res.error;
     let errorKind: FailureKind | null = res.errorKind;
-    if (res.statusCode === null) outcome = res.errorKind === 'blocked' ? 'fatal' : 'retryable';
+    if (res.statusCode === null) outcome = res.errorKind === 'blocked' || res.errorKind === 'rejected' ? 'fatal' : 'retryable';
     else if (res.statusCode >= 300 && res.statusCode < 400) {
       outcome = 'fatal';
       errorKind = 'redirect';

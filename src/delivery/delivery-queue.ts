@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { maskUrl } from '../destinations/url-mask.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
@@ -138,9 +139,10 @@ export class DeliveryQueue {
     const createdAt = new Date().toISOString();
     // Visible as `pending` at once; the worker's first attempt overwrites the row.
     await Promise.all(items.map((i) => this.log.record(deliveryRow({ webhook, kind, createdAt, attempts: [], status: 'pending', ...i }))));
+    const url = maskUrl(webhook.url); // job data in Redis never holds URL credentials
     await this.addRetries(
       items.map(({ deliveryId, event, batch }) => ({
-        data: { event, batch, webhookId: webhook.id, url: webhook.url, deliveryId, kind, firstAttempt: 1, retry: webhook.retry, attempts: [], createdAt },
+        data: { event, batch, webhookId: webhook.id, url, deliveryId, kind, firstAttempt: 1, retry: webhook.retry, attempts: [], createdAt },
         delayMs: 0,
       })),
     );

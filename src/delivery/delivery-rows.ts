@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../events/envelope.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
+import { maskUrl } from '../destinations/url-mask.js';
 import type { AttemptRecord, Delivery, DeliveryKind, DeliveryStatus } from './delivery.entity.js';
 import { variantFor } from './engine-decision.js';
 
@@ -32,7 +33,7 @@ export function deliveryRow(s: DeliveryState): Delivery {
     eventId: s.event.id,
     eventType: s.batch ? 'batch' : s.event.type,
     kind: s.kind,
-    url: s.webhook.url,
+    url: maskUrl(s.webhook.url),
     status: s.status,
     statusCode: last?.statusCode ?? null,
     durationMs: last?.duration ?? null,

@@ -1,3 +1,4 @@
+import { maskUrl } from '../destinations/url-mask.js';
 import { Injectable } from '@nestjs/common';
 import { envelopeOf } from '../events/envelope.js';
 import { circuitBreakerOf } from '../webhooks/endpoint-health.js';
@@ -132,7 +133,7 @@ export class DeliveryRunner {
   private retryData(hook: CompiledWebhook, s: Omit<DeliveryState, 'status' | 'webhook'>, traceparent?: string): RetryJobData {
     const { event, batch, deliveryId, kind, attempts, createdAt } = s;
     const firstAttempt = attempts.length + 1;
-    return { event, batch, webhookId: hook.id, url: hook.row.url, deliveryId, kind, firstAttempt, retry: hook.row.retry, attempts, createdAt, traceparent };
+    return { event, batch, webhookId: hook.id, url: maskUrl(hook.row.url), deliveryId, kind, firstAttempt, retry: hook.row.retry, attempts, createdAt, traceparent };
   }
 
   /**

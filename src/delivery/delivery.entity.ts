@@ -4,7 +4,7 @@ export type DeliveryStatus = 'pending' | 'success' | 'retrying' | 'failed';
 
 /** One HTTP attempt of a delivery. */
 /** Why an attempt failed, carried as data from the sender to the delivery log and metrics. */
-export type FailureKind = 'timeout' | 'connection' | 'blocked' | 'redirect' | 'http_4xx' | 'http_5xx' | 'transform';
+export type FailureKind = 'timeout' | 'connection' | 'blocked' | 'broker' | 'rejected' | 'redirect' | 'http_4xx' | 'http_5xx' | 'transform';
 
 export interface AttemptRecord {
   attempt: number;

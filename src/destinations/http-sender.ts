@@ -1,10 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Pool } from 'undici';
-import type { Destination } from './destinations.js';
+import type { Destination, SendRequest, SendResult } from './destination.js';
 import { bareHost, isForbiddenAddress } from './url-guard.js';
-/** Why a send failed before any response arrived. */
-export type SendFailureKind = 'timeout' | 'connection' | 'blocked';
+export type { SendFailureKind } from './destination.js';
 
 export const RESPONSE_SNIPPET_BYTES = 2048;
 /** Past this much response body the connection is dropped instead of drained for reuse. */
@@ -12,23 +11,8 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 const MAX_POOLS = 1000;
 const BLOCKED = 'ERR_WEBHOOK_ADDRESS_BLOCKED';
 
-export interface HttpRequest {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  timeoutMs: number;
-}
-
-export interface HttpResult {
-  /** null when no response arrived (timeout, connection error, blocked address). */
-  statusCode: number | null;
-  durationMs: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** First 2 KiB of the body, UTF-8. */
-  body: string;
-  error: string | null;
-  errorKind: SendFailureKind | null;
-}
+export type HttpRequest = SendRequest;
+export type HttpResult = SendResult;
 
 function blocked(host: string, address: string): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error(`${host} resolves to ${address}, a private, loopback, link-local or metadata address: not allowed`);

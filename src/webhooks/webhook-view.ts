@@ -1,10 +1,15 @@
 import { autoDisableOf, circuitBreakerOf, healthOf, type EndpointHealth, type HealthHash } from './endpoint-health.js';
+import type { Transport } from '../destinations/destination.js';
+import { transportOf } from '../destinations/schemes.js';
+import { maskUrl } from '../destinations/url-mask.js';
 import type { Webhook } from './webhook.entity.js';
 
-/** A webhook as the API shows it: never its secret. */
+/** A webhook as the API shows it: never its secret, the URL's credentials masked (`amqp://guest:***@host/…`). */
 export interface WebhookView {
   id: string;
   url: string;
+  /** Chosen by the URL's scheme. */
+  transport: Transport;
   events: string[];
   headers: Record<string, string>;
   filters: Webhook['filters'];
@@ -21,6 +26,8 @@ export interface WebhookView {
   variants: Webhook['variants'];
   paused: boolean;
   health: EndpointHealth;
+  format: Webhook['format'];
+  formatOptions: Webhook['formatOptions'];
   createdAt: string;
   updatedAt: string;
 }
@@ -29,7 +36,8 @@ export interface WebhookView {
 export function viewOf(w: Webhook, health?: HealthHash): WebhookView {
   return {
     id: w.id,
-    url: w.url,
+    url: maskUrl(w.url),
+    transport: transportOf(w.url),
     events: w.events,
     headers: w.headers,
     filters: w.filters,
@@ -46,6 +54,8 @@ export function viewOf(w: Webhook, health?: HealthHash): WebhookView {
     variants: w.variants ?? null,
     paused: w.paused ?? false,
     health: healthOf(w, health),
+    format: w.format ?? 'standard',
+    formatOptions: w.formatOptions ?? null,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };

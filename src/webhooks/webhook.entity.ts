@@ -9,6 +9,14 @@ export interface RetryPolicy {
   maxDelay: number;
 }
 
+export type WebhookFormat = 'standard' | 'slack' | 'pagerduty';
+
+export interface FormatOptions {
+  routingKey?: string;
+  source?: string;
+  severity?: 'critical' | 'error' | 'warning' | 'info';
+}
+
 export interface BatchOptions {
   maxSize: number;
   maxWaitMs: number;
@@ -115,6 +123,12 @@ export class Webhook {
 
   @Column({ type: 'simple-json', nullable: true })
   variants!: Variant[] | null;
+  /** Body format for http(s) URLs: the envelope (`standard`), a Slack message or a PagerDuty Events v2 event. */
+  @Column({ type: 'varchar', length: 16, default: 'standard' })
+  format!: WebhookFormat;
+
+  @Column({ name: 'format_options', type: 'simple-json', nullable: true })
+  formatOptions!: FormatOptions | null;
 
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;

@@ -4,6 +4,8 @@ import { TYPE_PATTERN_SYNTAX } from '../events/event-type-directory.js';
 import { checkTransform, TransformError } from './transform.js';
 import { valuePatternSchema } from '../events/matching.js';
 import { FILTER_LIMITS, filterPathProblem } from './filters.js';
+import { destinationUrlProblems } from '../destinations/schemes.js';
+import { FORMATS } from '../destinations/formats.js';
 import type { RetryPolicy } from './webhook.entity.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 };
@@ -35,11 +37,12 @@ const url = z
     try {
       u = new URL(v);
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute URL (http(s), amqp(s), nats, mqtt(s), redis(s) or smtp(s))' });
       return;
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `scheme "${u.protocol.slice(0, -1)}" is not allowed: use http or https` });
     if (/[\r\n\t\0]/.test(v)) ctx.addIssue({ code: 'custom', message: 'must not contain control characters' });
+    // Each scheme's own rules (required parameters, placeholders) live with its destination.
+    for (const p of destinationUrlProblems(u)) ctx.addIssue({ code: 'custom', path: p.field === 'url' ? [] : [p.field.slice('url.'.length)], message: p.message });
   });
 
 export const UNKNOWN_PATTERN_MESSAGE = 'unknown event type or pattern (GET /api/v1/event-types lists the types; patterns: "category.*", "*")';
@@ -161,6 +164,14 @@ const variants = z
   .array(z.strictObject({ url, weight: z.number().int().min(1).max(1000) }))
   .min(1)
   .max(10);
+const format = z.enum(FORMATS);
+
+/** Options of the body formats: `routingKey` (PagerDuty integration key, required there), `source`, `severity`. */
+const formatOptions = z.strictObject({
+  routingKey: z.string().min(1).max(128).optional(),
+  source: z.string().min(1).max(255).optional(),
+  severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
+});
 
 export const secretSchema = z
   .string()
@@ -185,6 +196,8 @@ const fields = {
   rateLimit: rateLimit.nullable().default(null),
   ordering: ordering.nullable().default(null),
   variants: variants.nullable().default(null),
+  format: format.default('standard'),
+  formatOptions: formatOptions.nullable().default(null),
 };
 
 const noSecret = z.undefined({ error: 'secrets change only through POST /api/v1/webhooks/{id}/secret/rotate' });
@@ -210,8 +223,27 @@ export const patchWebhookSchema = z.strictObject({
   rateLimit: rateLimit.nullable().optional(),
   ordering: ordering.nullable().optional(),
   variants: variants.nullable().optional(),
+  format: format.optional(),
+  formatOptions: formatOptions.nullable().optional(),
   secret: noSecret.optional(),
 });
+
+/** Rules across fields, checked on the configuration as it will be stored (after a PATCH is merged). */
+export function webhookConfigProblems(c: {
+  url: string;
+  format: string;
+  formatOptions: { routingKey?: string } | null;
+  batch: unknown;
+  transform: string | null;
+}): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  if (c.format === 'standard') return problems;
+  if (!/^https?:/i.test(c.url)) problems.push({ field: 'format', message: `format "${c.format}" is for http(s) URLs` });
+  if (c.batch) problems.push({ field: 'format', message: `format "${c.format}" cannot be combined with batch` });
+  if (c.transform) problems.push({ field: 'format', message: `format "${c.format}" cannot be combined with transform (both produce the body)` });
+  if (c.format === 'pagerduty' && !c.formatOptions?.routingKey) problems.push({ field: 'formatOptions.routingKey', message: 'required for format "pagerduty" (the integration key)' });
+  return problems;
+}
 
 export type WebhookConfigInput = z.output<typeof replaceWebhookSchema>;
 export type CreateWebhookInput = z.output<typeof createWebhookSchema>;

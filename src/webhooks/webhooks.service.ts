@@ -11,12 +11,13 @@ import { RedisService } from '../redis/redis.service.js';
 import { generateSecret } from './signing.js';
 import { TransformHealth, type TransformHealthView } from './transform-health.js';
 import { privateUrlProblem } from '../destinations/url-guard.js';
+import { unmaskUrl } from '../destinations/url-mask.js';
 import { announceChange } from './webhook-index.js';
 import { WebhookLifecycle } from './webhook-lifecycle.js';
 import { keysetPage } from '../common/keyset-page.js';
 import { viewOf, type WebhookView } from './webhook-view.js';
 import { Webhook } from './webhook.entity.js';
-import { UNKNOWN_PATTERN_MESSAGE, type CreateWebhookInput, type WebhookConfigInput, type WebhookPatch } from './webhook.schemas.js';
+import { UNKNOWN_PATTERN_MESSAGE, webhookConfigProblems, type CreateWebhookInput, type WebhookConfigInput, type WebhookPatch } from './webhook.schemas.js';
 import type { HealthHash } from './endpoint-health.js';
 
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
@@ -54,6 +55,7 @@ export class WebhooksService implements OnModuleInit {
     throw ApiError.badRequest(details.map((d) => `${d.field}: ${d.message}`).join('; '), details);
   }
 
+  /** The SSRF rule, for every scheme: the host must resolve to public addresses only (unless private ones are allowed). */
   private async checkUrl(url: string): Promise<void> {
     if (this.config.allowPrivateWebhookUrls) return;
     const problem = await privateUrlProblem(new URL(url));
@@ -106,7 +108,13 @@ export class WebhooksService implements OnModuleInit {
     return { webhooks: await this.views(items), nextCursor };
   }
 
+  private checkConfig(c: Pick<Webhook, 'url' | 'format' | 'formatOptions' | 'batch' | 'transform'>): void {
+    const problems = webhookConfigProblems(c);
+    if (problems.length) throw ApiError.badRequest(problems.map((x) => `${x.field}: ${x.message}`).join('; '), problems);
+  }
+
   async create(p: Principal, input: CreateWebhookInput): Promise<WebhookDetail & { secret: string }> {
+    this.checkConfig(input);
     await this.checkEvents(p.organizationId, input.events);
     await this.checkUrls(input.url, input.variants);
     const now = new Date().toISOString();
@@ -130,7 +138,7 @@ export class WebhooksService implements OnModuleInit {
     return { ...(await this.view(w)), secret: w.secret };
   }
 
-  private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'createdAt' | 'updatedAt' | 'health' | 'paused'> {
+  private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'transport' | 'createdAt' | 'updatedAt' | 'health' | 'paused'> {
     return {
       url: c.url,
       events: [...new Set(c.events)],
@@ -147,6 +155,8 @@ export class WebhooksService implements OnModuleInit {
       rateLimit: c.rateLimit,
       ordering: c.ordering,
       variants: c.variants,
+      format: c.format,
+      formatOptions: c.formatOptions,
     };
   }
 
@@ -166,6 +176,8 @@ export class WebhooksService implements OnModuleInit {
     const w = await this.get(p.organizationId, id);
     const before = viewOf(w);
     const next = change(w);
+    if (next.url !== undefined) next.url = unmaskUrl(next.url, w.url);
+    this.checkConfig({ ...w, ...next });
     await this.checkEvents(p.organizationId, next.events);
     await this.checkUrls(next.url !== undefined && next.url !== w.url ? next.url : undefined, next.variants);
     // Re-enabling (e.g. after an auto-disable) clears why it was disabled and starts its health afresh.
