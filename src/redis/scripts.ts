@@ -15,6 +15,7 @@ export const SCRIPTS = {
   appendEvents: { command: 'humanaAppendEvents', file: 'append-events.lua', numberOfKeys: undefined },
   quotaAdmit: { command: 'humanaQuotaAdmit', file: 'quota-admit.lua', numberOfKeys: 6 },
   releaseLock: { command: 'humanaReleaseLock', file: 'release-lock.lua', numberOfKeys: 1 },
+  windowAdmit: { command: 'humanaWindowAdmit', file: 'window-admit.lua', numberOfKeys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -36,6 +37,7 @@ interface ScriptCommands {
   humanaAppendEvents(numberOfKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
   humanaQuotaAdmit(...keysAndArgs: string[]): Promise<QuotaAdmitReply>;
   humanaReleaseLock(key: string, token: string): Promise<number>;
+  humanaWindowAdmit(key: string, limit: string, expireAt: string): Promise<[number, number]>;
 }
 
 const defined = new WeakSet<Redis>();
@@ -116,4 +118,12 @@ export async function quotaAdmit(client: Redis, keys: QuotaAdmitKeys, args: Quot
 /** Deletes `lock` if it still holds `token`; true when released. */
 export async function releaseLock(client: Redis, lock: string, token: string): Promise<boolean> {
   return (await withScripts(client).humanaReleaseLock(lock, token)) === 1;
+}
+
+// ── window-admit.lua ──────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Counts one request in a fixed window unless `limit` is reached (then nothing is counted). */
+export async function windowAdmit(client: Redis, counter: string, limit: number, expireAtSeconds: number): Promise<{ admitted: boolean; count: number }> {
+  const [admitted, count] = await withScripts(client).humanaWindowAdmit(counter, String(limit), String(expireAtSeconds));
+  return { admitted: admitted === 1, count };
 }
