@@ -7,9 +7,10 @@ import { Webhooks1764374600000 } from './migrations/0003-webhooks.js';
 import { SealedWebhookSecrets1764374700000 } from './migrations/0004-sealed-webhook-secrets.js';
 import { EventTypes1764374800000 } from './migrations/0005-event-types.js';
 import { AuditScope1764375100000 } from './migrations/0007-audit-scope.js';
+import { WebhookCreatedPosition1764375200000 } from './migrations/0008-webhook-created-position.js';
 
 /** The schema's history, oldest first: each capability adds its migration here. */
-const MIGRATIONS = [Foundation1764374400000, AuditLog1764374500000, Webhooks1764374600000, SealedWebhookSecrets1764374700000, EventTypes1764374800000, AuditScope1764375100000];
+const MIGRATIONS = [Foundation1764374400000, AuditLog1764374500000, Webhooks1764374600000, SealedWebhookSecrets1764374700000, EventTypes1764374800000, AuditScope1764375100000, WebhookCreatedPosition1764375200000];
 
 /**
  * `sqlite:<file>` → better-sqlite3 (WAL); `postgres://…[?schema=s]` → pg. Schema always through migrations, run once
