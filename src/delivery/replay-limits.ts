@@ -46,7 +46,11 @@ export async function withReplayLock<T>(redis: RedisService, webhookId: string, 
   const token = randomBytes(12).toString('hex');
   const taken = await redis.client.set(key, token, 'PX', REPLAY_LOCK_TTL_MS, 'NX');
   if (taken !== 'OK') {
-    throw new ApiError(409, 'replay_in_progress', `A range replay of webhook ${webhookId} is still enqueuing; start the next one when it has answered`);
+    throw new ApiError(
+      409,
+      'replay_in_progress',
+      `A range replay of webhook ${webhookId} is still enqueuing; start the next one when it has answered`,
+    );
   }
   try {
     return await fn();
