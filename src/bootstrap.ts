@@ -10,7 +10,7 @@ import { AppModule } from './app.module.js';
 import { AuthService, type CreatedKey } from './auth/auth.service.js';
 import { hasApi, loadConfig, type AppConfig } from './config/config.js';
 import { resolveRedis, waitForRedis } from './config/redis-bootstrap.js';
-import { bodyParserErrorHandler, HttpExceptionFilter, JSON_BODY_TYPES, requireJsonBodies } from './common/http-exception.filter.js';
+import { BATCH_PUBLISH_PATH, bodyParserErrorHandler, HttpExceptionFilter, JSON_BODY_TYPES, requireJsonBodies } from './common/http-exception.filter.js';
 import { maskUrl } from './common/startup-wait.js';
 import { prepareDatabase } from './database/prepare-database.js';
 import { AppLogger } from './observability/app-logger.js';
@@ -127,6 +127,9 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env, opts: Start
     app.useLogger(app.get(AppLogger)); // pino JSON lines (src/observability)
     app.disable('x-powered-by');
     app.use(requireJsonBodies);
+    // Two explicit limits: the batch publish (up to 1000 events) and every other JSON route. body-parser skips a
+    // request another parser already read, so the batch route's own parser wins there.
+    app.use(BATCH_PUBLISH_PATH, express.json({ limit: config.maxBatchBodyBytes, type: JSON_BODY_TYPES }));
     app.use(express.json({ limit: config.maxBodyBytes, type: JSON_BODY_TYPES }));
     app.use(bodyParserErrorHandler);
     app.useGlobalFilters(new HttpExceptionFilter());

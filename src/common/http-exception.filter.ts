@@ -86,6 +86,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** The one route with its own, larger body limit (MAX_BATCH_BODY_BYTES). */
+export const BATCH_PUBLISH_PATH = '/api/v1/events/batch';
+
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
@@ -93,10 +96,12 @@ interface BodyParserError extends Error {
 }
 
 /** Express error middleware for failures before Nest routing (body-parser): malformed JSON → 400, too large → 413. */
-export function bodyParserErrorHandler(err: BodyParserError, _req: Request, res: Response, next: NextFunction): void {
+export function bodyParserErrorHandler(err: BodyParserError, req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) return next(err);
   if (err.type === 'entity.too.large') {
-    res.status(413).json(errorBody('payload_too_large', `Request body exceeds the limit of ${err.limit} bytes`));
+    const setting = req.originalUrl.split('?')[0] === BATCH_PUBLISH_PATH ? 'MAX_BATCH_BODY_BYTES' : 'MAX_BODY_BYTES';
+    const message = `Request body exceeds the limit of ${err.limit} bytes (${setting})`;
+    res.status(413).json(errorBody('payload_too_large', message, [{ message, limit: err.limit, setting }]));
   } else if (err.type === 'entity.parse.failed') {
     res.status(400).json(errorBody('malformed_json', `Request body is not valid JSON: ${err.message}`));
   } else if (err.status && err.status >= 400 && err.status < 500) {

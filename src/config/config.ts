@@ -28,7 +28,16 @@ const envSchema = z.object({
   HEARTBEAT_INTERVAL_MS: positiveInt.default(30_000),
   DLQ_RETENTION_DAYS: positiveInt.default(30),
   EVENT_RETENTION_DAYS: positiveInt.default(7),
-  MAX_BODY_BYTES: positiveInt.default(5 * 1024 * 1024),
+  MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  MAX_BATCH_BODY_BYTES: positiveInt.default(5 * 1024 * 1024),
+  PAGE_MAX_BYTES: positiveInt.min(64 * 1024).default(4 * 1024 * 1024),
+  REPLAY_RATE_PER_MINUTE: positiveInt.default(10),
+  REPLAY_MAX_EVENTS: positiveInt.max(100_000).default(10_000),
+  MAX_CONCURRENT_RESUMES: positiveInt.default(64),
+  RESUME_QUEUE_MAX: z.coerce.number().int().min(0).default(256),
+  RESUME_WAIT_MS: positiveInt.default(10_000),
+  WEBHOOK_INDEX_REFRESH_MS: positiveInt.min(100).default(2_000),
+  WEBHOOK_INDEX_PUBSUB: bool.default(true),
   EVENT_LOG_MAXLEN: positiveInt.default(1_000_000),
   EVENT_LOG_RETENTION_MINUTES: positiveInt.default(15),
   REDIS_PREFIX: z
@@ -78,7 +87,26 @@ export interface AppConfig {
   heartbeatIntervalMs: number;
   dlqRetentionDays: number;
   eventRetentionDays: number;
+  /** Request body limit of every JSON route except the batch publish (413 above it). */
   maxBodyBytes: number;
+  /** Request body limit of POST /api/v1/events/batch (413 above it). */
+  maxBatchBodyBytes: number;
+  /** History and DLQ pages stop adding items once their serialized JSON reaches this many bytes (a shorter page with nextCursor). */
+  pageMaxBytes: number;
+  /** Range replays plus bulk DLQ retries one organization may start per minute (429 with Retry-After above it). */
+  replayRatePerMinute: number;
+  /** Events one range replay or bulk DLQ retry enqueues at most (the answer says `truncated`). */
+  replayMaxEvents: number;
+  /** Stream resumes (Last-Event-ID replays) one API process runs at once; more wait in a bounded queue. */
+  maxConcurrentResumes: number;
+  /** Resumes allowed to wait for a slot; beyond it (or after resumeWaitMs) the stream is refused with 503 resume_busy. */
+  resumeQueueMax: number;
+  resumeWaitMs: number;
+  /**
+   * The webhook index's full version check period, and (test hook) whether it subscribes to change messages at all.
+   * The matcher never depends on either: it brings the index to the current version before matching a batch.
+   */
+  webhookIndex: { refreshMs: number; pubsub: boolean };
   /** Above this many entries, the log is trimmed down to what every consumer group has processed. */
   eventLogMaxLen: number;
   /** Processed entries younger than this stay in the Redis Stream (fast resume); older ones are served from SQL. */
@@ -153,6 +181,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dlqRetentionDays: e.DLQ_RETENTION_DAYS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    maxBatchBodyBytes: e.MAX_BATCH_BODY_BYTES,
+    pageMaxBytes: e.PAGE_MAX_BYTES,
+    replayRatePerMinute: e.REPLAY_RATE_PER_MINUTE,
+    replayMaxEvents: e.REPLAY_MAX_EVENTS,
+    maxConcurrentResumes: e.MAX_CONCURRENT_RESUMES,
+    resumeQueueMax: e.RESUME_QUEUE_MAX,
+    resumeWaitMs: e.RESUME_WAIT_MS,
+    webhookIndex: { refreshMs: e.WEBHOOK_INDEX_REFRESH_MS, pubsub: e.WEBHOOK_INDEX_PUBSUB },
     eventLogMaxLen: e.EVENT_LOG_MAXLEN,
     eventLogRetentionMinutes: e.EVENT_LOG_RETENTION_MINUTES,
     redisPrefix: e.REDIS_PREFIX,

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { z } from 'zod';
 import { In, type Repository, type SelectQueryBuilder } from 'typeorm';
@@ -15,6 +15,9 @@ import { assertEnabled, DeliveryQueue } from './delivery-queue.js';
 import { DlqEntry } from './dlq-entry.entity.js';
 import { dlqIdFor } from './queues.js';
 import { maskUrl } from '../destinations/url-mask.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { RedisService } from '../redis/redis.service.js';
+import { admitMassReplay } from './replay-limits.js';
 
 const iso = z.iso.datetime({ offset: true });
 
@@ -55,9 +58,9 @@ export interface BulkRetryResult {
   skipped: number;
   skippedEntries: { id: string; webhookId: string; reason: string }[];
   deliveryIds: string[];
+  /** True when more entries matched than one call retries (REPLAY_MAX_EVENTS): call again for the rest. */
+  truncated: boolean;
 }
-
-const BULK_RETRY_MAX = 10_000;
 
 function toFailed(e: DlqEntry, webhookEnabled: boolean | null): FailedWebhook {
   return {
@@ -96,6 +99,8 @@ export class DeadLetters {
     private readonly log: DeliveryLog,
     private readonly deliveries: DeliveryQueue,
     private readonly publisher: EventPublisher,
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -139,7 +144,9 @@ export class DeadLetters {
   }
 
   async list(organizationId: string, q: z.output<typeof dlqListSchema>): Promise<{ failedWebhooks: FailedWebhook[]; nextCursor: string | null }> {
-    const { items, nextCursor } = await keysetPage(this.filtered(organizationId, q), 'd', 'DESC', q.limit, q.cursor, (e) => e);
+    // Byte budget: an entry carries its event (or a whole batch) and every attempt, so `limit` alone does not bound a page.
+    const budget = { maxBytes: this.config.pageMaxBytes, sizeOf: (e: DlqEntry) => Buffer.byteLength(JSON.stringify(e)) };
+    const { items, nextCursor } = await keysetPage(this.filtered(organizationId, q), 'd', 'DESC', q.limit, q.cursor, (e) => e, budget);
     const ids = [...new Set(items.map((e) => e.webhookId))];
     const hooks = ids.length ? await this.webhooks.find({ select: { id: true, enabled: true }, where: { id: In(ids), organizationId } }) : [];
     const enabled = new Map(hooks.map((w) => [w.id, w.enabled]));
@@ -166,9 +173,16 @@ export class DeadLetters {
     return deliveryId;
   }
 
-  /** Retries every entry matching the filters (at most 10,000 per call); entries of disabled or deleted webhooks stay and are listed. */
+  /**
+   * Retries every entry matching the filters (at most REPLAY_MAX_EVENTS per call, counted against the organization's
+   * REPLAY_RATE_PER_MINUTE: 429); entries of disabled or deleted webhooks stay and are listed.
+   */
   async retryMany(organizationId: string, f: DlqFilter): Promise<BulkRetryResult> {
-    const rows = await this.filtered(organizationId, f).orderBy('d.id', 'ASC').limit(BULK_RETRY_MAX).getMany();
+    await admitMassReplay(this.redis, this.config, organizationId, 'dlq_retry');
+    const max = this.config.replayMaxEvents;
+    const found = await this.filtered(organizationId, f).orderBy('d.id', 'ASC').limit(max + 1).getMany();
+    const truncated = found.length > max;
+    const rows = truncated ? found.slice(0, max) : found;
     const deliveryIds: string[] = [];
     const skippedEntries: BulkRetryResult['skippedEntries'] = [];
     for (const entry of rows) {
@@ -179,7 +193,7 @@ export class DeadLetters {
         skippedEntries.push({ id: entry.id, webhookId: entry.webhookId, reason: err.code });
       }
     }
-    return { retried: deliveryIds.length, skipped: skippedEntries.length, skippedEntries, deliveryIds };
+    return { retried: deliveryIds.length, skipped: skippedEntries.length, skippedEntries, deliveryIds, truncated };
   }
 
   /** Deletes entries created before `olderThan` (one organization, or all for the scheduled purge). */

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { z } from 'zod';
 import type { Repository } from 'typeorm';
@@ -14,6 +14,9 @@ import { DeliveryExecutor } from './delivery-executor.js';
 import { DeliveryLog } from './delivery-log.js';
 import { assertEnabled, DeliveryQueue } from './delivery-queue.js';
 import { deliveryRow } from './delivery-rows.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { RedisService } from '../redis/redis.service.js';
+import { admitMassReplay, withReplayLock } from './replay-limits.js';
 
 export const deliveryListSchema = z.strictObject({
   status: z.enum(['pending', 'success', 'retrying', 'failed']).optional(),
@@ -61,7 +64,6 @@ export interface TestResult {
   deliveryId: string;
 }
 
-const REPLAY_MAX_EVENTS = 10_000;
 const PAGE = 1000;
 
 function summary(d: Delivery): DeliverySummary {
@@ -93,6 +95,8 @@ export class DeliveriesService {
     private readonly queue: DeliveryQueue,
     private readonly executor: DeliveryExecutor,
     private readonly log: DeliveryLog,
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(webhook: Webhook, q: z.output<typeof deliveryListSchema>): Promise<{ deliveries: DeliverySummary[]; nextCursor: string | null }> {
@@ -126,9 +130,21 @@ export class DeliveriesService {
     return { deliveryId: id, eventId: event.id };
   }
 
-  /** Re-delivers every retained event in [from, to] that the webhook matches (and of eventTypes when given). */
+  /**
+   * Re-delivers every retained event in [from, to] that the webhook matches (and of eventTypes when given), at most
+   * REPLAY_MAX_EVENTS (`truncated` says so). One at a time per webhook (409 replay_in_progress) and counted against the
+   * organization's REPLAY_RATE_PER_MINUTE (429).
+   */
   async replayRange(webhook: Webhook, r: z.output<typeof replayRangeSchema>): Promise<{ replayed: number; truncated: boolean }> {
     assertEnabled(webhook);
+    return withReplayLock(this.redis, webhook.id, async () => {
+      await admitMassReplay(this.redis, this.config, webhook.organizationId, 'replay');
+      return this.enqueueRange(webhook, r);
+    });
+  }
+
+  private async enqueueRange(webhook: Webhook, r: z.output<typeof replayRangeSchema>): Promise<{ replayed: number; truncated: boolean }> {
+    const max = this.config.replayMaxEvents;
     const hook = new CompiledWebhook(webhook);
     const types = r.eventTypes ? new Set(r.eventTypes) : null;
     const toId = eventIdBound(Date.parse(r.to), 'high');
@@ -138,10 +154,10 @@ export class DeliveriesService {
       const page = await this.history.after(webhook.organizationId, after, PAGE, toId);
       if (!page.length) return { replayed, truncated: false };
       after = page[page.length - 1].id;
-      const chosen = page.filter((e) => (!types || types.has(e.type)) && hook.matches(e)).slice(0, REPLAY_MAX_EVENTS - replayed);
+      const chosen = page.filter((e) => (!types || types.has(e.type)) && hook.matches(e)).slice(0, max - replayed);
       if (chosen.length) await this.queue.addDeliveries(webhook, 'replay', chosen.map((event) => ({ deliveryId: newId('del'), event })));
       replayed += chosen.length;
-      if (replayed >= REPLAY_MAX_EVENTS) return { replayed, truncated: true };
+      if (replayed >= max) return { replayed, truncated: true };
     }
   }
 

@@ -13,6 +13,16 @@ import { WebhookIndex } from '../webhooks/webhook-index.js';
  * and adds one fan-out job per matching event with a single addBulk per log batch. The batch is acknowledged only
  * after its jobs are in BullMQ; job and delivery ids derive from the event (and webhook), so re-matching after a
  * crash adds nothing new.
+ *
+ * Guarantee: a webhook receives every matching event appended after its creation was acknowledged (the 201), even
+ * when this process learns about the webhook late (change message delayed or lost, index refresh not yet due).
+ * Why: creating a webhook records the log position (`createdAtStreamId`, read before the insert), inserts the row,
+ * then bumps the webhooks change version, and only then answers. Before matching a batch, which it read after its
+ * events were appended, the matcher calls `WebhookIndex.ensureCurrent()`: it reads the version and, if the index is
+ * behind, reloads it from SQL. So an event appended after the 201 is matched by an index holding the webhook, and
+ * "existed when appended" is decided by stream ids (one clock: Redis'), not by process clocks. The same holds for
+ * updates (a webhook enabled or re-pointed receives events appended after the update was acknowledged).
+ * Cost: one GET per batch of up to 500 entries; a full reload only when a change message has not arrived yet.
  */
 @Injectable()
 export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -37,6 +47,7 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async handle(events: LoggedEvent[]): Promise<void> {
+    await this.index.ensureCurrent();
     const items: FanoutJobData[] = [];
     for (const e of events) {
       const hooks = this.index.match(e);

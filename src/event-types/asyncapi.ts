@@ -171,7 +171,7 @@ export function buildAsyncApi(types: readonly CatalogEntry[], o: AsyncApiOptions
       type: 'object',
       required: ['code', 'message', 'lastEventId'],
       properties: {
-        code: { type: 'string', enum: ['slow_consumer', 'resume_failed', 'shutting_down'] },
+        code: { type: 'string', enum: ['slow_consumer', 'resume_failed', 'resume_busy', 'shutting_down'] },
         message: { type: 'string' },
         lastEventId: { type: ['string', 'null'] },
       },

@@ -64,6 +64,22 @@ export class EventLog {
     return rows.map(([sid, fields]) => parseEntry(sid, fields));
   }
 
+  /**
+   * One organization's entries strictly after `afterStreamId`, from the next `count` entries of the log, oldest first.
+   * Other organizations' entries are skipped by their `o` field without parsing their data (a resume reads the
+   * shared log). `scanned` is how many entries were read and `last` the last stream id read (the next cursor).
+   */
+  async readAfterFor(
+    organizationId: string,
+    afterStreamId: string,
+    count: number,
+  ): Promise<{ events: LoggedEvent[]; scanned: number; last: string | null }> {
+    const rows = await this.redis.client.xrange(this.streamKey, `(${afterStreamId}`, '+', 'COUNT', count);
+    const events: LoggedEvent[] = [];
+    for (const [sid, fields] of rows) if (entryOrganization(fields) === organizationId) events.push(parseEntry(sid, fields));
+    return { events, scanned: rows.length, last: rows.length ? rows[rows.length - 1][0] : null };
+  }
+
   /** The oldest stream id still retained, or null when the log is empty. */
   async oldestStreamId(): Promise<string | null> {
     const rows = await this.redis.client.xrange(this.streamKey, '-', '+', 'COUNT', 1);
@@ -87,6 +103,12 @@ function toLogged(streamId: string, organizationId: string, type: string, timest
   };
   if (traceparent) event.traceparent = traceparent;
   return event;
+}
+
+/** The organization of an XREAD/XRANGE entry (its `o` field), without parsing anything else. */
+export function entryOrganization(fields: string[]): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'o') return fields[i + 1];
+  return undefined;
 }
 
 /** Turns an XREAD/XRANGE entry (flat field list) into an event. */

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { z } from 'zod';
 import type { Repository } from 'typeorm';
 import { eventIdBound, isEventId } from '../common/ids.js';
 import { keysetPage } from '../common/keyset-page.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EventRecord } from './event-record.entity.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventType } from './catalog.js';
@@ -28,10 +29,16 @@ export function recordToEnvelope(r: EventRecord): EventEnvelope {
   return { id: r.id, type: r.type as EventType, organizationId: r.organizationId, timestamp: r.timestamp, data: JSON.parse(r.data) as Record<string, unknown> };
 }
 
-/** Reads the SQL history: always scoped to one organization, newest first, keyset-paginated by event id. */
+/**
+ * Reads the SQL history: always scoped to one organization, newest first, keyset-paginated by event id. A page holds
+ * at most `limit` events and stops early once their JSON reaches PAGE_MAX_BYTES (nextCursor continues).
+ */
 @Injectable()
 export class HistoryService {
-  constructor(@InjectRepository(EventRecord) private readonly events: Repository<EventRecord>) {}
+  constructor(
+    @InjectRepository(EventRecord) private readonly events: Repository<EventRecord>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async page(organizationId: string, q: HistoryQuery): Promise<HistoryPage> {
     const qb = this.events.createQueryBuilder('e').where('e.organization_id = :org', { org: organizationId });
@@ -41,7 +48,7 @@ export class HistoryService {
     // Event ids encode the log time, so a time range is an id range (index-friendly, no timestamp parsing).
     if (q.from) qb.andWhere('e.id >= :lo', { lo: eventIdBound(Date.parse(q.from), 'low') });
     if (q.to) qb.andWhere('e.id <= :hi', { hi: eventIdBound(Date.parse(q.to), 'high') });
-    const { items, nextCursor } = await keysetPage(qb, 'e', 'DESC', q.limit, q.cursor, recordToEnvelope);
+    const { items, nextCursor } = await keysetPage(qb, 'e', 'DESC', q.limit, q.cursor, recordToEnvelope, { maxBytes: this.config.pageMaxBytes });
     return { events: items, nextCursor };
   }
 

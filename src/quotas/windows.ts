@@ -1,3 +1,7 @@
+import { calendarMinute } from '../common/windows.js';
+
+export { retryAfterSeconds } from '../common/windows.js';
+
 /** The two counting periods: calendar minute and calendar month, both UTC, both aligned so every process agrees. */
 export type QuotaMetric = 'events_per_minute' | 'events_per_month';
 
@@ -10,8 +14,7 @@ export interface QuotaWindow {
 }
 
 export function minuteWindow(now: number): QuotaWindow {
-  const minute = Math.floor(now / 60_000);
-  return { metric: 'events_per_minute', id: String(minute), resetsAt: (minute + 1) * 60_000 };
+  return { metric: 'events_per_minute', ...calendarMinute(now) };
 }
 
 export function monthWindow(now: number): QuotaWindow {
@@ -19,9 +22,4 @@ export function monthWindow(now: number): QuotaWindow {
   const year = d.getUTCFullYear();
   const month = d.getUTCMonth();
   return { metric: 'events_per_month', id: `${year}-${String(month + 1).padStart(2, '0')}`, resetsAt: Date.UTC(year, month + 1, 1) };
-}
-
-/** Whole seconds until the window resets, at least 1 (the value of `Retry-After`). */
-export function retryAfterSeconds(window: QuotaWindow, now: number): number {
-  return Math.max(1, Math.ceil((window.resetsAt - now) / 1000));
 }

@@ -5,6 +5,7 @@ import { RedisService } from '../redis/redis.service.js';
 import { FanoutEvent } from './fanout-event.js';
 import { TailStatus } from './tail-status.js';
 import { LogReplay } from './log-replay.js';
+import { ResumeBusyError, ResumeSlots, type ReleaseSlot } from './resume-slots.js';
 import type { StreamConnection, StreamSubscription } from './stream-connection.js';
 import { filterMatches } from './stream-filter.js';
 import { SubscriptionIndex } from './subscription-index.js';
@@ -39,6 +40,7 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     private readonly log: EventLog,
     private readonly replay: LogReplay,
     private readonly status: TailStatus,
+    private readonly slots: ResumeSlots,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -79,12 +81,27 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
    * Starts live delivery of `subs`, first replaying what they missed since `afterStreamId` when one is given.
    * A failed replay cuts the connection (the client resumes) rather than leave a silent gap.
    */
-  async start(conn: StreamConnection, subs: readonly StreamSubscription[], afterStreamId: string | null): Promise<void> {
+  async start(conn: StreamConnection, subs: readonly StreamSubscription[], afterStreamId: string | null, slot?: ReleaseSlot): Promise<void> {
     if (afterStreamId === null) return this.attach(subs);
-    await this.resume(conn, subs, afterStreamId).catch((err: Error) => {
-      this.logger.warn(`replay for ${conn.transport} connection ${conn.id} failed: ${err.message}`);
-      conn.cut('resume_failed');
-    });
+    // A resume runs under one of the process's MAX_CONCURRENT_RESUMES slots (SSE takes it before answering, to refuse
+    // with a 503; the other transports here): one that cannot get one is cut with `resume_busy`.
+    let release = slot;
+    if (!release) {
+      try {
+        release = await this.slots.acquire();
+      } catch (err) {
+        if (!(err instanceof ResumeBusyError)) throw err;
+        return conn.cut('resume_busy');
+      }
+    }
+    try {
+      await this.resume(conn, subs, afterStreamId).catch((err: Error) => {
+        this.logger.warn(`replay for ${conn.transport} connection ${conn.id} failed: ${err.message}`);
+        conn.cut('resume_failed');
+      });
+    } finally {
+      release();
+    }
   }
 
   /**

@@ -32,19 +32,20 @@ export class LogReplay {
     }
     let cursor = afterStreamId;
     for (;;) {
-      const rows = await this.log.readAfter(cursor, PAGE);
+      // Only this organization's entries are parsed; the others are skipped by their organization field.
+      const { events, scanned, last } = await this.log.readAfterFor(organizationId, cursor, PAGE);
       const page: FanoutEvent[] = [];
-      let done = rows.length < PAGE;
-      for (const e of rows) {
+      let done = scanned < PAGE || last === null || compareStreamIds(last, upToStreamId) >= 0;
+      for (const e of events) {
         if (compareStreamIds(e.streamId, upToStreamId) > 0) {
           done = true;
           break;
         }
-        if (e.organizationId === organizationId) page.push(new FanoutEvent(e));
+        page.push(new FanoutEvent(e));
       }
       if (page.length) yield page;
-      if (done) return;
-      cursor = rows[rows.length - 1].streamId;
+      if (done || last === null) return;
+      cursor = last;
     }
   }
 

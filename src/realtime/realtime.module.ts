@@ -9,6 +9,7 @@ import { ConnectionLimiter } from './connection-limiter.js';
 import { EventFanout } from './event-fanout.js';
 import { EventsGateway } from './events.gateway.js';
 import { LogReplay } from './log-replay.js';
+import { ResumeSlots } from './resume-slots.js';
 import { OpenStreams } from './open-streams.js';
 import { EventsIoAdapter } from './socketio-adapter.js';
 import { SseController } from './sse.controller.js';
@@ -39,6 +40,7 @@ export class RealtimeModule {
       ...status,
       EventFanout,
       LogReplay,
+      ResumeSlots,
       ConnectionLimiter,
       OpenStreams,
       StreamCommands,

@@ -6,6 +6,7 @@ import { ConnectionLimiter } from './connection-limiter.js';
 import { EventFanout } from './event-fanout.js';
 import type { FanoutEvent } from './fanout-event.js';
 import { LogReplay } from './log-replay.js';
+import { ResumeSlots, type ReleaseSlot } from './resume-slots.js';
 import { OpenStreams } from './open-streams.js';
 import { StreamConnection, type DisconnectNotice } from './stream-connection.js';
 import type { StreamRequest } from './stream-filter.js';
@@ -73,6 +74,7 @@ export class SseStreams implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     private readonly replay: LogReplay,
     private readonly limiter: ConnectionLimiter,
     private readonly openStreams: OpenStreams,
+    private readonly slots: ResumeSlots,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -93,7 +95,14 @@ export class SseStreams implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   async open(principal: Principal, req: IncomingMessage, res: ServerResponse, { filter, afterStreamId }: StreamRequest): Promise<void> {
     if (afterStreamId) await this.replay.assertKnown(afterStreamId);
     const release = await this.limiter.acquire(principal.organizationId, 'sse');
-    if (req.socket.destroyed) return release();
+    let slot: ReleaseSlot | undefined;
+    try {
+      if (afterStreamId) slot = await this.slots.acquire(); // 503 resume_busy + Retry-After while still JSON
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (req.socket.destroyed) return (slot?.(), release());
     const conn = new SseConnection(principal, res, this.config.streamBufferBytes);
     this.connections.add(conn);
     this.openStreams.add(conn);
@@ -109,7 +118,7 @@ export class SseStreams implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     req.socket.setKeepAlive(true);
     res.writeHead(200, SSE_HEADERS);
     res.write(`retry: ${SSE_RETRY_MS}\n: ok\n\n`);
-    await this.fanout.start(conn, [conn.newSubscription(filter)], afterStreamId);
+    await this.fanout.start(conn, [conn.newSubscription(filter)], afterStreamId, slot);
   }
 
   private heartbeat(): void {

@@ -9,7 +9,7 @@ import type { Subscriber, Subscription } from './subscription-index.js';
 
 /** Why a connection is cut: sent to the client (SSE `event: error`, WS close reason, Socket.IO `error` event). */
 export interface DisconnectNotice {
-  code: 'slow_consumer' | 'resume_failed' | 'shutting_down' | 'key_revoked';
+  code: 'slow_consumer' | 'resume_failed' | 'resume_busy' | 'shutting_down' | 'key_revoked';
   message: string;
   /** The last event this connection was sent: resume from here. */
   lastEventId: string | null;
@@ -208,6 +208,8 @@ function describe(code: DisconnectNotice['code']): string {
       return 'The client did not read fast enough and its buffer is full; reconnect with the last event id to resume';
     case 'resume_failed':
       return 'Replaying missed events failed; reconnect with the last event id to retry';
+    case 'resume_busy':
+      return 'Too many streams are resuming on this server; reconnect with the same last event id in a few seconds';
     case 'shutting_down':
       return 'The server is shutting down; reconnect with the last event id to resume';
     case 'key_revoked':

@@ -23,7 +23,7 @@ import { assertKnownTypes, parseStreamQuery, type StreamRequest } from './stream
 export const WS_PATH = '/api/v1/ws';
 export const WS_MAX_FRAME_BYTES = 64 * 1024;
 /** Close codes: 1001 going away, 1011 server error, application range: 4008 slow consumer, 4001 key revoked. */
-const CLOSE_CODES: Record<DisconnectNotice['code'], number> = { shutting_down: 1001, resume_failed: 1011, slow_consumer: 4008, key_revoked: 4001 };
+const CLOSE_CODES: Record<DisconnectNotice['code'], number> = { shutting_down: 1001, resume_failed: 1011, resume_busy: 1013, slow_consumer: 4008, key_revoked: 4001 };
 
 /** Server → client frames (contract section 6). */
 export type ServerMessage =

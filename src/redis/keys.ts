@@ -106,12 +106,22 @@ export class RedisKeys {
     return this.join(this.deploymentTag, 'webhooks', 'batch-lock', webhookId);
   }
 
-  /** Set of delivery ids queued and not yet finished for a webhook. */
+  /** Held while a range replay of the webhook is enqueuing (SET NX PX, released by the release-lock script). */
+  webhookReplayLock(webhookId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'replay-lock', webhookId);
+  }
+
+  /** Range replays and bulk DLQ retries an organization started in one calendar minute (`windowId`). */
+  replayRate(organizationId: string, windowId: string): string {
+    return this.join(this.deploymentTag, 'replay-rate', organizationId, windowId);
+  }
+
   /** Consecutive transform failures of a webhook (its `transformHealth`). */
   webhookTransformHealth(webhookId: string): string {
     return this.join(this.deploymentTag, 'webhooks', 'transform-health', webhookId);
   }
 
+  /** Set of delivery ids queued and not yet finished for a webhook. */
   webhookPending(webhookId: string): string {
     return this.join(this.deploymentTag, 'webhooks', 'pending', webhookId);
   }

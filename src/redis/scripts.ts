@@ -21,6 +21,7 @@ export const SCRIPTS = {
   rateTake: { command: 'humanaRateTake', file: 'rate-take.lua', numberOfKeys: 1 },
   drainRelease: { command: 'humanaDrainRelease', file: 'drain-release.lua', numberOfKeys: 3 },
   drainPark: { command: 'humanaDrainPark', file: 'drain-park.lua', numberOfKeys: 2 },
+  windowAdmit: { command: 'humanaWindowAdmit', file: 'window-admit.lua', numberOfKeys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -48,6 +49,7 @@ interface ScriptCommands {
   humanaRateTake(...keysAndArgs: string[]): Promise<number>;
   humanaDrainRelease(...keysAndArgs: string[]): Promise<number>;
   humanaDrainPark(...keysAndArgs: string[]): Promise<number>;
+  humanaWindowAdmit(key: string, limit: string, expireAt: string): Promise<[number, number]>;
 }
 
 const defined = new WeakSet<Redis>();
@@ -220,4 +222,12 @@ export async function drainRelease(client: Redis, k: Pick<EndpointKeys, 'backlog
 /** True when the drain was parked (the backlog still has `seen` members); false when it changed meanwhile. */
 export async function drainPark(client: Redis, k: Pick<EndpointKeys, 'backlog' | 'drain'>, seen: number, ttlMs: number): Promise<boolean> {
   return (await withScripts(client).humanaDrainPark(k.backlog, k.drain, String(seen), String(ttlMs))) === 1;
+}
+
+// ── window-admit.lua ──────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Counts one request in a fixed window unless `limit` is reached (then nothing is counted). */
+export async function windowAdmit(client: Redis, counter: string, limit: number, expireAtSeconds: number): Promise<{ admitted: boolean; count: number }> {
+  const [admitted, count] = await withScripts(client).humanaWindowAdmit(counter, String(limit), String(expireAtSeconds));
+  return { admitted: admitted === 1, count };
 }

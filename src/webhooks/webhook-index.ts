@@ -1,7 +1,9 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Redis } from 'ioredis';
 import type { Repository } from 'typeorm';
+import { compareStreamIds } from '../common/stream-ids.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { anyTypeMatches } from '../events/matching.js';
 import { RedisService } from '../redis/redis.service.js';
@@ -49,8 +51,6 @@ export async function announceChange(redis: RedisService, webhookId: string): Pr
   await redis.client.publish(keys.channel, `${version}:${webhookId}`);
 }
 
-const VERSION_CHECK_MS = 2_000;
-
 interface OrgIndex {
   hooks: CompiledWebhook[];
   /** event type → candidate webhooks by type pattern (filters are checked per event). */
@@ -60,7 +60,9 @@ interface OrgIndex {
 /**
  * The subscription index: every enabled webhook in memory, grouped by organization, with per-type candidate lists.
  * Kept current through a Redis pub/sub message per change (reload of that webhook) and a version counter checked
- * every 2 s (full reload when a message was missed, e.g. during a reconnect).
+ * every WEBHOOK_INDEX_REFRESH_MS (2 s; full reload when a message was missed, e.g. during a reconnect). Neither is
+ * what makes matching correct: the matcher calls {@link WebhookIndex.ensureCurrent} before each log batch.
+ * WEBHOOK_INDEX_PUBSUB=false (a test hook) leaves the change channel unsubscribed, to prove exactly that.
  */
 @Injectable()
 export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
@@ -75,20 +77,39 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly redis: RedisService,
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
     const keys = changeKeys(this.redis);
-    this.sub = this.redis.connect('webhook-index-sub');
-    this.sub.on('message', (_channel: string, message: string) => {
-      const [version, id] = message.split(':');
-      this.reloading = this.reloading.then(() => this.reloadOne(id, version)).catch((err: Error) => this.logger.warn(`reload of ${id} failed: ${err.message}`));
-    });
-    await this.sub.subscribe(keys.channel);
+    if (this.config.webhookIndex.pubsub) {
+      this.sub = this.redis.connect('webhook-index-sub');
+      this.sub.on('message', (_channel: string, message: string) => {
+        const [version, id] = message.split(':');
+        this.reloading = this.reloading.then(() => this.reloadOne(id, version)).catch((err: Error) => this.logger.warn(`reload of ${id} failed: ${err.message}`));
+      });
+      await this.sub.subscribe(keys.channel);
+    }
     await this.reloadAll();
     this.timer = setInterval(() => {
       this.reloading = this.reloading.then(() => this.checkVersion()).catch((err: Error) => this.logger.warn(`version check failed: ${err.message}`));
-    }, VERSION_CHECK_MS);
+    }, this.config.webhookIndex.refreshMs);
+  }
+
+  /**
+   * Brings the index to at least the change version Redis holds now: every webhook change acknowledged before this
+   * call (its version is bumped before the API answers) is in the index when it resolves. Costs one GET when the
+   * index is current; otherwise the change messages already received are applied first, and a full reload follows
+   * only if they were not enough (a message late or lost).
+   */
+  async ensureCurrent(): Promise<void> {
+    const target = Number((await this.redis.client.get(changeKeys(this.redis).version)) ?? 0);
+    if (Number(this.seenVersion || 0) >= target) return;
+    await this.reloading;
+    if (Number(this.seenVersion || 0) >= target) return;
+    const reload = this.reloading.then(() => (Number(this.seenVersion || 0) >= target ? undefined : this.reloadAll()));
+    this.reloading = reload.catch((err: Error) => this.logger.warn(`reload failed: ${err.message}`));
+    await reload;
   }
 
   get(id: string): CompiledWebhook | undefined {
@@ -97,9 +118,10 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Enabled webhooks of the event's organization whose patterns and filters match it and that existed when it was
-   * published (a webhook never receives older events from a matcher backlog; replays can still send them).
+   * appended: its stream id is after the webhook's createdAtStreamId (rows without one: its timestamp is not before
+   * createdAt). A webhook never receives older events from a matcher backlog; replays can still send them.
    */
-  match(event: EventEnvelope): CompiledWebhook[] {
+  match(event: EventEnvelope & { streamId?: string }): CompiledWebhook[] {
     const org = this.byOrg.get(event.organizationId);
     if (!org) return [];
     let candidates = org.byType.get(event.type);
@@ -107,7 +129,7 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
       candidates = org.hooks.filter((h) => anyTypeMatches(h.row.events, event.type));
       org.byType.set(event.type, candidates);
     }
-    return candidates.length ? candidates.filter((h) => h.row.createdAt <= event.timestamp && h.dataMatches(event.data)) : candidates;
+    return candidates.length ? candidates.filter((h) => existedAt(h.row, event) && h.dataMatches(event.data)) : candidates;
   }
 
   private async checkVersion(): Promise<void> {
@@ -160,4 +182,10 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
   onApplicationShutdown(): void {
     clearInterval(this.timer);
   }
+}
+
+/** Whether the webhook existed when the event was appended to the log (see Webhook.createdAtStreamId). */
+function existedAt(row: Webhook, event: EventEnvelope & { streamId?: string }): boolean {
+  if (row.createdAtStreamId && event.streamId) return compareStreamIds(event.streamId, row.createdAtStreamId) > 0;
+  return row.createdAt <= event.timestamp;
 }

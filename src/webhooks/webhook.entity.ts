@@ -133,6 +133,13 @@ export class Webhook {
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;
 
+  /**
+   * The event log's last stream id when the webhook was created: it receives exactly the events appended after this
+   * position (null on rows created before the column existed: events timestamped at or after createdAt).
+   */
+  @Column({ name: 'created_at_stream_id', type: 'varchar', length: 32, nullable: true })
+  createdAtStreamId!: string | null;
+
   @Column({ name: 'updated_at', type: 'varchar', length: 32 })
   updatedAt!: string;
 }

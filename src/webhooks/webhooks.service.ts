@@ -7,6 +7,7 @@ import { ApiError } from '../common/api-error.js';
 import { newId } from '../common/ids.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EventTypeDirectory } from '../events/event-type-directory.js';
+import { EventLog } from '../events/event-log.js';
 import { RedisService } from '../redis/redis.service.js';
 import { generateSecret } from './signing.js';
 import { TransformHealth, type TransformHealthView } from './transform-health.js';
@@ -36,6 +37,7 @@ export class WebhooksService implements OnModuleInit {
     private readonly transformHealth: TransformHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly eventTypes: EventTypeDirectory,
+    private readonly eventLog: EventLog,
   ) {}
 
   /** Deleting an own event type asks which webhooks name it exactly. */
@@ -118,6 +120,9 @@ export class WebhooksService implements OnModuleInit {
     await this.checkEvents(p.organizationId, input.events);
     await this.checkUrls(input.url, input.variants);
     const now = new Date().toISOString();
+    // Read before the insert: every event appended after the 201 has a later stream id, and the matcher brings its
+    // index up to the version announced below before matching (the guarantee in src/delivery/webhook-matcher.ts).
+    const createdAtStreamId = await this.eventLog.lastStreamId();
     const w = Object.assign(new Webhook(), {
       ...this.configOf(input),
       id: newId('wh'),
@@ -129,6 +134,7 @@ export class WebhooksService implements OnModuleInit {
       disabledAt: null,
       disabledReason: null,
       createdAt: now,
+      createdAtStreamId,
       updatedAt: now,
     });
     await this.webhooks.insert(w);
