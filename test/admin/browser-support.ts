@@ -133,7 +133,8 @@ export class ConsolePage {
   }
 
   async go(hash: string): Promise<void> {
-    await this.page.evaluate((h) => (location.hash = h), hash);
+    // The same hash again re-renders the view (as a fresh visit), as navigate() does in the console.
+    await this.page.evaluate((h) => (location.hash === h ? dispatchEvent(new HashChangeEvent('hashchange')) : (location.hash = h)), hash);
     await this.page.waitForFunction((h) => location.hash === h, hash);
   }
 

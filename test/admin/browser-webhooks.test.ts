@@ -13,6 +13,7 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
   let org: Org;
   let rx: Receiver;
   let c: ConsolePage;
+  let page: ConsolePage['page'];
   let healed = false;
   let flakyCount = 0;
   let webhookId = '';
@@ -25,6 +26,7 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     rx.on('/flaky', (req) => (req.headers['x-humana-event'] === 'webhook.test' ? { status: 200, body: 'test ok' } : ++flakyCount <= 2 ? { status: 500, body: `boom ${flakyCount}` } : { status: 200, body: 'ok!' }));
     rx.on('/gone', () => (healed ? { status: 200, body: 'back' } : { status: 410, body: 'gone away' }));
     c = await rig.open();
+    page = c.page;
     await c.signIn(org.key);
   });
   after(async () => {
@@ -32,7 +34,6 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     await rx?.close();
     await rig?.close();
   });
-  const { page } = { get page() { return c.page; } };
   const publish = (n: number) => rig.http.post('/api/v1/events').set(org.auth).send({ type: 'message.sent', data: message(n) }).expect(202);
 
   test('create a webhook: a bad URL gets a field error; a good one is created and its secret shown once', async () => {
