@@ -3,7 +3,7 @@ import { h } from '../lib/dom.js';
 import { formatDuration, truncate } from '../lib/format.js';
 import { badge, dataTable, empty, timeCell } from './components.js';
 
-/** @typedef {import('../types/api').components['schemas']['AttemptRecord']} AttemptRecord */
+/** @typedef {{ attempt?: number, timestamp?: string, statusCode: number | null, duration?: number, error?: string | null, errorKind?: string | null, responseBody?: string | null }} AttemptRecord */
 
 /** @param {AttemptRecord} a */
 function responseCell(a) {
