@@ -14,6 +14,8 @@ import { webhookFormView } from './views/webhook-form.js';
 import { webhookView } from './views/webhook.js';
 import { webhooksView } from './views/webhooks.js';
 import { needsKeyView } from './views/needs-key.js';
+import { auditLogView } from './views/audit-log.js';
+import { eventTypesView, eventTypeView } from './views/event-types.js';
 
 /** `needs`: 'key' (an organization's API key), 'admin' (the admin token), or nothing. */
 const ROUTES = [
@@ -26,6 +28,9 @@ const ROUTES = [
   { path: /^\/dlq$/, view: dlqView, nav: 'dlq', needs: 'key' },
   { path: /^\/live$/, view: liveView, nav: 'live', needs: 'key' },
   { path: /^\/history$/, view: historyView, nav: 'history', needs: 'key' },
+  { path: /^\/event-types$/, view: eventTypesView, nav: 'event-types' },
+  { path: /^\/event-types\/([^/]+)$/, view: eventTypeView, nav: 'event-types', params: ['name'] },
+  { path: /^\/audit-log$/, view: auditLogView, nav: 'audit-log', needs: 'key' },
   { path: /^\/metrics$/, view: metricsView, nav: 'metrics' },
   { path: /^\/organizations$/, view: organizationsView, nav: 'organizations', needs: 'admin' },
 ];
@@ -35,7 +40,9 @@ const NAV = [
   { id: 'dlq', label: 'Dead letters', href: '#/dlq' },
   { id: 'live', label: 'Live events', href: '#/live' },
   { id: 'history', label: 'History', href: '#/history' },
+  { id: 'event-types', label: 'Event types', href: '#/event-types' },
   { id: 'metrics', label: 'Metrics', href: '#/metrics' },
+  { id: 'audit-log', label: 'Audit log', href: '#/audit-log' },
   { id: 'organizations', label: 'Organizations', href: '#/organizations', admin: true },
 ];
 
@@ -46,6 +53,7 @@ let catalogPromise = null;
 const api = createApi({ token: () => session.apiKey });
 
 function setSession(next) {
+  if ('apiKey' in next && next.apiKey !== session.apiKey) catalogPromise = null;
   session = { ...session, ...next };
   for (const [k, v] of Object.entries(session)) if (v === undefined) delete session[k];
   saveSession(session);
@@ -61,7 +69,8 @@ function signOut() {
 
 /** The event catalog (`GET /api/v1/event-types`), fetched once per page load; retried after a failure. */
 function catalog() {
-  catalogPromise ??= api.get('/api/v1/event-types', { token: '' }).then(
+  // With an API key the catalog includes the organization's own types.
+  catalogPromise ??= api.get('/api/v1/event-types', session.apiKey ? {} : { token: '' }).then(
     (body) => body.eventTypes ?? [],
     (err) => {
       catalogPromise = null;
@@ -84,7 +93,8 @@ function renderChrome(activeNav) {
     ? [
         NAV.filter((item) => !item.admin || session.adminToken).map((item) =>
           h('a', { href: item.href, 'aria-current': item.id === activeNav ? 'page' : false }, item.label)),
-        h('a', { href: '/admin/queues', target: '_blank', rel: 'noopener noreferrer', title: 'Bull Board: the delivery queues (admin token)' }, 'Queues ↗'),
+        h('a', { href: '/admin/queues', target: '_blank', rel: 'noopener noreferrer', title: 'Bull Board: the delivery queues (admin token)' }, 'Queues ↗',
+          h('span', { class: 'visually-hidden' }, ' (opens in a new tab)')),
       ]
     : []);
   replace(who, signedIn
@@ -129,8 +139,13 @@ function render() {
     }
   }
   const { route, params } = match ?? matchRoute(defaultPath());
+  // A dialog belongs to the page that opened it: a route change (Back, a link, a redirect) closes it.
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   current?.dispose?.();
-  const ctx = { api, get session() { return session; }, params, query: new URLSearchParams(queryText), navigate, catalog, setSession, signOut };
+  const ctx = {
+    api, get session() { return session; }, params, query: new URLSearchParams(queryText), navigate, catalog, setSession, signOut,
+    invalidateCatalog: () => (catalogPromise = null),
+  };
   const missing = route.needs === 'key' && !session.apiKey ? 'key' : route.needs === 'admin' && !session.adminToken ? 'admin' : null;
   current = missing ? needsKeyView(ctx, missing) : route.view(ctx);
   renderChrome(route.nav);

@@ -79,3 +79,23 @@ export function prettyJson(value) {
     return String(value);
   }
 }
+
+const OPERATORS = { gte: '≥', gt: '>', lte: '≤', lt: '<' };
+
+/**
+ * One webhook filter as a readable condition: `userId is one of user-*, u2`, `metadata.score ≥ 3 and < 10`,
+ * `severity is not low`, `metadata.source exists`.
+ * @param {string} field dotted path into the event's data
+ * @param {unknown} condition a list of values, or an operator object ({gte|gt|lte|lt}, {not}, {exists})
+ */
+export function describeFilter(field, condition) {
+  const list = (/** @type {unknown[]} */ values) => values.map((v) => String(v)).join(', ');
+  if (Array.isArray(condition)) return condition.length === 1 ? `${field} is ${condition[0]}` : `${field} is one of ${list(condition)}`;
+  if (!condition || typeof condition !== 'object') return `${field}: ${String(condition)}`;
+  const c = /** @type {Record<string, unknown>} */ (condition);
+  const parts = [];
+  for (const [op, symbol] of Object.entries(OPERATORS)) if (c[op] !== undefined) parts.push(`${symbol} ${c[op]}`);
+  if (Array.isArray(c.not)) parts.push(c.not.length === 1 ? `is not ${c.not[0]}` : `is none of ${list(c.not)}`);
+  if (typeof c.exists === 'boolean') parts.push(c.exists ? 'exists' : 'is absent');
+  return parts.length ? `${field} ${parts.join(' and ')}` : `${field}: ${JSON.stringify(condition)}`;
+}

@@ -1,21 +1,30 @@
-// A table of delivery attempts (a delivery's detail, a dead letter's history), whatever the record names its fields.
+// A table of delivery attempts (a delivery's `attemptHistory`, a dead letter's `attempts`).
 import { h } from '../lib/dom.js';
-import { formatDuration } from '../lib/format.js';
-import { dataTable, empty, timeCell } from './components.js';
+import { formatDuration, truncate } from '../lib/format.js';
+import { badge, dataTable, empty, timeCell } from './components.js';
 
-const pick = (obj, ...names) => names.map((n) => obj?.[n]).find((v) => v !== undefined && v !== null);
+/** @typedef {{ attempt?: number, timestamp?: string, statusCode: number | null, duration?: number, error?: string | null, errorKind?: string | null, responseBody?: string | null }} AttemptRecord */
 
+/** @param {AttemptRecord} a */
+function responseCell(a) {
+  const body = a.responseBody;
+  if (body === undefined || body === null || body === '') return h('span', { class: 'muted' }, '—');
+  const text = String(body);
+  return text.length <= 120
+    ? h('code', { class: 'snippet' }, text)
+    : h('details', { class: 'json' }, h('summary', {}, h('code', { class: 'snippet' }, truncate(text, 120))), h('pre', {}, text));
+}
+
+/** @param {AttemptRecord[]} attempts */
 export function attemptsTable(attempts) {
   if (!attempts.length) return empty('No attempt recorded yet.');
   return dataTable([
-    { label: '#', render: (a) => String(pick(a, 'attempt', 'number') ?? attempts.indexOf(a) + 1) },
-    { label: 'Time', render: (a) => timeCell(pick(a, 'timestamp', 'time', 'attemptedAt', 'startedAt')) },
-    { label: 'HTTP', render: (a) => String(pick(a, 'statusCode', 'status') ?? '—') },
-    { label: 'Duration', render: (a) => formatDuration(pick(a, 'duration', 'durationMs')) },
-    { label: 'Error', render: (a) => String(pick(a, 'error', 'errorMessage') ?? '—') },
-    { label: 'Response body', render: (a) => {
-      const body = pick(a, 'responseBody', 'response', 'body');
-      return body === undefined ? '—' : h('details', { class: 'json' }, h('summary', {}, 'body'), h('pre', {}, typeof body === 'string' ? body : JSON.stringify(body, null, 2)));
-    } },
+    { label: '#', render: (/** @type {AttemptRecord} */ a) => String(a.attempt ?? attempts.indexOf(a) + 1) },
+    { label: 'Time', render: (/** @type {AttemptRecord} */ a) => timeCell(a.timestamp) },
+    { label: 'Result', render: (/** @type {AttemptRecord} */ a) => badge(a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300 && !a.error ? 'success' : 'failed') },
+    { label: 'HTTP', render: (/** @type {AttemptRecord} */ a) => (a.statusCode === null || a.statusCode === undefined ? '—' : String(a.statusCode)) },
+    { label: 'Duration', render: (/** @type {AttemptRecord} */ a) => formatDuration(a.duration) },
+    { label: 'Error', render: (/** @type {AttemptRecord} */ a) => (a.error ? [String(a.error), a.errorKind ? h('span', { class: 'chip' }, a.errorKind) : null] : '—') },
+    { label: 'Response', render: responseCell },
   ], attempts, 'Attempts');
 }

@@ -6,10 +6,9 @@ import { attemptsTable } from '../ui/attempts.js';
 import { asyncRegion, badge, jsonBlock, section, timeCell } from '../ui/components.js';
 import { replayButton } from './webhook.js';
 
-/** The attempt list, whatever the detail calls it (`attempts` as an array, else `attemptLog`/`history`). */
+/** The attempt list: the API's `attemptHistory` (`attempts` is the count). */
 function attemptsOf(delivery) {
-  for (const key of ['attempts', 'attemptLog', 'history']) if (Array.isArray(delivery[key])) return delivery[key];
-  return [];
+  return Array.isArray(delivery.attemptHistory) ? delivery.attemptHistory : [];
 }
 
 export function deliveryView(ctx) {

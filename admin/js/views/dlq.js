@@ -70,6 +70,11 @@ export function dlqView(ctx) {
   });
 
   function retryOne(entry) {
+    if (entry.retryBlockedReason || entry.webhookEnabled === false) {
+      const reason = entry.retryBlockedReason === 'webhook_disabled' || entry.webhookEnabled === false ? 'the webhook is disabled: enable it to retry' : String(entry.retryBlockedReason).replace(/_/g, ' ');
+      const id = `why-${entry.id}`;
+      return [h('button', { type: 'button', class: 'small primary', disabled: true, 'aria-describedby': id }, 'Retry'), h('small', { id, class: 'muted blocked-reason' }, `Retry blocked: ${reason}`)];
+    }
     const button = h('button', { type: 'button', class: 'small primary' }, 'Retry');
     button.addEventListener('click', async () => {
       const r = await withBusy(button, () => ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`));

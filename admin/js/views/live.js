@@ -14,10 +14,11 @@ async function explainStreamFailure(url) {
   const abort = new AbortController();
   try {
     const res = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: abort.signal, cache: 'no-store' });
-    if (res.ok) return 'The server closed the stream. Press Resume to reconnect.';
-    return errorSummary(errorFromResponse(res.status, await res.text(), res.statusText));
+    if (res.ok) return { text: 'The server closed the stream.', retry: true };
+    // A refused credential or a bad filter will not get better by retrying; a restarting server will.
+    return { text: errorSummary(errorFromResponse(res.status, await res.text(), res.statusText)), retry: res.status >= 500 || res.status === 429 };
   } catch (err) {
-    return `Cannot reach the server: ${err instanceof Error ? err.message : String(err)}`;
+    return { text: `Cannot reach the server: ${err instanceof Error ? err.message : String(err)}`, retry: true };
   } finally {
     abort.abort();
   }
@@ -34,6 +35,8 @@ export function liveView(ctx) {
   let pending = [];
   let frame = 0;
   let disposed = false;
+  let retryTimer = 0;
+  let retryDelay = 1000;
 
   const events = h('input', { name: 'events', placeholder: 'all types — or message.sent, chat.*', class: 'mono' });
   const companions = h('input', { name: 'companions', placeholder: 'comp-123, comp-456', class: 'mono' });
@@ -96,6 +99,7 @@ export function liveView(ctx) {
   }
 
   function disconnect() {
+    clearTimeout(retryTimer);
     generation += 1;
     source?.close();
     source = null;
@@ -120,6 +124,7 @@ export function liveView(ctx) {
     source = es;
     es.addEventListener('open', () => {
       setState('live');
+      retryDelay = 1000;
       replace(problem);
     });
     es.addEventListener('error', async () => {
@@ -130,7 +135,21 @@ export function liveView(ctx) {
       }
       setState('closed');
       const why = await explainStreamFailure(url);
-      if (source === es) replace(problem, h('p', { class: 'error-box', role: 'alert' }, why));
+      if (source !== es) return;
+      if (!why.retry) {
+        replace(problem, h('p', { class: 'error-box', role: 'alert' }, why.text, ' Press Resume to try again.'));
+        paused = true;
+        pauseButton.textContent = 'Resume';
+        return;
+      }
+      // Reconnect by ourselves (EventSource gives up after a non-200 answer, e.g. while the server restarts),
+      // resuming after the last event seen so nothing retained is missed.
+      replace(problem, h('p', { class: 'muted' }, `${why.text} Reconnecting in ${Math.round(retryDelay / 1000)} s…`));
+      const delay = retryDelay;
+      retryDelay = Math.min(retryDelay * 2, 30_000);
+      retryTimer = setTimeout(() => {
+        if (source === es && !disposed) connect(lastEventId || undefined);
+      }, delay);
     });
     es.addEventListener('heartbeat', () => {
       lastHeartbeat = Date.now();
@@ -190,6 +209,7 @@ export function liveView(ctx) {
     dispose() {
       disposed = true;
       disconnect();
+      clearTimeout(retryTimer);
       clearInterval(ticker);
       if (frame) cancelAnimationFrame(frame);
     },

@@ -26,7 +26,11 @@ function renderMetrics(m) {
       stat('Latency p50', formatDuration(latency.p50)),
       stat('Latency p95', formatDuration(latency.p95)),
       stat('Latency p99', formatDuration(latency.p99), `average ${formatDuration(latency.average)}`),
-      ...Object.entries(throughput).map(([k, v]) => stat(k.replace(/([A-Z])/g, ' $1').toLowerCase(), typeof v === 'number' ? formatNumber(v) : String(v))),
+      // The API's `throughput` counts finished deliveries (success or failed for good), not published events,
+      // whatever its field names say: the cards say what is counted.
+      stat('Deliveries finished / s', formatNumber(throughput.eventsPerSecond), 'last 10 seconds'),
+      stat('Peak deliveries / s', formatNumber(throughput.peakThroughput, 0), 'busiest second of the window'),
+      stat('Average deliveries / s', formatNumber(throughput.averageThroughput), 'over the window'),
       stat('Retry successes', formatNumber(errors.retrySuccess ?? 0, 0)),
     ),
     h('div', { class: 'two-col' },

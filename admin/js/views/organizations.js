@@ -6,7 +6,7 @@ import {
   asyncRegion, confirmDialog, dataTable, empty, errorBox, field, infoDialog, notify, section, secretField, showFieldErrors, timeCell, withBusy,
 } from '../ui/components.js';
 
-const SCOPES = ['events:write', 'events:read', 'streams:read', 'webhooks:read', 'webhooks:write', 'dlq:manage'];
+const SCOPES = ['events:write', 'events:read', 'streams:read', 'webhooks:read', 'webhooks:write', 'dlq:manage', 'audit:read'];
 const LIMITS = [
   ['eventsPerMinute', 'Events per minute'],
   ['eventsPerMonth', 'Events per month'],

@@ -88,7 +88,7 @@ function buildForm(ctx, initial) {
       h('small', { class: 'hint' }, 'Attempt n ≥ 2 waits min(multiplier^(n−1), max delay) seconds.'),
       h('small', { class: 'field-error' }),
     ),
-    field('Filters (JSON)', filters, { wide: true, hint: 'Field → list of values matched against the event’s data; * is a wildcard.' }),
+    field('Filters (JSON)', filters, { wide: true, hint: 'Dotted path into the event’s data → a list of values (* wildcards), or an operator: {"gte": 3}, {"lt": 10}, {"not": ["low"]}, {"exists": true}.' }),
     field('Custom headers (JSON)', headers, { wide: true }),
     h('div', { class: 'actions wide' }, h('a', { href: editing ? `#/webhooks/${seg(initial.id)}` : '#/webhooks', class: 'button' }, 'Cancel'), submit),
     h('div', { class: 'wide' }, message),

@@ -1,9 +1,9 @@
 // One webhook: its settings, its actions, and its deliveries (filter by status and event type, replay).
 import { seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
-import { formatDuration } from '../lib/format.js';
+import { describeFilter, formatDuration } from '../lib/format.js';
 import { toQuery } from '../lib/query.js';
-import { asyncRegion, badge, dataTable, field, jsonBlock, notify, section, timeCell, withBusy } from '../ui/components.js';
+import { asyncRegion, badge, dataTable, field, notify, section, timeCell, withBusy } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
 import { eventChips, webhookActions } from './webhooks.js';
@@ -22,20 +22,55 @@ export function replayButton(ctx, webhookId, deliveryId, onDone, className = 'sm
   return button;
 }
 
+/** Readable filter conditions, one per line (operators as ≥, <, is not, exists). */
+export function filterList(filters) {
+  const entries = filters && typeof filters === 'object' ? Object.entries(filters) : [];
+  return entries.length ? h('ul', { class: 'plain' }, entries.map(([f, c]) => h('li', {}, h('code', {}, describeFilter(f, c))))) : 'none';
+}
+
+/** Endpoint health (circuit breaker / auto-disable), when the server reports it. */
+function healthCell(health) {
+  if (!health || typeof health !== 'object') return null;
+  const facts = [
+    typeof health.consecutiveFailures === 'number' ? `${health.consecutiveFailures} consecutive failure(s)` : null,
+    health.lastSuccessAt ? ['last success ', timeCell(health.lastSuccessAt)] : null,
+    health.lastFailureAt ? ['last failure ', timeCell(health.lastFailureAt)] : null,
+    health.disabledAt ? ['disabled ', timeCell(health.disabledAt), health.disabledReason ? ` (${health.disabledReason})` : ''] : null,
+  ].filter(Boolean);
+  return [badge(health.state ?? 'unknown', { healthy: 'ok', failing: 'warn', circuit_open: 'bad', disabled: 'muted' }[health.state]),
+    facts.map((f) => h('span', { class: 'chip' }, f))];
+}
+
+function transformHealthCell(webhook) {
+  if (!webhook.transform) return 'none';
+  const th = webhook.transformHealth;
+  return [h('code', { class: 'break' }, String(webhook.transform)), h('div', {},
+    th && th.consecutiveFailures > 0
+      ? [badge('failing', 'bad'), ` ${th.consecutiveFailures} consecutive failure(s)`, th.lastFailureAt ? [', last ', timeCell(th.lastFailureAt)] : '', th.lastError ? h('div', { class: 'error-box' }, String(th.lastError)) : null]
+      : badge('healthy'))];
+}
+
 function summary(webhook) {
   const rows = [
     ['Id', h('code', {}, webhook.id)],
     ['Endpoint', h('code', { class: 'break' }, webhook.url)],
+    webhook.transport ? ['Transport', h('span', { class: 'chip' }, String(webhook.transport))] : null,
     ['Description', webhook.description || '—'],
-    ['Status', badge(webhook.enabled === false ? 'disabled' : 'enabled')],
+    ['Status', [badge(webhook.enabled === false ? 'disabled' : 'enabled'), webhook.paused ? [' ', badge('paused')] : null]],
+    webhook.health ? ['Health', healthCell(webhook.health)] : null,
     ['Events', eventChips(webhook.events)],
     ['Retries', webhook.retry ? `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s` : '—'],
     ['Timeout', webhook.timeoutMs ? formatDuration(webhook.timeoutMs) : '—'],
-    ['Filters', webhook.filters && Object.keys(webhook.filters).length ? jsonBlock(webhook.filters, 'filters') : 'none'],
+    ['Filters', filterList(webhook.filters)],
+    ['Transform', transformHealthCell(webhook)],
+    webhook.batch ? ['Batching', `up to ${webhook.batch.maxSize} events or ${formatDuration(webhook.batch.maxWaitMs)}`] : null,
+    webhook.rateLimit ? ['Rate limit', `${webhook.rateLimit.perSecond} / s`] : null,
+    webhook.ordering ? ['Ordering', ['by ', h('code', {}, String(webhook.ordering.key))]] : null,
+    Array.isArray(webhook.variants) && webhook.variants.length ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))] : null,
     ['Custom headers', webhook.headers && Object.keys(webhook.headers).length ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k)) : 'none'],
     ['Created', timeCell(webhook.createdAt)],
   ];
-  return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  return h('dl', { class: 'kv' }, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
 export function webhookView(ctx) {
@@ -44,6 +79,16 @@ export function webhookView(ctx) {
   const title = h('h1', {}, 'Webhook');
   const headActions = h('div', { class: 'actions' });
   const details = asyncRegion('the webhook');
+  const backlogRegion = h('p', { class: 'muted' });
+  /** Pending deliveries (the engine's backlog route), when the server has it. */
+  async function loadBacklog() {
+    try {
+      const b = await ctx.api.get(`${base}/backlog`);
+      replace(backlogRegion, `Backlog: ${b.pending ?? 0} pending`, b.oldestAt ? [', oldest ', timeCell(b.oldestAt)] : '');
+    } catch {
+      replace(backlogRegion);
+    }
+  }
 
   async function loadWebhook() {
     try {
@@ -53,7 +98,8 @@ export function webhookView(ctx) {
         h('a', { href: `#/dlq?webhookId=${encodeURIComponent(webhook.id)}`, class: 'button small' }, 'Dead letters'),
         h('a', { href: `#/webhooks/${seg(id)}/edit`, class: 'button small' }, 'Edit'),
         webhookActions(ctx, webhook, { onChange: loadWebhook, onDelete: () => ctx.navigate('#/webhooks') }));
-      details.show(summary(webhook));
+      details.show(summary(webhook), backlogRegion);
+      if (webhook.paused !== undefined) loadBacklog();
     } catch (err) {
       details.fail(err);
     }

@@ -17,6 +17,7 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
     infoDialog(`Test delivery to ${truncate(webhook.url, 60)}`, [
       h('p', {}, badge(r.success ? 'success' : 'failed'), ' ', r.statusCode ? `HTTP ${r.statusCode}` : 'no HTTP answer', ' in ', formatDuration(r.duration)),
       r.error ? h('p', { class: 'error-box' }, String(r.error)) : null,
+      r.deliveryId ? h('p', {}, 'Recorded as delivery ', h('a', { href: `#/webhooks/${seg(webhook.id)}/deliveries/${seg(r.deliveryId)}`, class: 'mono' }, r.deliveryId)) : null,
     ]);
   });
 
@@ -37,6 +38,27 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
     infoDialog('Webhook signing secret', values.length ? values.map(([label, value]) => secretField(label, value)) : kvList(r));
   });
 
+  const rotate = h('button', { type: 'button', class: 'small' }, 'Rotate secret');
+  rotate.addEventListener('click', async () => {
+    const ok = await confirmDialog({ title: 'Rotate signing secret', message: 'Generate a new signing secret? Deliveries carry signatures with both secrets until the previous one expires (24 h), so receivers can switch over.', confirmLabel: 'Rotate' });
+    if (!ok) return;
+    const r = await withBusy(rotate, () => ctx.api.post(`${path}/secret/rotate`));
+    if (!r) return;
+    infoDialog('New signing secret', [
+      h('p', { class: 'warning' }, 'Give the new secret to the receiver now.'),
+      secretField('New signing secret', r.secret),
+      r.previousSecretExpiresAt ? h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.') : null,
+    ]);
+  });
+
+  const pause = webhook.paused === undefined ? null : h('button', { type: 'button', class: 'small' }, webhook.paused ? 'Resume' : 'Pause');
+  pause?.addEventListener('click', async () => {
+    const done = await withBusy(pause, () => ctx.api.post(`${path}/${webhook.paused ? 'resume' : 'pause'}`));
+    if (!done) return;
+    notify(`Webhook ${webhook.paused ? 'resumed' : 'paused'}`, 'success');
+    onChange();
+  });
+
   const remove = h('button', { type: 'button', class: 'small danger' }, 'Delete');
   remove.addEventListener('click', async () => {
     const ok = await confirmDialog({ title: 'Delete webhook', message: `Delete the webhook to ${webhook.url}? Pending deliveries to it stop.`, confirmLabel: 'Delete', danger: true });
@@ -46,7 +68,7 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
     notify('Webhook deleted', 'success');
     onDelete();
   });
-  return [test, toggle, secret, remove];
+  return [test, toggle, pause, secret, rotate, remove];
 }
 
 export const eventChips = (events) => (Array.isArray(events) ? events.map((e) => h('span', { class: 'chip' }, e)) : '—');
@@ -61,9 +83,9 @@ export function webhooksView(ctx) {
     },
     render: (webhooks) =>
       dataTable([
-        { label: 'Endpoint', render: (w) => [h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'mono' }, truncate(w.url, 56)), w.description ? h('div', { class: 'muted' }, truncate(w.description, 90)) : null] },
+        { label: 'Endpoint', render: (w) => [h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'mono' }, truncate(w.url, 56)), w.transport ? h('span', { class: 'chip' }, String(w.transport)) : null, w.description ? h('div', { class: 'muted' }, truncate(w.description, 90)) : null] },
         { label: 'Events', render: (w) => eventChips(w.events) },
-        { label: 'Status', render: (w) => badge(w.enabled === false ? 'disabled' : 'enabled') },
+        { label: 'Status', render: (w) => [badge(w.enabled === false ? 'disabled' : 'enabled'), w.paused ? badge('paused') : null, w.health?.state && w.health.state !== 'healthy' ? badge(w.health.state.replace('_', ' '), 'bad') : null] },
         { label: 'Created', render: (w) => timeCell(w.createdAt) },
         { label: 'Actions', class: 'actions-cell', render: (w) => [
           h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'button small' }, 'Deliveries'),
