@@ -33,7 +33,10 @@ function layerRule(folder, forbiddenFolders, message) {
         {
           patterns: [
             { group: forbiddenFolders.map((f) => `../${f}/*`), message },
-            { group: [...outsideSrc(2), ...outsideSrc(3)], message: 'src/ never imports workers/, test/ or bench/ (only src/app.module.ts imports workers/).' },
+            {
+              group: [...outsideSrc(2), ...outsideSrc(3)],
+              message: 'src/ never imports workers/, test/ or bench/ (only src/app.module.ts imports workers/).',
+            },
           ],
         },
       ],
@@ -44,7 +47,7 @@ function layerRule(folder, forbiddenFolders, message) {
 const allFeatures = Object.keys(FEATURES);
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'sdk/dist/', 'admin/', 'examples/', '**/*.d.ts'] },
+  { ignores: ['dist/', 'node_modules/', 'sdk/dist/', 'sdk/src/generated/', 'admin/', 'examples/', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -58,7 +61,9 @@ export default tseslint.config(
       'max-len': ['error', { code: 160, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
     },
   },
-  ...INFRASTRUCTURE.map((f) => layerRule(f, allFeatures, 'Infrastructure (config, redis, database, common, scheduling) never imports a feature.')),
+  ...INFRASTRUCTURE.map((f) =>
+    layerRule(f, allFeatures, 'Infrastructure (config, redis, database, common, scheduling) never imports a feature.'),
+  ),
   ...allFeatures.map((f) =>
     layerRule(
       f,
@@ -67,11 +72,32 @@ export default tseslint.config(
     ),
   ),
   {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['workers/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../test/*', '../bench/*', '../src/app.module.js'], message: 'workers/ are processors: they import features, never tests, bench or the root.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../test/*', '../bench/*', '../src/app.module.js'],
+              message: 'workers/ are processors: they import features, never tests, bench or the root.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['test/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../bench/*', '../../bench/*'], message: 'bench/ may import test/support/, never the reverse.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../bench/*', '../../bench/*'], message: 'bench/ may import test/support/, never the reverse.' }] },
+      ],
+    },
   },
 );

@@ -63,7 +63,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   });
   if (values.help) throw new Error(USAGE);
   const scenarios = (values.scenario ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim());
-  for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (one of ${SCENARIOS.join(', ')})`);
+  for (const s of scenarios)
+    if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (one of ${SCENARIOS.join(', ')})`);
   const roles = (values.roles ?? 'api,worker').split(',').map((r) => r.trim());
   for (const r of roles) if (!['api', 'worker', 'all'].includes(r)) throw new Error(`unknown role "${r}" (api, worker or all)`);
   if (!roles.some((r) => r !== 'worker')) throw new Error('--roles needs at least one api or all process');

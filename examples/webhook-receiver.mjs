@@ -13,7 +13,10 @@ export function verifyWebhook(payload, signature, secret, timestamp) {
   if (Math.abs(now - receivedTime) > 300) {
     return false; // Reject old requests
   }
-  const expectedSignature = crypto.createHmac('sha256', secret).update(timestamp + '.' + payload).digest('hex');
+  const expectedSignature = crypto
+    .createHmac('sha256', secret)
+    .update(timestamp + '.' + payload)
+    .digest('hex');
   return crypto.timingSafeEqual(Buffer.from(signature, 'hex'), Buffer.from(expectedSignature, 'hex'));
 }
 
@@ -26,7 +29,12 @@ function serve(secret) {
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        const ok = verifyWebhook(body, String(req.headers['x-humana-signature'] ?? ''), secret, String(req.headers['x-humana-timestamp'] ?? ''));
+        const ok = verifyWebhook(
+          body,
+          String(req.headers['x-humana-signature'] ?? ''),
+          secret,
+          String(req.headers['x-humana-timestamp'] ?? ''),
+        );
         if (!ok) {
           res.writeHead(401).end();
           return console.log('rejected: bad signature');

@@ -111,7 +111,11 @@ body.push('/* eslint-disable */');
 body.push('');
 for (const t of types) {
   const schema = z.toJSONSchema(eventSchemas[t], { io: 'input' });
-  const name = t.split(/[._-]/).map((p) => p[0].toUpperCase() + p.slice(1)).join('') + 'Data';
+  const name =
+    t
+      .split(/[._-]/)
+      .map((p) => p[0].toUpperCase() + p.slice(1))
+      .join('') + 'Data';
   if (schema.description) body.push(`/** \`${t}\`: ${schema.description} */`);
   body.push(`export interface ${name} ${objectType(schema, 0).replace(/^Record<.*>$/, '{}')}`);
   body.push('');
@@ -119,7 +123,11 @@ for (const t of types) {
 body.push('/** The data of each built-in event type, as delivered (with `timestamp`). */');
 body.push('export interface EventDataMap {');
 for (const t of types) {
-  const name = t.split(/[._-]/).map((p) => p[0].toUpperCase() + p.slice(1)).join('') + 'Data';
+  const name =
+    t
+      .split(/[._-]/)
+      .map((p) => p[0].toUpperCase() + p.slice(1))
+      .join('') + 'Data';
   body.push(`  ${JSON.stringify(t)}: ${name};`);
 }
 body.push('}');
@@ -131,11 +139,11 @@ body.push('');
 body.push('/** `T` without `timestamp` (a key-remapping mapped type: `Omit` would collapse types with an index signature). */');
 body.push("export type WithoutTimestamp<T> = { [P in keyof T as P extends 'timestamp' ? never : P]: T[P] };");
 body.push('');
-body.push('/** What `publish` takes as `data`: the type\'s fields, `timestamp` optional (the server fills it in). */');
+body.push("/** What `publish` takes as `data`: the type's fields, `timestamp` optional (the server fills it in). */");
 body.push('export type EventInput<K extends EventType> = WithoutTimestamp<EventDataMap[K]> & { timestamp?: string };');
 body.push('');
-body.push('/** A valid `data` per type (without `timestamp`, which the server fills in): the catalog\'s examples. */');
-body.push("export const sampleData: { [K in EventType]: WithoutTimestamp<EventDataMap[K]> } = {");
+body.push("/** A valid `data` per type (without `timestamp`, which the server fills in): the catalog's examples. */");
+body.push('export const sampleData: { [K in EventType]: WithoutTimestamp<EventDataMap[K]> } = {');
 for (const t of types) {
   const schema = z.toJSONSchema(eventSchemas[t], { io: 'input' });
   let s = exampleEvents[t];
@@ -143,7 +151,8 @@ for (const t of types) {
     s = sample(schema);
     delete s.timestamp;
   }
-  if (!eventSchemas[t].safeParse({ ...s, timestamp: '2025-01-01T00:00:00.000Z' }).success) throw new Error(`sample for ${t} does not validate`);
+  if (!eventSchemas[t].safeParse({ ...s, timestamp: '2025-01-01T00:00:00.000Z' }).success)
+    throw new Error(`sample for ${t} does not validate`);
   body.push(`  ${JSON.stringify(t)}: ${JSON.stringify(s)},`);
 }
 body.push('};');
@@ -161,6 +170,8 @@ if (check) {
   let current = null;
   try {
     current = readFileSync(out, 'utf8');
-  } catch {}
+  } catch {
+    // first generation: nothing to compare with
+  }
   if (current !== text) writeFileSync(out, text);
 }

@@ -10,7 +10,13 @@ import { AppModule } from './app.module.js';
 import { AuthService, type CreatedKey } from './auth/auth.service.js';
 import { hasApi, loadConfig, type AppConfig } from './config/config.js';
 import { resolveRedis, waitForRedis } from './config/redis-bootstrap.js';
-import { BATCH_PUBLISH_PATH, bodyParserErrorHandler, HttpExceptionFilter, JSON_BODY_TYPES, requireJsonBodies } from './common/http-exception.filter.js';
+import {
+  BATCH_PUBLISH_PATH,
+  bodyParserErrorHandler,
+  HttpExceptionFilter,
+  JSON_BODY_TYPES,
+  requireJsonBodies,
+} from './common/http-exception.filter.js';
 import { maskUrl } from './common/startup-wait.js';
 import { prepareDatabase } from './database/prepare-database.js';
 import { AppLogger } from './observability/app-logger.js';

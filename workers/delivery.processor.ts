@@ -5,7 +5,14 @@ import { APP_CONFIG, type AppConfig } from '../src/config/config.js';
 import { RedisService } from '../src/redis/redis.service.js';
 import { DeliveryRunner } from '../src/delivery/delivery-runner.js';
 import { DeliveryStats } from '../src/delivery/delivery-stats.js';
-import { JOB_NAMES, WEBHOOK_BACKOFF, WEBHOOK_QUEUES, type DeliveryJobName, type DeliveryJobs, type RetryJobData } from '../src/delivery/queues.js';
+import {
+  JOB_NAMES,
+  WEBHOOK_BACKOFF,
+  WEBHOOK_QUEUES,
+  type DeliveryJobName,
+  type DeliveryJobs,
+  type RetryJobData,
+} from '../src/delivery/queues.js';
 import { retryDelayMs } from '../src/delivery/retry-policy.js';
 
 /** A retryable failure; BullMQ hands it to our backoff strategy, which honours the receiver's Retry-After. */

@@ -17,7 +17,11 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
   /** Job schedulers are upserts: every worker process may call this, Redis keeps one schedule per task. */
   async onApplicationBootstrap(): Promise<void> {
     for (const task of this.registry.all()) {
-      await this.queue.upsertJobScheduler(task.name, { every: task.everyMs }, { name: task.name, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      await this.queue.upsertJobScheduler(
+        task.name,
+        { every: task.everyMs },
+        { name: task.name, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
     }
   }
 

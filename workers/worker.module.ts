@@ -10,6 +10,10 @@ import { perConfig } from '../src/config/per-config.js';
 @Module({})
 export class WorkerModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  return { module: WorkerModule, imports: [DeliveryModule.forRoot(config), SchedulingModule], providers: [DeliveryProcessor, MaintenanceProcessor] };
+    return {
+      module: WorkerModule,
+      imports: [DeliveryModule.forRoot(config), SchedulingModule],
+      providers: [DeliveryProcessor, MaintenanceProcessor],
+    };
   });
 }

@@ -89,21 +89,34 @@ function renderChrome(activeNav) {
   const nav = document.getElementById('nav');
   const who = document.getElementById('who');
   const signedIn = isSignedIn(session);
-  replace(nav, signedIn
-    ? [
-        NAV.filter((item) => !item.admin || session.adminToken).map((item) =>
-          h('a', { href: item.href, 'aria-current': item.id === activeNav ? 'page' : false }, item.label)),
-        h('a', { href: '/admin/queues', target: '_blank', rel: 'noopener noreferrer', title: 'Bull Board: the delivery queues (admin token)' }, 'Queues ↗',
-          h('span', { class: 'visually-hidden' }, ' (opens in a new tab)')),
-      ]
-    : []);
-  replace(who, signedIn
-    ? [
-        session.adminToken ? h('span', { class: 'badge badge-warn', title: 'Signed in with the admin token' }, 'admin') : null,
-        session.apiKey ? h('span', { class: 'mono key-label', title: 'API key in use' }, session.keyLabel ?? maskSecret(session.apiKey)) : null,
-        h('button', { type: 'button', class: 'small', onclick: signOut }, 'Sign out'),
-      ]
-    : []);
+  replace(
+    nav,
+    signedIn
+      ? [
+          NAV.filter((item) => !item.admin || session.adminToken).map((item) =>
+            h('a', { href: item.href, 'aria-current': item.id === activeNav ? 'page' : false }, item.label),
+          ),
+          h(
+            'a',
+            { href: '/admin/queues', target: '_blank', rel: 'noopener noreferrer', title: 'Bull Board: the delivery queues (admin token)' },
+            'Queues ↗',
+            h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'),
+          ),
+        ]
+      : [],
+  );
+  replace(
+    who,
+    signedIn
+      ? [
+          session.adminToken ? h('span', { class: 'badge badge-warn', title: 'Signed in with the admin token' }, 'admin') : null,
+          session.apiKey
+            ? h('span', { class: 'mono key-label', title: 'API key in use' }, session.keyLabel ?? maskSecret(session.apiKey))
+            : null,
+          h('button', { type: 'button', class: 'small', onclick: signOut }, 'Sign out'),
+        ]
+      : [],
+  );
 }
 
 function matchRoute(path) {
@@ -143,7 +156,16 @@ function render() {
   for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   current?.dispose?.();
   const ctx = {
-    api, get session() { return session; }, params, query: new URLSearchParams(queryText), navigate, catalog, setSession, signOut,
+    api,
+    get session() {
+      return session;
+    },
+    params,
+    query: new URLSearchParams(queryText),
+    navigate,
+    catalog,
+    setSession,
+    signOut,
     invalidateCatalog: () => (catalogPromise = null),
   };
   const missing = route.needs === 'key' && !session.apiKey ? 'key' : route.needs === 'admin' && !session.adminToken ? 'admin' : null;

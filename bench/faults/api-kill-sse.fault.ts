@@ -26,7 +26,15 @@ describe('fault: an API process killed (SIGKILL) while SSE clients are connected
     const { stack } = rig;
     const [victim, survivor] = stack.procs.filter((p) => p.role === 'api');
     // Half the clients on each API process; a dropped client reconnects to the next URL with its last event id.
-    const opened = await pool.call('open', { transport: 'sse', urls: [victim.url, survivor.url], count: CLIENTS, apiKey: BOOTSTRAP_KEY, companions: COMPANIONS, collectIds: true, reconnect: true });
+    const opened = await pool.call('open', {
+      transport: 'sse',
+      urls: [victim.url, survivor.url],
+      count: CLIENTS,
+      apiKey: BOOTSTRAP_KEY,
+      companions: COMPANIONS,
+      collectIds: true,
+      reconnect: true,
+    });
     assert.equal(opened.failed, 0);
     const seconds = faultSeconds();
     // Publishing goes to the surviving process so every publish is answered; the fault under test is the stream's.

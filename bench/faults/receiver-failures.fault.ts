@@ -35,8 +35,22 @@ describe('fault: a receiver failing at random for the whole run (30% 500, 10% ti
     const lost = expected - deliveredKeys.size - deadKeys.size + bothDeliveredAndDead;
     printAccounting(
       'receiver-failures',
-      { published: outcome.offered, acknowledged: outcome.acked, delivered: got.unique, deadLettered: dead.length, duplicates: got.duplicates, lost },
-      { webhooks: HOOKS, expectedDeliveries: expected, injected: got.injected, requests: got.requests, webhookIdMismatches: got.webhookIdMismatches, bothDeliveredAndDead },
+      {
+        published: outcome.offered,
+        acknowledged: outcome.acked,
+        delivered: got.unique,
+        deadLettered: dead.length,
+        duplicates: got.duplicates,
+        lost,
+      },
+      {
+        webhooks: HOOKS,
+        expectedDeliveries: expected,
+        injected: got.injected,
+        requests: got.requests,
+        webhookIdMismatches: got.webhookIdMismatches,
+        bothDeliveredAndDead,
+      },
     );
 
     assert.equal(outcome.acked, outcome.offered, 'every publish acknowledged');

@@ -39,7 +39,9 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF
     const ackedSeqs = history.filter((e) => acked.has(e.id)).map(seqOf);
     const got = await waitDeliveries(receiver, ackedSeqs.length * HOOKS, 10_000, true);
     const delivered = new Set(got.keys);
-    const undelivered = ackedSeqs.flatMap((seq) => Array.from({ length: HOOKS }, (_, i) => `/hook/${i}|${seq}`)).filter((k) => !delivered.has(k));
+    const undelivered = ackedSeqs
+      .flatMap((seq) => Array.from({ length: HOOKS }, (_, i) => `/hook/${i}|${seq}`))
+      .filter((k) => !delivered.has(k));
     const storedTwice = duplicateCount(history.map(seqOf));
     printAccounting(
       'redis-restart',
@@ -65,7 +67,8 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then started on the same AOF
     );
 
     assert.ok(outcome.statuses['503'] > 0, `publishes during the outage answer 503: ${JSON.stringify(outcome.statuses)}`);
-    for (const status of Object.keys(outcome.statuses)) assert.ok(['202', '503'].includes(status), `only 202 or 503, got ${JSON.stringify(outcome.statuses)}`);
+    for (const status of Object.keys(outcome.statuses))
+      assert.ok(['202', '503'].includes(status), `only 202 or 503, got ${JSON.stringify(outcome.statuses)}`);
     assert.ok(outcome.acked > 0 && outcome.acked < outcome.offered);
     assert.deepEqual(missingFromHistory, [], 'every acknowledged event is in the history');
     assert.equal(storedTwice, 0, 'no message stored twice');

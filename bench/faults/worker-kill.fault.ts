@@ -37,7 +37,14 @@ describe('fault: ROLE=worker processes killed with SIGKILL at random moments and
     const dead = await rig.dlq();
     printAccounting(
       'worker-kill',
-      { published: outcome.offered, acknowledged: outcome.acked, delivered: got.unique, deadLettered: dead.length, duplicates: got.duplicates, lost: expected - got.unique },
+      {
+        published: outcome.offered,
+        acknowledged: outcome.acked,
+        delivered: got.unique,
+        deadLettered: dead.length,
+        duplicates: got.duplicates,
+        lost: expected - got.unique,
+      },
       { webhooks: HOOKS, expectedDeliveries: expected, kills: kills.length, seed: rng.seed, webhookIdMismatches: got.webhookIdMismatches },
     );
 
@@ -45,7 +52,7 @@ describe('fault: ROLE=worker processes killed with SIGKILL at random moments and
     assert.equal(outcome.acked, outcome.offered, 'every publish acknowledged (the API was never killed)');
     assert.equal(got.unique, expected, 'every acknowledged event reached every webhook');
     assert.equal(dead.length, 0, 'nothing dead-lettered: the receiver never failed');
-    assert.equal(got.webhookIdMismatches, 0, 'repeats carry the first delivery\'s webhook-id');
+    assert.equal(got.webhookIdMismatches, 0, "repeats carry the first delivery's webhook-id");
     assert.equal(got.badSignatures, 0);
   });
 });

@@ -15,7 +15,12 @@ export function cpuSeconds(pid: number): number {
 
 /** CPU seconds the whole machine has been busy (all cores; everything but idle and iowait). */
 function machineBusySeconds(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
 }
 
@@ -38,5 +43,9 @@ export function cpuMeter(pids: Record<string, number | undefined>): () => Record
 
 /** CPU milliseconds per 1,000 events (= µs per event), per process. */
 export function cpuPer1000(used: Record<string, number>, events: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(used).filter(([k]) => k !== 'others').map(([k, s]) => [k, events ? Math.round((s * 1e6) / events) : 0]));
+  return Object.fromEntries(
+    Object.entries(used)
+      .filter(([k]) => k !== 'others')
+      .map(([k, s]) => [k, events ? Math.round((s * 1e6) / events) : 0]),
+  );
 }

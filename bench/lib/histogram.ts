@@ -44,6 +44,11 @@ export class Latency {
   }
 
   summary(): LatencySummary {
-    return { p50Ms: this.percentileMs(50), p95Ms: this.percentileMs(95), p99Ms: this.percentileMs(99), maxMs: round2(this.h.maxValue / 1000) };
+    return {
+      p50Ms: this.percentileMs(50),
+      p95Ms: this.percentileMs(95),
+      p99Ms: this.percentileMs(99),
+      maxMs: round2(this.h.maxValue / 1000),
+    };
   }
 }

@@ -8,14 +8,26 @@ export interface HttpReply {
 }
 
 /** A keep-alive agent: the load never pays a TCP handshake per request. */
-export const keepAliveAgent = (maxSockets: number): http.Agent => new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+export const keepAliveAgent = (maxSockets: number): http.Agent =>
+  new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
 
 /** POST a JSON body with node:http (no global fetch on hot paths); never rejects. */
-export function postJson(agent: http.Agent, url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<HttpReply> {
+export function postJson(
+  agent: http.Agent,
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<HttpReply> {
   return new Promise((resolve) => {
     const req = http.request(
       url,
-      { method: 'POST', agent, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      {
+        method: 'POST',
+        agent,
+        timeout: timeoutMs,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

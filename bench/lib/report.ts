@@ -31,7 +31,14 @@ const r2 = (n: number): number => Math.round(n * 100) / 100;
 export const perSec = (events: number, seconds: number): number => (seconds > 0 ? Math.round(events / seconds) : 0);
 
 /** The contract's one-line JSON result (section 10): measured phase, its same-run baseline, and their ratio. */
-export function scenarioLine(scenario: string, measured: Phase, lost: number, baselineName: string, baseline: Phase, extra: Record<string, unknown> = {}): ScenarioLine {
+export function scenarioLine(
+  scenario: string,
+  measured: Phase,
+  lost: number,
+  baselineName: string,
+  baseline: Phase,
+  extra: Record<string, unknown> = {},
+): ScenarioLine {
   const m = measured.latency.summary();
   const b = baseline.latency.summary();
   return {

@@ -42,7 +42,10 @@ export class LoadProcess<M extends Methods> {
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private exited = false;
 
-  private constructor(private readonly child: ChildProcess, readonly name: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     live.add(child);
     child.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);

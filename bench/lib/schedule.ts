@@ -5,7 +5,12 @@ import { nowMs } from '../../test/support/time.js';
  * earlier calls to finish. Latency measured from scheduledMs is therefore free of coordinated omission: when the system
  * stalls, the requests it delays still count from the moment they should have been sent.
  */
-export function openLoop(count: number, intervalMs: number, startMs: number, fire: (k: number, scheduledMs: number) => void): Promise<void> {
+export function openLoop(
+  count: number,
+  intervalMs: number,
+  startMs: number,
+  fire: (k: number, scheduledMs: number) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     let k = 0;
     const tick = () => {

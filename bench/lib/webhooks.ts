@@ -24,7 +24,13 @@ export async function createWebhooks(
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const extra = typeof spec === 'function' ? spec(i) : spec;
-    const body = JSON.stringify({ url: `${receiverUrl}/hook/${i}`, events: ['message.sent'], secret: BENCH_WEBHOOK_SECRET, description: `bench ${i}`, ...extra });
+    const body = JSON.stringify({
+      url: `${receiverUrl}/hook/${i}`,
+      events: ['message.sent'],
+      secret: BENCH_WEBHOOK_SECRET,
+      description: `bench ${i}`,
+      ...extra,
+    });
     const reply = await postJson(agent, `${apiUrl}/api/v1/webhooks`, body, { authorization: `Bearer ${apiKey}` });
     if (reply.status !== 201) throw new Error(`POST /api/v1/webhooks → ${reply.status}: ${reply.body.slice(0, 300)}`);
     ids.push((JSON.parse(reply.body) as { id: string }).id);
@@ -37,7 +43,12 @@ export async function createWebhooks(
  * Polls the receiver until it has `expected` unique deliveries, or until nothing new arrived for `stallMs`
  * (bounded: whatever is missing then is reported, not waited for forever).
  */
-export async function waitDeliveries(receiver: LoadProcess<ReceiverMethods>, expected: number, stallMs = 15_000, keys = false): Promise<ReceiverStats> {
+export async function waitDeliveries(
+  receiver: LoadProcess<ReceiverMethods>,
+  expected: number,
+  stallMs = 15_000,
+  keys = false,
+): Promise<ReceiverStats> {
   let last = -1;
   let lastChange = Date.now();
   for (;;) {
@@ -65,7 +76,9 @@ export async function dlqEntries(apiUrl: string, apiKey: string): Promise<DlqEnt
   let cursor: string | null = null;
   do {
     const q: string = `limit=1000${cursor ? `&cursor=${cursor}` : ''}`;
-    const page: { failedWebhooks: DlqEntry[]; nextCursor: string | null } = await getJson(`${apiUrl}/api/v1/dlq?${q}`, { authorization: `Bearer ${apiKey}` });
+    const page: { failedWebhooks: DlqEntry[]; nextCursor: string | null } = await getJson(`${apiUrl}/api/v1/dlq?${q}`, {
+      authorization: `Bearer ${apiKey}`,
+    });
     all.push(...page.failedWebhooks);
     cursor = page.nextCursor;
   } while (cursor);

@@ -47,7 +47,11 @@ async function start(_: void): Promise<{ url: string; pid: number }> {
 let seq = 0;
 
 /** Writes `rate` events/s for `seconds`, cycling through `companions`; returns how many events each companion got. */
-async function writeLoop(p: { rate: number; seconds: number; companions: string[] }): Promise<{ events: number; perCompanion: Record<string, number> }> {
+async function writeLoop(p: {
+  rate: number;
+  seconds: number;
+  companions: string[];
+}): Promise<{ events: number; perCompanion: Record<string, number> }> {
   const perCompanion: Record<string, number> = {};
   const count = Math.round(p.rate * p.seconds);
   await openLoop(count, 1000 / p.rate, nowMs(), (_k, scheduled) => {

@@ -49,7 +49,11 @@ async function produce(p: ProducePlan): Promise<{ jobs: number; seconds: number 
   const jobsFor = (scheduledMs: number) =>
     (p.cycle ? [p.urls[seq % p.urls.length]] : p.urls).map((url) => {
       const s = seq++;
-      return { name: 'deliver', data: { url, body: envelopeBody(s, scheduledMs), id: `evt_bench${s}` }, opts: { removeOnComplete: true, removeOnFail: true } };
+      return {
+        name: 'deliver',
+        data: { url, body: envelopeBody(s, scheduledMs), id: `evt_bench${s}` },
+        opts: { removeOnComplete: true, removeOnFail: true },
+      };
     });
   let jobs = 0;
   const start = nowMs();

@@ -53,7 +53,17 @@ let seq = 0;
 function publisher(t: PublishTarget, maxSockets: number) {
   const agent = keepAliveAgent(maxSockets);
   const latency = Latency.create();
-  const out: PublishOutcome = { offered: 0, acked: 0, statuses: {}, latency: '', ids: [], idsByCompanion: {}, perCompanion: {}, firstScheduledMs: 0, lastReplyMs: 0 };
+  const out: PublishOutcome = {
+    offered: 0,
+    acked: 0,
+    statuses: {},
+    latency: '',
+    ids: [],
+    idsByCompanion: {},
+    perCompanion: {},
+    firstScheduledMs: 0,
+    lastReplyMs: 0,
+  };
   let rr = 0;
   const send = async (scheduledMs: number): Promise<void> => {
     const events: BenchEventInput[] = [];

@@ -64,7 +64,17 @@ class Pool {
     let failed = 0;
     const start = this.subs.length;
     for (let i = 0; i < plan.count; i++) {
-      this.subs.push({ companion: plan.companions[(start + i) % plan.companions.length], received: 0, notIncreasing: 0, reconnects: 0, ids: plan.collectIds ? [] : undefined, lastId: '', urlIndex: (start + i) % plan.urls.length, open: false, close: () => undefined });
+      this.subs.push({
+        companion: plan.companions[(start + i) % plan.companions.length],
+        received: 0,
+        notIncreasing: 0,
+        reconnects: 0,
+        ids: plan.collectIds ? [] : undefined,
+        lastId: '',
+        urlIndex: (start + i) % plan.urls.length,
+        open: false,
+        close: () => undefined,
+      });
     }
     // Connect in waves so the server's accept queue is never the bottleneck being measured.
     const wave = 200;
@@ -147,7 +157,8 @@ class Pool {
       ws.on('message', (raw) => {
         const at = nowMs();
         const msg = JSON.parse(raw.toString()) as { type: string; payload?: { eventType?: string; eventId?: string; data?: unknown } };
-        if (msg.type === 'event' && msg.payload?.eventType === 'message.sent') this.onEvent(s, msg.payload.eventId ?? '', msg.payload.data, at);
+        if (msg.type === 'event' && msg.payload?.eventType === 'message.sent')
+          this.onEvent(s, msg.payload.eventId ?? '', msg.payload.data, at);
       });
       ws.on('error', (err) => {
         if (!s.open) reject(err);
@@ -182,7 +193,13 @@ class Pool {
       notIncreasing: this.subs.reduce((n, s) => n + s.notIncreasing, 0),
       reconnects: this.subs.reduce((n, s) => n + s.reconnects, 0),
       latency: this.latency.encode(),
-      connections: this.subs.map((s) => ({ companion: s.companion, received: s.received, notIncreasing: s.notIncreasing, reconnects: s.reconnects, ids: opts.ids ? s.ids : undefined })),
+      connections: this.subs.map((s) => ({
+        companion: s.companion,
+        received: s.received,
+        notIncreasing: s.notIncreasing,
+        reconnects: s.reconnects,
+        ids: opts.ids ? s.ids : undefined,
+      })),
     };
   }
 

@@ -32,7 +32,21 @@ async function run(p: XaddPlan): Promise<XaddOutcome> {
     const ts = new Date().toISOString();
     for (let i = 0; i < p.batch; i++) {
       const e = benchEvent(seq++, scheduledMs, 'comp-0');
-      pipe.xadd(p.stream, 'MAXLEN', '~', '1000000', '*', 'o', 'org_default', 't', e.type, 'ts', ts, 'd', JSON.stringify({ ...e.data, timestamp: ts }));
+      pipe.xadd(
+        p.stream,
+        'MAXLEN',
+        '~',
+        '1000000',
+        '*',
+        'o',
+        'org_default',
+        't',
+        e.type,
+        'ts',
+        ts,
+        'd',
+        JSON.stringify({ ...e.data, timestamp: ts }),
+      );
     }
     await pipe.exec();
     latency.record(nowMs() - scheduledMs);

@@ -33,7 +33,10 @@ export interface Pools {
 
 /** Half the subscribers over SSE, half over raw WebSocket, each pool in its own process. */
 export async function openPools(urls: string[], subscribers: number, companions: string[]): Promise<Pools> {
-  const pools = { sse: LoadProcess.start<PoolMethods>(load('subscribers.js'), 'sse-pool'), ws: LoadProcess.start<PoolMethods>(load('subscribers.js'), 'ws-pool') };
+  const pools = {
+    sse: LoadProcess.start<PoolMethods>(load('subscribers.js'), 'sse-pool'),
+    ws: LoadProcess.start<PoolMethods>(load('subscribers.js'), 'ws-pool'),
+  };
   const open = async (t: Transport, count: number) => {
     const r = await pools[t].call('open', { transport: t, urls, count, apiKey: BOOTSTRAP_KEY, companions });
     if (r.failed) throw new Error(`${r.failed} of ${count} ${t} connections failed`);
@@ -87,7 +90,11 @@ async function resetPools(p: Pools): Promise<void> {
 }
 
 /** RSS growth of `pid` per connection when `count` idle subscribers (half SSE, half WS) connect to `url`. */
-async function idleMemory(pid: number, url: string, count: number): Promise<{ connections: number; rssBeforeMB: number; rssAfterMB: number; bytesPerConnection: number }> {
+async function idleMemory(
+  pid: number,
+  url: string,
+  count: number,
+): Promise<{ connections: number; rssBeforeMB: number; rssAfterMB: number; bytesPerConnection: number }> {
   const before = rssBytes(pid);
   const pools = await openPools([url], count, ['idle-companion']);
   await sleep(1000);

@@ -44,7 +44,13 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
       await waitDeliveries(receiver, warm.acked);
       await resetAll(receiver, pools);
 
-      const cpu = cpuMeter({ ...(await stack.pids()), receiver: receiver.pid, ssePool: pools.sse.pid, wsPool: pools.ws.pid, loadgen: gen.pid });
+      const cpu = cpuMeter({
+        ...(await stack.pids()),
+        receiver: receiver.pid,
+        ssePool: pools.sse.pid,
+        wsPool: pools.ws.pid,
+        loadgen: gen.pid,
+      });
       const fixed = await gen.call('fixedRate', { ...target, rate, seconds: o.seconds });
       const [hooked, streamed] = await Promise.all([waitDeliveries(receiver, fixed.acked), collectFanout(pools, fixed.perCompanion)]);
       const cpuUsed = cpu();
@@ -55,7 +61,16 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
       const all = Latency.merge([hooked.latency, streamed.latency.encode()]);
       const publish = Latency.decode(fixed.latency);
 
-      const base = await mixedBaseline(stack.redis.url, stack.keys.bench('bull'), receiver, run.hookUrls, rate, o.seconds, subscribers, companions);
+      const base = await mixedBaseline(
+        stack.redis.url,
+        stack.keys.bench('bull'),
+        receiver,
+        run.hookUrls,
+        rate,
+        o.seconds,
+        subscribers,
+        companions,
+      );
       return scenarioLine(
         'mixed',
         { events: fixed.acked, seconds: o.seconds, latency: all },
@@ -94,7 +109,16 @@ export async function mixedScenario(o: BenchOptions): Promise<ScenarioLine> {
   });
 }
 
-async function mixedBaseline(redisUrl: string, prefix: string, receiver: LoadProcess<ReceiverMethods>, hookUrls: string[], rate: number, seconds: number, subscribers: number, companions: string[]) {
+async function mixedBaseline(
+  redisUrl: string,
+  prefix: string,
+  receiver: LoadProcess<ReceiverMethods>,
+  hookUrls: string[],
+  rate: number,
+  seconds: number,
+  subscribers: number,
+  companions: string[],
+) {
   progress('mixed: baseline bare BullMQ pipeline + bare SSE/ws write loop together');
   const bare = LoadProcess.start<BareStreamMethods>(load('bare-stream.js'), 'bare-stream');
   const producer = LoadProcess.start<BullBaselineMethods>(load('bullmq-baseline.js'), 'bullmq-producer');

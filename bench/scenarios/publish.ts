@@ -27,7 +27,9 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
     const gen = LoadProcess.start<PublisherMethods>(PUBLISHER, 'publisher');
     try {
       const target = { urls: stack.apiUrls(), apiKey: BOOTSTRAP_KEY, batch, companions: ['comp-0'], collectIds: true };
-      progress(`publish: warm-up, then ${rate} events/s for ${o.seconds} s in batches of ${batch} (${stack.procs.map((p) => p.role).join('+')})`);
+      progress(
+        `publish: warm-up, then ${rate} events/s for ${o.seconds} s in batches of ${batch} (${stack.procs.map((p) => p.role).join('+')})`,
+      );
       const warm = await gen.call('fixedRate', { ...target, rate, seconds: o.quick ? 0.5 : 1, maxInFlight: 64 });
       await stack.waitBacklogZero('history', 0);
       const cpu = cpuMeter({ ...(await stack.pids()), loadgen: gen.pid });
@@ -58,7 +60,9 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
           batch,
           roles: stack.procs.map((p) => p.role).join(','),
           latencyOf: 'POST /events/batch reply time - scheduled send time',
-          non202Batches: Object.entries(fixed.statuses).filter(([s]) => s !== '202').reduce((n, [, c]) => n + c, 0),
+          non202Batches: Object.entries(fixed.statuses)
+            .filter(([s]) => s !== '202')
+            .reduce((n, [, c]) => n + c, 0),
           historyCatchUpMs: Math.round(catchUpMs),
           cpuSeconds: cpuUsed,
           cpuMsPer1000Events: cpuPer1000(cpuUsed, fixed.acked),
@@ -77,7 +81,11 @@ export async function publishScenario(o: BenchOptions): Promise<ScenarioLine> {
 /** Acknowledged events missing from the SQL history once the writer has caught up. */
 async function lostFromHistory(stack: Stack, outcomes: PublishOutcome[]): Promise<number> {
   const present = await historyIds(stack.apiUrls()[0], BOOTSTRAP_KEY);
-  const missing = missingIds(outcomes.flatMap((o) => o.ids), present);
-  if (missing.length) progress(`publish: ${missing.length} acknowledged events missing from history, e.g. ${missing.slice(0, 3).join(', ')}`);
+  const missing = missingIds(
+    outcomes.flatMap((o) => o.ids),
+    present,
+  );
+  if (missing.length)
+    progress(`publish: ${missing.length} acknowledged events missing from history, e.g. ${missing.slice(0, 3).join(', ')}`);
   return missing.length;
 }

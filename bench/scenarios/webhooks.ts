@@ -22,7 +22,12 @@ export interface WebhookRun {
 }
 
 /** Starts the receiver process and registers `count` webhooks pointing at it. */
-export async function setUpWebhooks(stack: Stack, receiver: LoadProcess<ReceiverMethods>, count: number, spec?: (i: number) => WebhookSpec): Promise<WebhookRun> {
+export async function setUpWebhooks(
+  stack: Stack,
+  receiver: LoadProcess<ReceiverMethods>,
+  count: number,
+  spec?: (i: number) => WebhookSpec,
+): Promise<WebhookRun> {
   const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
   await createWebhooks(stack.apiUrls()[0], BOOTSTRAP_KEY, url, count, spec);
   return { hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
@@ -109,7 +114,14 @@ interface BaselinePhase {
 }
 
 /** Both webhook baselines at the same rate (latency) and flat out (capacity), against the same receiver. */
-async function webhookBaselines(stack: Stack, receiver: LoadProcess<ReceiverMethods>, urls: string[], rate: number, seconds: number, burstEvents: number) {
+async function webhookBaselines(
+  stack: Stack,
+  receiver: LoadProcess<ReceiverMethods>,
+  urls: string[],
+  rate: number,
+  seconds: number,
+  burstEvents: number,
+) {
   progress('webhooks: baseline bare signed HTTP POSTs');
   const poster = LoadProcess.start<PosterMethods>(load('poster.js'), 'poster');
   const measure = async (run: () => Promise<unknown>, expected: () => number): Promise<ReceiverStats> => {
@@ -134,7 +146,10 @@ async function webhookBaselines(stack: Stack, receiver: LoadProcess<ReceiverMeth
   const q = { redisUrl: stack.redis.url, prefix: stack.keys.bench('bull'), queue: 'baseline' };
   await worker.call('work', { ...q, concurrency: 200, secret: BENCH_WEBHOOK_SECRET });
   let jobs = 0;
-  const bullFixed = await measure(async () => (jobs = (await producer.call('produce', { ...q, urls, rate, seconds })).jobs), () => jobs);
+  const bullFixed = await measure(
+    async () => (jobs = (await producer.call('produce', { ...q, urls, rate, seconds })).jobs),
+    () => jobs,
+  );
   const bullBurst = await measure(
     async () => (jobs = (await producer.call('produce', { ...q, urls, rate: 20_000, seconds: burstEvents / 20_000 })).jobs),
     () => jobs,
@@ -142,6 +157,10 @@ async function webhookBaselines(stack: Stack, receiver: LoadProcess<ReceiverMeth
   await worker.call('stopWork', undefined);
   await Promise.all([producer.stop(), worker.stop()]);
 
-  const phase = (s: ReceiverStats): BaselinePhase => ({ events: s.unique, seconds: (s.lastOkMs - s.firstOkMs) / 1000, latency: Latency.decode(s.latency) });
+  const phase = (s: ReceiverStats): BaselinePhase => ({
+    events: s.unique,
+    seconds: (s.lastOkMs - s.firstOkMs) / 1000,
+    latency: Latency.decode(s.latency),
+  });
   return { http: phase(httpFixed), httpMax: drainRate(httpMaxRun), bull: phase(bullFixed), bullMax: drainRate(bullBurst) };
 }

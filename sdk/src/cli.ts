@@ -41,7 +41,13 @@ const paint = (code: number) => (s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m`
 const c = { green: paint(32), red: paint(31), yellow: paint(33), dim: paint(2), bold: paint(1), cyan: paint(36) };
 const out = (s: string) => process.stdout.write(s + '\n');
 const err = (s: string) => process.stderr.write(s + '\n');
-const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 /** A one-line spinner on a TTY only; no-op otherwise. */
 function spinner(text: string): { stop(): void } {
@@ -109,7 +115,10 @@ async function listen(values: Record<string, unknown>): Promise<void> {
   });
   for await (const ev of stream) {
     if (organizationId === undefined) {
-      organizationId = await api.events.get(ev.id).then((e) => e.organizationId, () => '');
+      organizationId = await api.events.get(ev.id).then(
+        (e) => e.organizationId,
+        () => '',
+      );
     }
     await forward(ev, target, secret, organizationId || undefined);
   }
@@ -117,7 +126,13 @@ async function listen(values: Record<string, unknown>): Promise<void> {
 }
 
 async function forward(ev: StreamEvent, target: string, secret: string, organizationId: string | undefined): Promise<void> {
-  const envelope = { id: ev.id, type: ev.type, ...(organizationId ? { organizationId } : {}), timestamp: (ev.data as { timestamp?: string }).timestamp, data: ev.data };
+  const envelope = {
+    id: ev.id,
+    type: ev.type,
+    ...(organizationId ? { organizationId } : {}),
+    timestamp: (ev.data as { timestamp?: string }).timestamp,
+    data: ev.data,
+  };
   const body = JSON.stringify(envelope);
   const deliveryId = `del_local_${randomBytes(8).toString('hex')}`;
   const headers = {
@@ -153,7 +168,8 @@ async function trigger(values: Record<string, unknown>, positionals: string[]): 
     if (!extra || typeof extra !== 'object' || Array.isArray(extra)) throw new UsageError('--data must be a JSON object');
   }
   const sample = (sampleData as Record<string, object>)[type];
-  if (!sample && values.data === undefined) throw new UsageError(`no sample for "${type}": pass --data JSON (built-in types: ${EVENT_TYPES.join(', ')})`);
+  if (!sample && values.data === undefined)
+    throw new UsageError(`no sample for "${type}": pass --data JSON (built-in types: ${EVENT_TYPES.join(', ')})`);
   const api = client(values);
   const envelope = await api.events.publish({ type: type as EventType, data: { ...sample, ...extra } } as never);
   if (tty) out(`${c.green('published')} ${envelope.type} ${envelope.id}`);
@@ -167,7 +183,8 @@ async function tail(values: Record<string, unknown>): Promise<void> {
     events: list(values.events as string | undefined),
     companions: list(values.companions as string | undefined),
     signal,
-    onReconnect: ({ error, delayMs }) => err(`connection lost (${(error as Error)?.message ?? error}); reconnecting in ${Math.round(delayMs)} ms`),
+    onReconnect: ({ error, delayMs }) =>
+      err(`connection lost (${(error as Error)?.message ?? error}); reconnecting in ${Math.round(delayMs)} ms`),
   });
   for await (const ev of stream) out(JSON.stringify(ev));
 }
@@ -178,7 +195,11 @@ async function webhooks(values: Record<string, unknown>, positionals: string[]):
   switch (sub) {
     case 'list': {
       for await (const w of api.webhooks.list()) {
-        out(tty ? `${c.bold(w.id)} ${w.enabled ? c.green('enabled') : c.red('disabled')} ${w.url} ${c.dim(w.events.join(','))}` : JSON.stringify(w));
+        out(
+          tty
+            ? `${c.bold(w.id)} ${w.enabled ? c.green('enabled') : c.red('disabled')} ${w.url} ${c.dim(w.events.join(','))}`
+            : JSON.stringify(w),
+        );
       }
       return;
     }
@@ -198,7 +219,11 @@ async function webhooks(values: Record<string, unknown>, positionals: string[]):
     case 'test': {
       if (!id) throw new UsageError('webhooks test <id>');
       const r = await api.webhooks.test(id);
-      out(tty ? `${r.success ? c.green('success') : c.red('failed')} ${r.statusCode ?? ''} ${r.duration} ms${r.error ? ` ${r.error}` : ''}` : JSON.stringify(r));
+      out(
+        tty
+          ? `${r.success ? c.green('success') : c.red('failed')} ${r.statusCode ?? ''} ${r.duration} ms${r.error ? ` ${r.error}` : ''}`
+          : JSON.stringify(r),
+      );
       if (!r.success) process.exitCode = EXIT.api;
       return;
     }
@@ -213,7 +238,11 @@ async function dlq(values: Record<string, unknown>, positionals: string[]): Prom
   switch (sub) {
     case 'list': {
       for await (const f of api.dlq.list({ webhookId: values['webhook-id'] as string | undefined })) {
-        out(tty ? `${c.bold(f.id)} ${f.event?.type ?? ''} ${f.event?.id ?? ''} ${c.red(f.failureReason)} ${c.dim(f.createdAt)}` : JSON.stringify(f));
+        out(
+          tty
+            ? `${c.bold(f.id)} ${f.event?.type ?? ''} ${f.event?.id ?? ''} ${c.red(f.failureReason)} ${c.dim(f.createdAt)}`
+            : JSON.stringify(f),
+        );
       }
       return;
     }

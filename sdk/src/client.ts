@@ -41,7 +41,11 @@ export class EventsApi {
   /** Publishes up to 1000 events; one result per input, in order. Inputs without `id` get one (retries are safe). */
   async publishBatch(events: ReadonlyArray<PublishInput>, opts: { signal?: AbortSignal } = {}): Promise<BatchResult[]> {
     const body = { events: events.map((e) => ({ type: e.type, data: e.data, id: e.id ?? newIdempotencyKey() })) };
-    const res = await this.http.request<{ results: BatchResult[] }>('POST', '/api/v1/events/batch', { body, retry: true, signal: opts.signal });
+    const res = await this.http.request<{ results: BatchResult[] }>('POST', '/api/v1/events/batch', {
+      body,
+      retry: true,
+      signal: opts.signal,
+    });
     return res.results;
   }
 
@@ -120,9 +124,13 @@ export class WebhooksApi {
 
   deliveries(id: string, query: DeliveryQuery = {}): Paginated<Delivery> {
     return new Paginated(async (cursor) => {
-      const page = await this.http.request<{ deliveries: Delivery[]; nextCursor?: string | null }>('GET', `/api/v1/webhooks/${enc(id)}/deliveries`, {
-        query: q({ ...query, cursor: cursor ?? query.cursor }),
-      });
+      const page = await this.http.request<{ deliveries: Delivery[]; nextCursor?: string | null }>(
+        'GET',
+        `/api/v1/webhooks/${enc(id)}/deliveries`,
+        {
+          query: q({ ...query, cursor: cursor ?? query.cursor }),
+        },
+      );
       return { items: page.deliveries, nextCursor: page.nextCursor };
     });
   }
@@ -142,7 +150,10 @@ export class WebhooksApi {
   }
 
   /** Previews a JSONata transform on an event. */
-  transformTest(transform: string, event: { type: string; data: Record<string, unknown>; [k: string]: unknown }): Promise<{ body: unknown }> {
+  transformTest(
+    transform: string,
+    event: { type: string; data: Record<string, unknown>; [k: string]: unknown },
+  ): Promise<{ body: unknown }> {
     return this.http.request('POST', '/api/v1/webhooks/transform/test', { body: { transform, event } });
   }
 }
@@ -169,7 +180,9 @@ export class DlqApi {
   }
 
   purge(olderThan: Date | string): Promise<{ purged: number }> {
-    return this.http.request('DELETE', '/api/v1/dlq', { query: { olderThan: typeof olderThan === 'string' ? olderThan : olderThan.toISOString() } });
+    return this.http.request('DELETE', '/api/v1/dlq', {
+      query: { olderThan: typeof olderThan === 'string' ? olderThan : olderThan.toISOString() },
+    });
   }
 }
 

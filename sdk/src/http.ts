@@ -136,7 +136,13 @@ export async function apiErrorOf(res: Response): Promise<HumanaApiError> {
   try {
     const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
     if (e && typeof e.code === 'string') {
-      return new HumanaApiError(res.status, e.code, typeof e.message === 'string' ? e.message : e.code, Array.isArray(e.details) ? e.details : [], headers);
+      return new HumanaApiError(
+        res.status,
+        e.code,
+        typeof e.message === 'string' ? e.message : e.code,
+        Array.isArray(e.details) ? e.details : [],
+        headers,
+      );
     }
   } catch {
     // not JSON

@@ -1,6 +1,12 @@
 export { HumanaEvents, EventsApi, WebhooksApi, DlqApi, EventTypesApi } from './client.js';
 export { HttpClient, Paginated, type ClientOptions, type FetchLike } from './http.js';
-export { HumanaApiError, HumanaNetworkError, WebhookVerificationError, type ApiErrorDetail, type WebhookVerificationReason } from './errors.js';
+export {
+  HumanaApiError,
+  HumanaNetworkError,
+  WebhookVerificationError,
+  type ApiErrorDetail,
+  type WebhookVerificationReason,
+} from './errors.js';
 export {
   verifyWebhook,
   signatureHeaders,

@@ -107,7 +107,10 @@ export class AsyncQueue<T> {
     if (this.done) return;
     this.done = true;
     this.error = error;
-    for (const w of this.waiters.splice(0)) error === undefined ? w.resolve({ value: undefined, done: true }) : w.reject(error);
+    for (const w of this.waiters.splice(0)) {
+      if (error === undefined) w.resolve({ value: undefined, done: true });
+      else w.reject(error);
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {

@@ -113,7 +113,8 @@ export function verifyWebhook<T = WebhookPayload>(
   }
   if (humanaSig !== undefined) {
     const ts = checkTs(header(headers, 'x-humana-timestamp'), 'X-Humana-Timestamp');
-    if (!HEX_RE.test(humanaSig.trim())) throw failure ?? new WebhookVerificationError('malformed_header', 'X-Humana-Signature is not 64 hex digits');
+    if (!HEX_RE.test(humanaSig.trim()))
+      throw failure ?? new WebhookVerificationError('malformed_header', 'X-Humana-Signature is not 64 hex digits');
     const given = Buffer.from(humanaSig.trim(), 'hex');
     const prefix = Buffer.from(`${ts}.`, 'utf8');
     for (const s of secrets) {

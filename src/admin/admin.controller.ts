@@ -48,7 +48,14 @@ export class AdminController {
     const limits = parseOrThrow(limitsSchema, body);
     const before = (await this.auth.getOrganization(id)).limits;
     const org = await this.auth.updateLimits(id, limits);
-    await this.audit.record({ organizationId: id, actor: 'admin', action: 'organization.limits_updated', resourceId: id, before, after: limits });
+    await this.audit.record({
+      organizationId: id,
+      actor: 'admin',
+      action: 'organization.limits_updated',
+      resourceId: id,
+      before,
+      after: limits,
+    });
     return { id: org.id, limits: org.limits };
   }
 
@@ -56,7 +63,13 @@ export class AdminController {
   async createKey(@Param('id') id: string, @Body() body: unknown): Promise<CreatedKey> {
     const { name, scopes } = parseOrThrow(createKeySchema, body ?? {});
     const created = await this.auth.createKey(id, name ?? '', scopes);
-    await this.audit.record({ organizationId: id, actor: 'admin', action: 'api_key.created', resourceId: created.id, after: { name: created.name, scopes: created.scopes } });
+    await this.audit.record({
+      organizationId: id,
+      actor: 'admin',
+      action: 'api_key.created',
+      resourceId: created.id,
+      after: { name: created.name, scopes: created.scopes },
+    });
     return created;
   }
 

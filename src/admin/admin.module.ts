@@ -24,7 +24,10 @@ function bullBoard(config: AppConfig): DynamicModule[] {
       middleware: bullBoardAuth(config),
       boardOptions: { uiConfig: { boardTitle: 'Humana Events' } },
     }),
-    BullBoardModule.forFeature({ name: WEBHOOK_QUEUES.delivery, adapter: BullMQAdapter }, { name: MAINTENANCE_QUEUE, adapter: BullMQAdapter }),
+    BullBoardModule.forFeature(
+      { name: WEBHOOK_QUEUES.delivery, adapter: BullMQAdapter },
+      { name: MAINTENANCE_QUEUE, adapter: BullMQAdapter },
+    ),
   ];
 }
 
@@ -32,16 +35,24 @@ function bullBoard(config: AppConfig): DynamicModule[] {
 @Module({})
 export class AdminModule implements NestModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  if (!hasApi(config)) return { module: AdminModule };
-  return {
-    module: AdminModule,
-    imports: [AuthModule.forRoot(config), AuditModule.forRoot(config), DeliveryModule.forRoot(config), SchedulingModule, ...bullBoard(config)],
-    controllers: [AdminController, RootController],
-    providers: [{ provide: CONSOLE_FILES, useFactory: () => loadConsoleFiles() }, ConsoleMiddleware],
-  };
+    if (!hasApi(config)) return { module: AdminModule };
+    return {
+      module: AdminModule,
+      imports: [
+        AuthModule.forRoot(config),
+        AuditModule.forRoot(config),
+        DeliveryModule.forRoot(config),
+        SchedulingModule,
+        ...bullBoard(config),
+      ],
+      controllers: [AdminController, RootController],
+      providers: [{ provide: CONSOLE_FILES, useFactory: () => loadConsoleFiles() }, ConsoleMiddleware],
+    };
   });
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ConsoleMiddleware).forRoutes({ path: 'admin', method: RequestMethod.GET }, { path: 'admin/*path', method: RequestMethod.GET });
+    consumer
+      .apply(ConsoleMiddleware)
+      .forRoutes({ path: 'admin', method: RequestMethod.GET }, { path: 'admin/*path', method: RequestMethod.GET });
   }
 }

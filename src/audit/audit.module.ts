@@ -10,12 +10,12 @@ import { perConfig } from '../config/per-config.js';
 @Module({})
 export class AuditModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  return {
-    module: AuditModule,
-    imports: [TypeOrmModule.forFeature([AuditEntry])],
-    controllers: hasApi(config) ? [AuditController] : [],
-    providers: [AuditService],
-    exports: [AuditService],
-  };
+    return {
+      module: AuditModule,
+      imports: [TypeOrmModule.forFeature([AuditEntry])],
+      controllers: hasApi(config) ? [AuditController] : [],
+      providers: [AuditService],
+      exports: [AuditService],
+    };
   });
 }

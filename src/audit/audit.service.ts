@@ -36,7 +36,8 @@ function redact(value: unknown): unknown {
 
 function redactField(name: string, value: unknown): unknown {
   if (SECRET_FIELDS.has(name)) return '[redacted]';
-  if (name === 'headers' && value && typeof value === 'object' && !Array.isArray(value)) return maskHeaderValues(value as Record<string, unknown>);
+  if (name === 'headers' && value && typeof value === 'object' && !Array.isArray(value))
+    return maskHeaderValues(value as Record<string, unknown>);
   if (name === 'url' && typeof value === 'string') return maskUrl(value);
   return redact(value);
 }
@@ -54,14 +55,14 @@ export class AuditService {
   async record(r: AuditRecord): Promise<void> {
     await this.entries.save(
       Object.assign(new AuditEntry(), {
-      id: newId('aud'),
-      organizationId: r.organizationId,
-      actor: r.actor,
-      action: r.action,
-      resourceId: r.resourceId ?? null,
-      before: snapshot(r.before),
-      after: snapshot(r.after),
-      timestamp: new Date().toISOString(),
+        id: newId('aud'),
+        organizationId: r.organizationId,
+        actor: r.actor,
+        action: r.action,
+        resourceId: r.resourceId ?? null,
+        before: snapshot(r.before),
+        after: snapshot(r.after),
+        timestamp: new Date().toISOString(),
       }),
     );
   }
@@ -70,7 +71,10 @@ export class AuditService {
     const qb = this.entries.createQueryBuilder('a').where('a.organization_id = :org', { org: organizationId });
     if (cursor) qb.andWhere('a.id < :cursor', { cursor });
     if (action) qb.andWhere('a.action = :action', { action });
-    const rows = await qb.orderBy('a.id', 'DESC').limit(limit + 1).getMany();
+    const rows = await qb
+      .orderBy('a.id', 'DESC')
+      .limit(limit + 1)
+      .getMany();
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     // Masked again on read: entries written before URL and header masking existed must not show them either.

@@ -12,11 +12,11 @@ import { perConfig } from '../config/per-config.js';
 @Module({})
 export class AuthModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  return {
-    module: AuthModule,
-    imports: [TypeOrmModule.forFeature([Organization, ApiKey])],
-    providers: [AuthService, AdminGuard, ...(hasApi(config) ? [{ provide: APP_GUARD, useClass: ApiKeyGuard }] : [])],
-    exports: [AuthService, AdminGuard],
-  };
+    return {
+      module: AuthModule,
+      imports: [TypeOrmModule.forFeature([Organization, ApiKey])],
+      providers: [AuthService, AdminGuard, ...(hasApi(config) ? [{ provide: APP_GUARD, useClass: ApiKeyGuard }] : [])],
+      exports: [AuthService, AdminGuard],
+    };
   });
 }

@@ -30,7 +30,11 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
     const res = exception.getResponse();
     if (isErrorBody(res)) return { status, body: res, headers: {} };
     const message =
-      typeof res === 'string' ? res : typeof (res as { message?: unknown }).message === 'string' ? (res as { message: string }).message : exception.message;
+      typeof res === 'string'
+        ? res
+        : typeof (res as { message?: unknown }).message === 'string'
+          ? (res as { message: string }).message
+          : exception.message;
     return { status, body: errorBody(STATUS_CODES[status] ?? `http_${status}`, message), headers: {} };
   }
   return { status: 500, body: errorBody('internal_error', 'Internal server error'), headers: {} };
@@ -77,7 +81,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request>();
     const { status, body, headers } = toErrorResponse(methodNotAllowed(exception, req) ?? exception);
-    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (res.headersSent) {
       res.end();
       return;
@@ -123,7 +127,12 @@ export const JSON_BODY_TYPES = ['application/json', 'application/*+json'];
 export function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
   const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
   const contentType = req.headers['content-type'];
-  if (!hasBody || !['POST', 'PUT', 'PATCH'].includes(req.method) || !req.path.startsWith('/api/') || JSON_MEDIA_TYPE.test(contentType ?? '')) {
+  if (
+    !hasBody ||
+    !['POST', 'PUT', 'PATCH'].includes(req.method) ||
+    !req.path.startsWith('/api/') ||
+    JSON_MEDIA_TYPE.test(contentType ?? '')
+  ) {
     return next();
   }
   const { status, body } = toErrorResponse(ApiError.jsonBodyRequired(contentType));

@@ -35,7 +35,11 @@ export function childTraceparent(parent?: string): string {
 export function initTracing(opts: { serviceName: string; otlpEndpoint?: string }): NodeTracerProvider {
   if (provider) return provider;
   const spanProcessors = opts.otlpEndpoint
-    ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` }), { scheduledDelayMillis: 1000 })]
+    ? [
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` }), {
+          scheduledDelayMillis: 1000,
+        }),
+      ]
     : [];
   provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': opts.serviceName }), spanProcessors });
   provider.register(opts.otlpEndpoint ? {} : { contextManager: null });
@@ -47,7 +51,12 @@ export function initTracing(opts: { serviceName: string; otlpEndpoint?: string }
  * Runs fn in a new span, child of `parent` (the active context by default); fn gets the span's context explicitly,
  * since without context tracking nothing else carries it. Ends the span and records failures.
  */
-export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span, ctx: Context) => Promise<T>, parent: Context = context.active()): Promise<T> {
+export function withSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span, ctx: Context) => Promise<T>,
+  parent: Context = context.active(),
+): Promise<T> {
   const span = tracer.startSpan(name, { attributes }, parent);
   const ctx = trace.setSpan(parent, span);
   return context.with(ctx, async () => {

@@ -2,9 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { decodeSecretsKey } from '../common/secret-box.js';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -64,7 +62,10 @@ const envSchema = z.object({
   SECRETS_KEY_PREVIOUS: secretsKey.optional(),
   SECRETS_KEY_FILE: z.string().optional(),
   TRANSFORM_TIMEOUT_MS: positiveInt.min(10).max(10_000).default(100),
-  TRANSFORM_MAX_OUTPUT_BYTES: positiveInt.min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  TRANSFORM_MAX_OUTPUT_BYTES: positiveInt
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
   TRANSFORM_THREADS: positiveInt.max(16).default(2),
   TRANSFORM_QUEUE_MAX: positiveInt.default(2000),
 });
@@ -213,7 +214,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     secretsKey: e.SECRETS_KEY,
     secretsKeyPrevious: e.SECRETS_KEY_PREVIOUS,
     secretsKeyFile: e.SECRETS_KEY_FILE ?? defaultKeyFile(e.DATABASE_URL),
-    transforms: { timeoutMs: e.TRANSFORM_TIMEOUT_MS, maxBytes: e.TRANSFORM_MAX_OUTPUT_BYTES, threads: e.TRANSFORM_THREADS, maxQueue: e.TRANSFORM_QUEUE_MAX },
+    transforms: {
+      timeoutMs: e.TRANSFORM_TIMEOUT_MS,
+      maxBytes: e.TRANSFORM_MAX_OUTPUT_BYTES,
+      threads: e.TRANSFORM_THREADS,
+      maxQueue: e.TRANSFORM_QUEUE_MAX,
+    },
   };
 }
 

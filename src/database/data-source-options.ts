@@ -12,7 +12,17 @@ import { AuditScope1764375100000 } from './migrations/0007-audit-scope.js';
 import { WebhookCreatedPosition1764375200000 } from './migrations/0008-webhook-created-position.js';
 
 /** The schema's history, oldest first: each capability adds its migration here. */
-const MIGRATIONS = [Foundation1764374400000, AuditLog1764374500000, Webhooks1764374600000, SealedWebhookSecrets1764374700000, EventTypes1764374800000, DeliveryEngine1764374900000, WebhookFormat1764375000000, AuditScope1764375100000, WebhookCreatedPosition1764375200000];
+const MIGRATIONS = [
+  Foundation1764374400000,
+  AuditLog1764374500000,
+  Webhooks1764374600000,
+  SealedWebhookSecrets1764374700000,
+  EventTypes1764374800000,
+  DeliveryEngine1764374900000,
+  WebhookFormat1764375000000,
+  AuditScope1764375100000,
+  WebhookCreatedPosition1764375200000,
+];
 
 /**
  * `sqlite:<file>` → better-sqlite3 (WAL); `postgres://…[?schema=s]` → pg. Schema always through migrations, run once

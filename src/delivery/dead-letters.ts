@@ -130,7 +130,12 @@ export class DeadLetters {
     if (b.event.type === 'error.occurred' || b.kind === 'test') return;
     const message = `Webhook ${b.webhook.id} (${maskUrl(b.webhook.url)}) failed to deliver ${b.batch ? `a batch of ${b.batch.length} events` : `${b.event.type} ${b.event.id}`} after ${b.attempts.length} attempt(s): ${b.reason}`;
     await this.publisher
-      .publishTyped(b.webhook.organizationId, 'error.occurred', { errorId: id, type: 'integration', message, severity: 'high' }, { system: true })
+      .publishTyped(
+        b.webhook.organizationId,
+        'error.occurred',
+        { errorId: id, type: 'integration', message, severity: 'high' },
+        { system: true },
+      )
       .catch((err: Error) => this.logger.warn(`error.occurred for ${id} not published: ${err.message}`));
   }
 
@@ -143,12 +148,17 @@ export class DeadLetters {
     return qb;
   }
 
-  async list(organizationId: string, q: z.output<typeof dlqListSchema>): Promise<{ failedWebhooks: FailedWebhook[]; nextCursor: string | null }> {
+  async list(
+    organizationId: string,
+    q: z.output<typeof dlqListSchema>,
+  ): Promise<{ failedWebhooks: FailedWebhook[]; nextCursor: string | null }> {
     // Byte budget: an entry carries its event (or a whole batch) and every attempt, so `limit` alone does not bound a page.
     const budget = { maxBytes: this.config.pageMaxBytes, sizeOf: (e: DlqEntry) => Buffer.byteLength(JSON.stringify(e)) };
     const { items, nextCursor } = await keysetPage(this.filtered(organizationId, q), 'd', 'DESC', q.limit, q.cursor, (e) => e, budget);
     const ids = [...new Set(items.map((e) => e.webhookId))];
-    const hooks = ids.length ? await this.webhooks.find({ select: { id: true, enabled: true }, where: { id: In(ids), organizationId } }) : [];
+    const hooks = ids.length
+      ? await this.webhooks.find({ select: { id: true, enabled: true }, where: { id: In(ids), organizationId } })
+      : [];
     const enabled = new Map(hooks.map((w) => [w.id, w.enabled]));
     return { failedWebhooks: items.map((e) => toFailed(e, enabled.get(e.webhookId) ?? null)), nextCursor };
   }
@@ -180,7 +190,10 @@ export class DeadLetters {
   async retryMany(organizationId: string, f: DlqFilter): Promise<BulkRetryResult> {
     await admitMassReplay(this.redis, this.config, organizationId, 'dlq_retry');
     const max = this.config.replayMaxEvents;
-    const found = await this.filtered(organizationId, f).orderBy('d.id', 'ASC').limit(max + 1).getMany();
+    const found = await this.filtered(organizationId, f)
+      .orderBy('d.id', 'ASC')
+      .limit(max + 1)
+      .getMany();
     const truncated = found.length > max;
     const rows = truncated ? found.slice(0, max) : found;
     const deliveryIds: string[] = [];
@@ -201,7 +214,10 @@ export class DeadLetters {
     const qb = this.entries.createQueryBuilder().delete().where('created_at < :cut', { cut: olderThan.toISOString() });
     if (organizationId) qb.andWhere('organization_id = :org', { org: organizationId });
     // The failed jobs of the purged entries go too (the failed set and the SQL index never disagree).
-    const sel = this.entries.createQueryBuilder('d').select('d.delivery_id', 'deliveryId').where('d.created_at < :cut', { cut: olderThan.toISOString() });
+    const sel = this.entries
+      .createQueryBuilder('d')
+      .select('d.delivery_id', 'deliveryId')
+      .where('d.created_at < :cut', { cut: olderThan.toISOString() });
     if (organizationId) sel.andWhere('d.organization_id = :org', { org: organizationId });
     await this.deliveries.removeDead((await sel.getRawMany<{ deliveryId: string }>()).map((r) => r.deliveryId));
     const res = await qb.execute();

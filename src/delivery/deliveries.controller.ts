@@ -45,7 +45,13 @@ export class DeliveriesController {
   @RequireScope('webhooks:write')
   async replayDelivery(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
     const result = await this.deliveries.replay(await this.webhooks.get(p.organizationId, id), deliveryId);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'delivery.replayed', resourceId: deliveryId, after: result });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'delivery.replayed',
+      resourceId: deliveryId,
+      after: result,
+    });
     return { deliveryId: result.deliveryId };
   }
 
@@ -56,7 +62,13 @@ export class DeliveriesController {
   async replayRange(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     const range = parseOrThrow(replayRangeSchema, body);
     const result = await this.deliveries.replayRange(await this.webhooks.get(p.organizationId, id), range);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.replayed', resourceId: id, after: { ...range, ...result } });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'webhook.replayed',
+      resourceId: id,
+      after: { ...range, ...result },
+    });
     return result;
   }
 }

@@ -99,8 +99,14 @@ export class DeliveriesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async list(webhook: Webhook, q: z.output<typeof deliveryListSchema>): Promise<{ deliveries: DeliverySummary[]; nextCursor: string | null }> {
-    const qb = this.rows.createQueryBuilder('d').where('d.webhook_id = :wh', { wh: webhook.id }).andWhere('d.organization_id = :org', { org: webhook.organizationId });
+  async list(
+    webhook: Webhook,
+    q: z.output<typeof deliveryListSchema>,
+  ): Promise<{ deliveries: DeliverySummary[]; nextCursor: string | null }> {
+    const qb = this.rows
+      .createQueryBuilder('d')
+      .where('d.webhook_id = :wh', { wh: webhook.id })
+      .andWhere('d.organization_id = :org', { org: webhook.organizationId });
     if (q.status) qb.andWhere('d.status = :status', { status: q.status });
     if (q.eventType) qb.andWhere('d.event_type = :type', { type: q.eventType });
     const { items, nextCursor } = await keysetPage(qb, 'd', 'DESC', q.limit, q.cursor, summary);
@@ -122,7 +128,8 @@ export class DeliveriesService {
   async replay(webhook: Webhook, deliveryId: string): Promise<{ deliveryId: string; eventId: string }> {
     const d = await this.find(webhook, deliveryId);
     assertEnabled(webhook);
-    if (d.kind === 'batch' || d.kind === 'test') throw ApiError.conflict(`A ${d.kind} delivery cannot be replayed; replay its events with POST /api/v1/webhooks/{id}/replay`);
+    if (d.kind === 'batch' || d.kind === 'test')
+      throw ApiError.conflict(`A ${d.kind} delivery cannot be replayed; replay its events with POST /api/v1/webhooks/{id}/replay`);
     const event = await this.history.findById(webhook.organizationId, d.eventId);
     if (!event) throw new ApiError(409, 'event_not_retained', `Event ${d.eventId} is no longer retained (EVENT_RETENTION_DAYS)`);
     const id = newId('del');
@@ -155,7 +162,12 @@ export class DeliveriesService {
       if (!page.length) return { replayed, truncated: false };
       after = page[page.length - 1].id;
       const chosen = page.filter((e) => (!types || types.has(e.type)) && hook.matches(e)).slice(0, max - replayed);
-      if (chosen.length) await this.queue.addDeliveries(webhook, 'replay', chosen.map((event) => ({ deliveryId: newId('del'), event })));
+      if (chosen.length)
+        await this.queue.addDeliveries(
+          webhook,
+          'replay',
+          chosen.map((event) => ({ deliveryId: newId('del'), event })),
+        );
       replayed += chosen.length;
       if (replayed >= max) return { replayed, truncated: true };
     }
@@ -175,6 +187,12 @@ export class DeliveriesService {
     const res = await this.executor.attempt(new CompiledWebhook(webhook), { event }, deliveryId, 1);
     const status = res.outcome === 'success' ? 'success' : 'failed';
     await this.log.record(deliveryRow({ webhook, deliveryId, kind: 'test', event, createdAt: now, attempts: [res.record], status }));
-    return { success: status === 'success', statusCode: res.record.statusCode, duration: res.record.duration, error: res.record.error, deliveryId };
+    return {
+      success: status === 'success',
+      statusCode: res.record.statusCode,
+      duration: res.record.duration,
+      error: res.record.error,
+      deliveryId,
+    };
   }
 }

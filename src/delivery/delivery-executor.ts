@@ -42,7 +42,9 @@ export class DeliveryExecutor {
   ) {}
 
   private async bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
-    const formatted = payload.batch ? null : formattedBody(hook.row.format, hook.row.formatOptions, envelopeOf(payload.event), this.destinations.publicUrl);
+    const formatted = payload.batch
+      ? null
+      : formattedBody(hook.row.format, hook.row.formatOptions, envelopeOf(payload.event), this.destinations.publicUrl);
     if (formatted !== null) return formatted;
     const expression = hook.row.transform;
     if (!expression) {
@@ -56,7 +58,11 @@ export class DeliveryExecutor {
   }
 
   /** The body, or the attempt that failed making it: a broken transform is fatal (DLQ), a busy pool retryable. */
-  private async render(hook: CompiledWebhook, payload: Payload, record: Pick<AttemptRecord, 'attempt' | 'timestamp'>): Promise<string | AttemptOutcome> {
+  private async render(
+    hook: CompiledWebhook,
+    payload: Payload,
+    record: Pick<AttemptRecord, 'attempt' | 'timestamp'>,
+  ): Promise<string | AttemptOutcome> {
     const failed = (error: string, outcome: Outcome): AttemptOutcome => ({
       record: { ...record, statusCode: null, duration: 0, error, errorKind: 'transform', responseBody: '' },
       outcome,
@@ -77,7 +83,12 @@ export class DeliveryExecutor {
   attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number): Promise<AttemptOutcome> {
     // Nothing exports traces: no span objects, only the header (a child of the publish's trace).
     if (!tracesExported()) return this.send(hook, payload, deliveryId, attempt, childTraceparent(payload.traceparent));
-    const attributes = { 'humana.delivery_id': deliveryId, 'humana.webhook_id': hook.id, 'humana.event_id': payload.event.id, 'humana.attempt': attempt };
+    const attributes = {
+      'humana.delivery_id': deliveryId,
+      'humana.webhook_id': hook.id,
+      'humana.event_id': payload.event.id,
+      'humana.attempt': attempt,
+    };
     const parent = contextFromHeaders({ traceparent: payload.traceparent });
     return withSpan(
       'webhook.attempt',
@@ -92,7 +103,13 @@ export class DeliveryExecutor {
     );
   }
 
-  private async send(hook: CompiledWebhook, payload: Payload, deliveryId: string, attempt: number, traceparent?: string): Promise<AttemptOutcome> {
+  private async send(
+    hook: CompiledWebhook,
+    payload: Payload,
+    deliveryId: string,
+    attempt: number,
+    traceparent?: string,
+  ): Promise<AttemptOutcome> {
     const timestamp = new Date().toISOString();
     const body = await this.render(hook, payload, { attempt, timestamp });
     if (typeof body !== 'string') return body;

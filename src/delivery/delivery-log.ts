@@ -37,7 +37,21 @@ const DELIVERY_COLUMNS: [string, (d: Delivery) => unknown][] = [
   ['variant', (d) => d.variant],
   ['sequence', (d) => d.sequence],
 ];
-const DELIVERY_UPDATABLE = ['url', 'status', 'status_code', 'duration_ms', 'attempts', 'attempt_log', 'error', 'updated_at', 'succeeded_at', 'latency_ms', 'next_attempt_at', 'variant', 'sequence'];
+const DELIVERY_UPDATABLE = [
+  'url',
+  'status',
+  'status_code',
+  'duration_ms',
+  'attempts',
+  'attempt_log',
+  'error',
+  'updated_at',
+  'succeeded_at',
+  'latency_ms',
+  'next_attempt_at',
+  'variant',
+  'sequence',
+];
 const DLQ_UPDATABLE = ['original_webhook', 'event', 'attempts', 'failure_reason', 'last_attempt'];
 
 interface Waiter {
@@ -81,9 +95,16 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
     let sql = this.upsertSql.get(rows);
     if (sql) return sql;
     const pg = this.ds.options.type === 'postgres';
-    const table = this.ds.getMetadata(Delivery).tablePath.split('.').map((part) => `"${part}"`).join('.');
+    const table = this.ds
+      .getMetadata(Delivery)
+      .tablePath.split('.')
+      .map((part) => `"${part}"`)
+      .join('.');
     const width = DELIVERY_COLUMNS.length;
-    const values = Array.from({ length: rows }, (_, r) => `(${DELIVERY_COLUMNS.map((_c, i) => (pg ? `$${r * width + i + 1}` : '?')).join(',')})`).join(',');
+    const values = Array.from(
+      { length: rows },
+      (_, r) => `(${DELIVERY_COLUMNS.map((_c, i) => (pg ? `$${r * width + i + 1}` : '?')).join(',')})`,
+    ).join(',');
     sql =
       `INSERT INTO ${table} AS d (${DELIVERY_COLUMNS.map(([c]) => `"${c}"`).join(',')}) VALUES ${values} ` +
       `ON CONFLICT ("id") DO UPDATE SET ${DELIVERY_UPDATABLE.map((c) => `"${c}" = excluded."${c}"`).join(', ')} WHERE excluded."attempts" >= d."attempts"`;
@@ -152,7 +173,13 @@ export class DeliveryLog implements BeforeApplicationShutdown, OnApplicationShut
   private async write(m: EntityManager, deliveries: Delivery[], dlq: DlqEntry[]): Promise<void> {
     for (const { sql, params } of this.deliveryStatements(deliveries)) await m.query(sql, params);
     for (let i = 0; i < dlq.length; i += CHUNK) {
-      await m.createQueryBuilder().insert().into(DlqEntry).values(dlq.slice(i, i + CHUNK) as QueryDeepPartialEntity<DlqEntry>[]).orUpdate(DLQ_UPDATABLE, ['id']).execute();
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(DlqEntry)
+        .values(dlq.slice(i, i + CHUNK) as QueryDeepPartialEntity<DlqEntry>[])
+        .orUpdate(DLQ_UPDATABLE, ['id'])
+        .execute();
     }
   }
 

@@ -50,9 +50,12 @@ const KEEP_COMPLETED = { age: 3600, count: 20_000 };
  */
 export function assertEnabled(webhook: Pick<Webhook, 'id' | 'enabled'>): void {
   if (webhook.enabled) return;
-  throw new ApiError(409, 'webhook_disabled', `Webhook ${webhook.id} is disabled; enable it (PATCH {"enabled": true}) before retrying or replaying`, [
-    { field: 'webhookId', message: 'the webhook is disabled', webhookId: webhook.id },
-  ]);
+  throw new ApiError(
+    409,
+    'webhook_disabled',
+    `Webhook ${webhook.id} is disabled; enable it (PATCH {"enabled": true}) before retrying or replaying`,
+    [{ field: 'webhookId', message: 'the webhook is disabled', webhookId: webhook.id }],
+  );
 }
 
 /** Puts delivery work into BullMQ: fan-out jobs, per-delivery retry jobs, and their cancellation. */
@@ -72,7 +75,12 @@ export class DeliveryQueue {
   /** One job per event with every matching webhook; the job id is the event's, so re-matching adds nothing. */
   async addFanouts(items: FanoutJobData[]): Promise<void> {
     if (!items.length) return;
-    const opts: JobsOptions = { attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: KEEP_COMPLETED, removeOnFail: this.keepFailed };
+    const opts: JobsOptions = {
+      attempts: 10,
+      backoff: { type: 'fixed', delay: 1000 },
+      removeOnComplete: KEEP_COMPLETED,
+      removeOnFail: this.keepFailed,
+    };
     const priorities = await this.fairPriorities(items.map((i) => i.event.organizationId));
     await this.queue.addBulk(
       items.map((data, i) => {
@@ -91,7 +99,8 @@ export class DeliveryQueue {
     const counts = new Map<string, number>();
     for (const o of orgs) counts.set(o, (counts.get(o) ?? 0) + 1);
     const pipe = this.redis.client.pipeline();
-    for (const [org, n] of counts) pipe.incrby(this.redis.keys.orgFanouts(org), n).pexpire(this.redis.keys.orgFanouts(org), FAIR_COUNTER_TTL_MS);
+    for (const [org, n] of counts)
+      pipe.incrby(this.redis.keys.orgFanouts(org), n).pexpire(this.redis.keys.orgFanouts(org), FAIR_COUNTER_TTL_MS);
     const res = (await pipe.exec()) ?? [];
     const next = new Map<string, number>();
     [...counts.keys()].forEach((org, i) => next.set(org, Number(res[2 * i]?.[1] ?? 0) - counts.get(org)!));
@@ -134,7 +143,11 @@ export class DeliveryQueue {
   }
 
   /** New deliveries to one webhook, each starting at attempt 1: replays and DLQ retries. */
-  async addDeliveries(webhook: Webhook, kind: DeliveryKind, items: { deliveryId: string; event: EventEnvelope; batch?: EventEnvelope[] }[]): Promise<void> {
+  async addDeliveries(
+    webhook: Webhook,
+    kind: DeliveryKind,
+    items: { deliveryId: string; event: EventEnvelope; batch?: EventEnvelope[] }[],
+  ): Promise<void> {
     assertEnabled(webhook);
     const createdAt = new Date().toISOString();
     // Visible as `pending` at once; the worker's first attempt overwrites the row.
@@ -142,7 +155,18 @@ export class DeliveryQueue {
     const url = maskUrl(webhook.url); // job data in Redis never holds URL credentials
     await this.addRetries(
       items.map(({ deliveryId, event, batch }) => ({
-        data: { event, batch, webhookId: webhook.id, url, deliveryId, kind, firstAttempt: 1, retry: webhook.retry, attempts: [], createdAt },
+        data: {
+          event,
+          batch,
+          webhookId: webhook.id,
+          url,
+          deliveryId,
+          kind,
+          firstAttempt: 1,
+          retry: webhook.retry,
+          attempts: [],
+          createdAt,
+        },
         delayMs: 0,
       })),
     );
@@ -150,7 +174,12 @@ export class DeliveryQueue {
 
   /** Puts a dead-lettered delivery that had no retry job into BullMQ's failed set (a job failed on its first run). */
   async addDead(data: DeadJobData): Promise<void> {
-    await this.queue.add(JOB_NAMES.dead, data, { jobId: deadJobId(data.deliveryId), attempts: 1, removeOnComplete: true, removeOnFail: this.keepFailed });
+    await this.queue.add(JOB_NAMES.dead, data, {
+      jobId: deadJobId(data.deliveryId),
+      attempts: 1,
+      removeOnComplete: true,
+      removeOnFail: this.keepFailed,
+    });
   }
 
   /** Removes a DLQ entry's failed job (retried or purged from the DLQ), whichever kind it is. */
@@ -165,11 +194,19 @@ export class DeliveryQueue {
 
   /** Schedules (or continues) the drain of a webhook's backlog; the caller holds its drain flag. */
   async addDrain(webhookId: string, delayMs: number, opts: { keepFlag?: boolean } = {}): Promise<void> {
-    if (!opts.keepFlag) await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
+    if (!opts.keepFlag)
+      await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
     await this.queue.add(
       JOB_NAMES.drain,
       { webhookId },
-      { jobId: `drain-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`, delay: Math.max(0, Math.ceil(delayMs)), attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: { count: 1000 } },
+      {
+        jobId: `drain-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`,
+        delay: Math.max(0, Math.ceil(delayMs)),
+        attempts: 10,
+        backoff: { type: 'fixed', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      },
     );
   }
 
@@ -182,7 +219,10 @@ export class DeliveryQueue {
   /** How many deliveries wait in the webhook's backlog, and when the oldest one's event was published. */
   async backlog(webhookId: string): Promise<{ pending: number; oldestAt: string | null }> {
     const key = this.redis.keys.webhookBacklog(webhookId);
-    const [[, pending], [, oldest]] = (await this.redis.client.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').exec()) as [[null, number], [null, string[]]];
+    const [[, pending], [, oldest]] = (await this.redis.client.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').exec()) as [
+      [null, number],
+      [null, string[]],
+    ];
     if (!oldest.length) return { pending, oldestAt: null };
     const raw = await this.redis.client.hget(this.redis.keys.webhookBacklogData(webhookId), oldest[0]);
     const at = raw ? decodeHeld(raw).event.timestamp : new Date(Number(oldest[1])).toISOString();
@@ -210,7 +250,19 @@ export class DeliveryQueue {
       const removed = await this.queue.remove(job.id!);
       if (!removed) continue;
       const d = job.data as RetryJobData;
-      cancelled.push(deliveryRow({ webhook, deliveryId, kind: d.kind, event: d.event, batch: d.batch, createdAt: d.createdAt, attempts: d.attempts, status: 'failed', error: reason }));
+      cancelled.push(
+        deliveryRow({
+          webhook,
+          deliveryId,
+          kind: d.kind,
+          event: d.event,
+          batch: d.batch,
+          createdAt: d.createdAt,
+          attempts: d.attempts,
+          status: 'failed',
+          error: reason,
+        }),
+      );
     }
     await this.redis.client.del(key);
     // Held deliveries (backlog) end the same way: recorded as failed with the reason, never dropped silently.
@@ -220,7 +272,19 @@ export class DeliveryQueue {
     for (const [member, raw] of Object.entries(held)) {
       if (member.endsWith('#s')) continue;
       const d = decodeHeld(raw);
-      cancelled.push(deliveryRow({ webhook, deliveryId: d.deliveryId, kind: d.kind, event: d.event, batch: d.batch, createdAt: d.createdAt, attempts: d.attempts, status: 'failed', error: reason }));
+      cancelled.push(
+        deliveryRow({
+          webhook,
+          deliveryId: d.deliveryId,
+          kind: d.kind,
+          event: d.event,
+          batch: d.batch,
+          createdAt: d.createdAt,
+          attempts: d.attempts,
+          status: 'failed',
+          error: reason,
+        }),
+      );
     }
     await this.redis.client.del(backlog, data, this.redis.keys.webhookDrain(webhook.id));
     if (cancelled.length) await Promise.all(cancelled.map((row) => this.log.record(row)));

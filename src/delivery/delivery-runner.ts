@@ -64,7 +64,15 @@ export class DeliveryRunner {
       if (hook.row.batch) batched.push(this.batcher.add(hook, event));
       else {
         const createdAt = new Date().toISOString();
-        const held = { deliveryId: t.deliveryId, kind: t.kind, event, attempts: [], createdAt, url: hook.row.url, traceparent: data.traceparent };
+        const held = {
+          deliveryId: t.deliveryId,
+          kind: t.kind,
+          event,
+          attempts: [],
+          createdAt,
+          url: hook.row.url,
+          traceparent: data.traceparent,
+        };
         direct.push({ hook, eventJson: json, held });
       }
     }
@@ -78,7 +86,9 @@ export class DeliveryRunner {
           held++;
           const { deliveryId, kind, createdAt } = h;
           const sequence = admitted[i].sequence || undefined;
-          return this.log.record(deliveryRow({ webhook: hook.row, deliveryId, kind, event, createdAt, attempts: [], status: 'pending', sequence }));
+          return this.log.record(
+            deliveryRow({ webhook: hook.row, deliveryId, kind, event, createdAt, attempts: [], status: 'pending', sequence }),
+          );
         }
         if (await this.firstAttempt(hook, { event, json, traceparent: data.traceparent }, h.deliveryId, h.kind)) delivered++;
       }),
@@ -110,7 +120,12 @@ export class DeliveryRunner {
       await this.log.record(deliveryRow({ ...base, webhook: hook.row, attempts: data.attempts, status: 'pending' }));
       return { kind: 'settled' };
     }
-    const res = await this.executor.attempt(hook, { event: data.event, batch: data.batch, traceparent: data.traceparent }, data.deliveryId, attempt);
+    const res = await this.executor.attempt(
+      hook,
+      { event: data.event, batch: data.batch, traceparent: data.traceparent },
+      data.deliveryId,
+      attempt,
+    );
     const attempts: AttemptRecord[] = [...data.attempts, res.record];
     const d = decide(res, attempt, data.retry);
     await this.settle(hook, { ...base, webhook: hook.row, attempts }, d, true);
@@ -133,7 +148,19 @@ export class DeliveryRunner {
   private retryData(hook: CompiledWebhook, s: Omit<DeliveryState, 'status' | 'webhook'>, traceparent?: string): RetryJobData {
     const { event, batch, deliveryId, kind, attempts, createdAt } = s;
     const firstAttempt = attempts.length + 1;
-    return { event, batch, webhookId: hook.id, url: maskUrl(hook.row.url), deliveryId, kind, firstAttempt, retry: hook.row.retry, attempts, createdAt, traceparent };
+    return {
+      event,
+      batch,
+      webhookId: hook.id,
+      url: maskUrl(hook.row.url),
+      deliveryId,
+      kind,
+      firstAttempt,
+      retry: hook.row.retry,
+      attempts,
+      createdAt,
+      traceparent,
+    };
   }
 
   /**
@@ -264,8 +291,11 @@ export class DeliveryRunner {
       await this.engine.update(hook.id, member, stays);
       return { stays, settled: this.settle(hook, state, d) };
     }
-    const retry = d.kind === 'retry' ? this.queue.addRetries([{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
-    const settled = Promise.all([retry, this.settle(hook, state, d, false, held.traceparent)]).then(() => this.engine.remove(hook.id, member));
+    const retry =
+      d.kind === 'retry' ? this.queue.addRetries([{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
+    const settled = Promise.all([retry, this.settle(hook, state, d, false, held.traceparent)]).then(() =>
+      this.engine.remove(hook.id, member),
+    );
     // Not awaited here: a failure surfaces when the slice awaits its background work (the job then re-runs).
     settled.catch(() => undefined);
     return { stays: null, settled };
@@ -281,10 +311,18 @@ export class DeliveryRunner {
   ): Promise<void> {
     const health = this.engine.record(hook, d.kind === 'success', d.kind === 'dead');
     if (d.kind === 'success') return void (await Promise.all([health, this.log.record(deliveryRow({ ...state, status: 'success' }))]));
-    if (d.kind === 'retry') return void (await Promise.all([health, this.log.record(deliveryRow({ ...state, status: 'retrying', nextAttemptAt: new Date(Date.now() + d.delayMs).toISOString() }))]));
+    if (d.kind === 'retry')
+      return void (await Promise.all([
+        health,
+        this.log.record(deliveryRow({ ...state, status: 'retrying', nextAttemptAt: new Date(Date.now() + d.delayMs).toISOString() })),
+      ]));
     // Without a retry job of its own (first attempt, drain), a failed `dead` job puts it in BullMQ's failed set too.
     const failedJob = ownJob ? undefined : this.queue.addDead({ ...this.retryData(hook, state, traceparent), reason: d.reason });
-    await Promise.all([this.log.record(deliveryRow({ ...state, status: 'failed', error: d.reason })), this.deadLetters.bury({ ...state, reason: d.reason }), failedJob]);
+    await Promise.all([
+      this.log.record(deliveryRow({ ...state, status: 'failed', error: d.reason })),
+      this.deadLetters.bury({ ...state, reason: d.reason }),
+      failedJob,
+    ]);
     // After the DLQ record: an auto-disable that follows it counts it.
     await health;
   }

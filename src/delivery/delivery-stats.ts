@@ -60,7 +60,11 @@ export class DeliveryStats {
   /** Called by each delivery worker every few seconds. */
   async beat(workerId: string): Promise<void> {
     const now = Date.now();
-    await this.redis.client.multi().zadd(this.workersKey, now, workerId).zremrangebyscore(this.workersKey, '-inf', now - 10 * WORKER_HEARTBEAT_TTL_MS).exec();
+    await this.redis.client
+      .multi()
+      .zadd(this.workersKey, now, workerId)
+      .zremrangebyscore(this.workersKey, '-inf', now - 10 * WORKER_HEARTBEAT_TTL_MS)
+      .exec();
   }
 
   async leave(workerId: string): Promise<void> {

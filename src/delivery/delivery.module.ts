@@ -62,25 +62,35 @@ class DeliveryHousekeeping implements OnModuleInit {
 @Module({})
 export class DeliveryModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner, EndpointEngine] : [];
-  return {
-    module: DeliveryModule,
-    imports: [
-      TypeOrmModule.forFeature([Delivery, DlqEntry, Webhook]),
-      BullModule.registerQueue({ name: WEBHOOK_QUEUES.delivery }),
-      SchedulingModule,
-      DestinationsModule,
-      AuditModule.forRoot(config),
-      EventsModule.forRoot(config),
-      WebhooksModule.forRoot(config),
-    ],
-    controllers: hasApi(config) ? [DeliveriesController, DlqController, EndpointsController] : [],
-    providers: [{
-        provide: DeliveryExecutor,
-        inject: [Destinations, TransformPool, TransformHealth],
-        useFactory: (d: Destinations, t: TransformPool, h: TransformHealth) => new DeliveryExecutor(d, t, h),
-      }, DeliveryOutcomes, DeliveryLog, DeliveryQueue, DeadLetters, DeliveriesService, DeliveryStats, DeliveryHousekeeping, ...worker],
-    exports: [DeliveryStats, DeliveryOutcomes, BullModule, ...(hasWorker(config) ? [DeliveryRunner] : [])],
-  };
+    const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner, EndpointEngine] : [];
+    return {
+      module: DeliveryModule,
+      imports: [
+        TypeOrmModule.forFeature([Delivery, DlqEntry, Webhook]),
+        BullModule.registerQueue({ name: WEBHOOK_QUEUES.delivery }),
+        SchedulingModule,
+        DestinationsModule,
+        AuditModule.forRoot(config),
+        EventsModule.forRoot(config),
+        WebhooksModule.forRoot(config),
+      ],
+      controllers: hasApi(config) ? [DeliveriesController, DlqController, EndpointsController] : [],
+      providers: [
+        {
+          provide: DeliveryExecutor,
+          inject: [Destinations, TransformPool, TransformHealth],
+          useFactory: (d: Destinations, t: TransformPool, h: TransformHealth) => new DeliveryExecutor(d, t, h),
+        },
+        DeliveryOutcomes,
+        DeliveryLog,
+        DeliveryQueue,
+        DeadLetters,
+        DeliveriesService,
+        DeliveryStats,
+        DeliveryHousekeeping,
+        ...worker,
+      ],
+      exports: [DeliveryStats, DeliveryOutcomes, BullModule, ...(hasWorker(config) ? [DeliveryRunner] : [])],
+    };
   });
 }

@@ -32,7 +32,12 @@ export class DlqController {
   async retryMany(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     const filters = parseOrThrow(dlqFilterSchema, body ?? {});
     const result = await this.dlq.retryMany(p.organizationId, filters);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'dlq.retried', after: { filters, retried: result.retried, skipped: result.skippedEntries } });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'dlq.retried',
+      after: { filters, retried: result.retried, skipped: result.skippedEntries },
+    });
     return result;
   }
 
@@ -41,7 +46,13 @@ export class DlqController {
   @RequireScope('dlq:manage')
   async retry(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const { deliveryId, entry } = await this.dlq.retry(p.organizationId, id);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'dlq.retried', resourceId: id, after: { deliveryId, webhookId: entry.webhookId, eventId: entry.eventId } });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'dlq.retried',
+      resourceId: id,
+      after: { deliveryId, webhookId: entry.webhookId, eventId: entry.eventId },
+    });
     return { deliveryId };
   }
 

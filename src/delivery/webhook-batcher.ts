@@ -36,7 +36,14 @@ export class WebhookBatcher {
     await this.deliveries.queue.add(
       JOB_NAMES.batchFlush,
       { webhookId },
-      { jobId: `batch-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`, delay: delayMs, attempts: 10, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+      {
+        jobId: `batch-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`,
+        delay: delayMs,
+        attempts: 10,
+        backoff: { type: 'fixed', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: 1000,
+      },
     );
   }
 

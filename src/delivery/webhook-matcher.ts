@@ -52,7 +52,11 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
     for (const e of events) {
       const hooks = this.index.match(e);
       if (!hooks.length) continue;
-      items.push({ event: envelopeOf(e), traceparent: e.traceparent, targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })) });
+      items.push({
+        event: envelopeOf(e),
+        traceparent: e.traceparent,
+        targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })),
+      });
     }
     await this.deliveries.addFanouts(items);
   }

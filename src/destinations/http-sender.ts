@@ -15,7 +15,9 @@ export type HttpRequest = SendRequest;
 export type HttpResult = SendResult;
 
 function blocked(host: string, address: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`${host} resolves to ${address}, a private, loopback, link-local or metadata address: not allowed`);
+  const err: NodeJS.ErrnoException = new Error(
+    `${host} resolves to ${address}, a private, loopback, link-local or metadata address: not allowed`,
+  );
   err.code = BLOCKED;
   return err;
 }
@@ -107,7 +109,8 @@ export class HttpSender implements Destination {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === BLOCKED) return done({ error: `blocked: ${e.message}`, errorKind: 'blocked' });
-      if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return done({ error: `timeout after ${req.timeoutMs} ms`, errorKind: 'timeout' });
+      if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT')
+        return done({ error: `timeout after ${req.timeoutMs} ms`, errorKind: 'timeout' });
       return done({ error: `${e.code ?? 'error'}: ${e.message}`, errorKind: 'connection' });
     }
     const chunks: Buffer[] = [];

@@ -12,8 +12,7 @@ const timestamp = z.iso.datetime({ offset: true }).optional().describe('ISO-8601
 const record = z.record(z.string(), z.unknown());
 const nonNegative = z.number().nonnegative();
 
-const ev = <T extends z.ZodRawShape>(description: string, shape: T) =>
-  z.looseObject({ ...shape, timestamp }).describe(description);
+const ev = <T extends z.ZodRawShape>(description: string, shape: T) => z.looseObject({ ...shape, timestamp }).describe(description);
 
 export const eventSchemas = {
   'companion.created': ev('A companion was created.', {
@@ -170,7 +169,14 @@ export const exampleEvents: { [K in EventType]: Omit<EventDataMap[K], 'timestamp
   'companion.activated': { companionId: 'comp-123', previousStatus: 'inactive' },
   'companion.deactivated': { companionId: 'comp-123', reason: 'billing' },
   'message.sent': { messageId: 'msg-1', companionId: 'comp-123', userId: 'user-789', content: 'Hello', type: 'text', metadata: {} },
-  'message.received': { messageId: 'msg-2', companionId: 'comp-123', userId: 'user-789', response: 'Hi!', processingTime: 150, tokensUsed: 25 },
+  'message.received': {
+    messageId: 'msg-2',
+    companionId: 'comp-123',
+    userId: 'user-789',
+    response: 'Hi!',
+    processingTime: 150,
+    tokensUsed: 25,
+  },
   'chat.started': { sessionId: 'sess-1', companionId: 'comp-123', userId: 'user-789', context: {} },
   'chat.ended': { sessionId: 'sess-1', companionId: 'comp-123', userId: 'user-789', duration: 120, messageCount: 8 },
   'stream.started': { streamId: 'str-1', companionId: 'comp-123', userId: 'user-789' },
@@ -179,7 +185,18 @@ export const exampleEvents: { [K in EventType]: Omit<EventDataMap[K], 'timestamp
   'performance.degraded': { service: 'delivery', metric: 'p95_latency_ms', value: 250, threshold: 100 },
   'quota.warning': { organizationId: 'org-1', metric: 'events_per_month', current: 80, limit: 100, percentage: 80 },
   'quota.exceeded': { organizationId: 'org-1', metric: 'events_per_month', limit: 100, action: 'blocked' },
-  'usage.recorded': { organizationId: 'org-1', companionId: 'comp-123', userId: 'user-789', action: 'chat', duration: 30, resources: { tokens: 100 } },
-  'metrics.collected': { organizationId: 'org-1', companionId: 'comp-123', metrics: { responseTime: 120, throughput: 10, errorRate: 0.01 } },
+  'usage.recorded': {
+    organizationId: 'org-1',
+    companionId: 'comp-123',
+    userId: 'user-789',
+    action: 'chat',
+    duration: 30,
+    resources: { tokens: 100 },
+  },
+  'metrics.collected': {
+    organizationId: 'org-1',
+    companionId: 'comp-123',
+    metrics: { responseTime: 120, throughput: 10, errorRate: 0.01 },
+  },
   'insight.generated': { organizationId: 'org-1', type: 'trend', data: { metric: 'messages' }, confidence: 0.9 },
 };

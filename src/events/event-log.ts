@@ -49,7 +49,14 @@ export class EventLog {
       if (!duplicate) {
         const it = items[i];
         const streamId = r.slice(1);
-        const event: LoggedEvent = { id: eventIdFromStreamId(streamId), streamId, type: it.type, organizationId: it.organizationId, timestamp: it.timestamp, data: it.data };
+        const event: LoggedEvent = {
+          id: eventIdFromStreamId(streamId),
+          streamId,
+          type: it.type,
+          organizationId: it.organizationId,
+          timestamp: it.timestamp,
+          data: it.data,
+        };
         if (it.traceparent) event.traceparent = it.traceparent;
         return { duplicate, event };
       }
@@ -92,7 +99,14 @@ export class EventLog {
   }
 }
 
-function toLogged(streamId: string, organizationId: string, type: string, timestamp: string, dataJson: string, traceparent?: string): LoggedEvent {
+function toLogged(
+  streamId: string,
+  organizationId: string,
+  type: string,
+  timestamp: string,
+  dataJson: string,
+  traceparent?: string,
+): LoggedEvent {
   const event: LoggedEvent = {
     id: eventIdFromStreamId(streamId),
     streamId,

@@ -32,7 +32,11 @@ export class EventsController {
   @ApiOperation({ summary: 'Publish one event (202 once it is in the durable log)' })
   @ApiBody({ schema: publishBody })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  async publish(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Headers('idempotency-key') idem?: string): Promise<EventEnvelope> {
+  async publish(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idem?: string,
+  ): Promise<EventEnvelope> {
     if (body === undefined) throw ApiError.jsonBodyRequired();
     if (idem !== undefined) parseOrThrow(publishInputSchema.shape.id, idem, 'Idempotency-Key');
     const { event } = await this.publisher.publish(p.organizationId, body, idem);

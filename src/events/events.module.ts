@@ -37,19 +37,19 @@ class HistoryRetention implements OnModuleInit {
 @Module({})
 export class EventsModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  return {
-    module: EventsModule,
-    imports: [TypeOrmModule.forFeature([EventRecord]), SchedulingModule],
-    controllers: hasApi(config) ? [EventsController] : [],
-    providers: [
-      EventLog,
-      EventTypeDirectory,
-      EventPublisher,
-      HistoryService,
-      SystemEvents,
-      ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : []),
-    ],
-    exports: [EventLog, EventTypeDirectory, EventPublisher, HistoryService, SystemEvents],
-  };
+    return {
+      module: EventsModule,
+      imports: [TypeOrmModule.forFeature([EventRecord]), SchedulingModule],
+      controllers: hasApi(config) ? [EventsController] : [],
+      providers: [
+        EventLog,
+        EventTypeDirectory,
+        EventPublisher,
+        HistoryService,
+        SystemEvents,
+        ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : []),
+      ],
+      exports: [EventLog, EventTypeDirectory, EventPublisher, HistoryService, SystemEvents],
+    };
   });
 }

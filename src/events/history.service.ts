@@ -26,7 +26,13 @@ export interface HistoryPage {
 }
 
 export function recordToEnvelope(r: EventRecord): EventEnvelope {
-  return { id: r.id, type: r.type as EventType, organizationId: r.organizationId, timestamp: r.timestamp, data: JSON.parse(r.data) as Record<string, unknown> };
+  return {
+    id: r.id,
+    type: r.type as EventType,
+    organizationId: r.organizationId,
+    timestamp: r.timestamp,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
 }
 
 /**
@@ -48,7 +54,9 @@ export class HistoryService {
     // Event ids encode the log time, so a time range is an id range (index-friendly, no timestamp parsing).
     if (q.from) qb.andWhere('e.id >= :lo', { lo: eventIdBound(Date.parse(q.from), 'low') });
     if (q.to) qb.andWhere('e.id <= :hi', { hi: eventIdBound(Date.parse(q.to), 'high') });
-    const { items, nextCursor } = await keysetPage(qb, 'e', 'DESC', q.limit, q.cursor, recordToEnvelope, { maxBytes: this.config.pageMaxBytes });
+    const { items, nextCursor } = await keysetPage(qb, 'e', 'DESC', q.limit, q.cursor, recordToEnvelope, {
+      maxBytes: this.config.pageMaxBytes,
+    });
     return { events: items, nextCursor };
   }
 
@@ -69,7 +77,11 @@ export class HistoryService {
   }
 
   async purgeOlderThan(cutoffMs: number): Promise<number> {
-    const res = await this.events.createQueryBuilder().delete().where('id < :bound', { bound: eventIdBound(cutoffMs, 'low') }).execute();
+    const res = await this.events
+      .createQueryBuilder()
+      .delete()
+      .where('id < :bound', { bound: eventIdBound(cutoffMs, 'low') })
+      .execute();
     return res.affected ?? 0;
   }
 }

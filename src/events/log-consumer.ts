@@ -70,7 +70,16 @@ export class LogConsumer {
         if ((await this.claimAbandoned()) > 0) backlog = true;
         const block = backlog ? [] : ['BLOCK', blockMs];
         const reply = (await this.conn.call(
-          'XREADGROUP', 'GROUP', group, this.consumer, 'COUNT', batchSize, ...block, 'STREAMS', this.stream, backlog ? '0' : '>',
+          'XREADGROUP',
+          'GROUP',
+          group,
+          this.consumer,
+          'COUNT',
+          batchSize,
+          ...block,
+          'STREAMS',
+          this.stream,
+          backlog ? '0' : '>',
         )) as StreamReply;
         const entries = reply?.[0]?.[1] ?? [];
         if (backlog && entries.length === 0) {
@@ -98,10 +107,17 @@ export class LogConsumer {
     const idle = this.opts.claimIdleMs ?? 30_000;
     if (Date.now() - this.lastClaim < idle / 2) return 0;
     this.lastClaim = Date.now();
-    const [, claimed] = (await this.conn.call('XAUTOCLAIM', this.stream, this.opts.group, this.consumer, idle, '0-0', 'COUNT', 1000, 'JUSTID')) as [
-      string,
-      string[],
-    ];
+    const [, claimed] = (await this.conn.call(
+      'XAUTOCLAIM',
+      this.stream,
+      this.opts.group,
+      this.consumer,
+      idle,
+      '0-0',
+      'COUNT',
+      1000,
+      'JUSTID',
+    )) as [string, string[]];
     if (claimed.length) this.logger.log(`claimed ${claimed.length} entries abandoned by a dead consumer`);
     return claimed.length;
   }

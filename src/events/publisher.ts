@@ -125,7 +125,8 @@ export class EventPublisher {
       }
       // Custom types: the data is stored exactly as sent and validated (the envelope carries the timestamp).
       const failures = own.validate(envelope.data.data);
-      if (failures) return ApiError.badRequest(`Invalid "${type}" event (schema version ${own.version}): ${detailsMessage(failures)}`, failures);
+      if (failures)
+        return ApiError.badRequest(`Invalid "${type}" event (schema version ${own.version}): ${detailsMessage(failures)}`, failures);
       data = envelope.data.data;
     }
     const dataJson = JSON.stringify(data);
@@ -169,15 +170,19 @@ export class EventPublisher {
 
   /** Publishes up to MAX_BATCH events; one result per input, in order. Invalid items do not block valid ones. */
   async publishBatch(organizationId: string, inputs: unknown[]): Promise<PublishItemResult[]> {
-    return withSpan('events.publish_batch', { 'humana.organization_id': organizationId, 'humana.batch_size': inputs.length }, async (_span, ctx) => {
-      const traceparent = traceparentOf(ctx);
-      const custom = await this.customTypesFor(organizationId, inputs);
-      const prepared = inputs.map((input) => this.prepare(organizationId, input, undefined, traceparent, custom));
-      const valid = prepared.filter((p): p is LogAppend => !(p instanceof ApiError));
-      const appended = await this.admitted(organizationId, valid.length, valid);
-      let next = 0;
-      return prepared.map((p) => (p instanceof ApiError ? { error: errorOf(p) } : appended[next++]));
-    });
+    return withSpan(
+      'events.publish_batch',
+      { 'humana.organization_id': organizationId, 'humana.batch_size': inputs.length },
+      async (_span, ctx) => {
+        const traceparent = traceparentOf(ctx);
+        const custom = await this.customTypesFor(organizationId, inputs);
+        const prepared = inputs.map((input) => this.prepare(organizationId, input, undefined, traceparent, custom));
+        const valid = prepared.filter((p): p is LogAppend => !(p instanceof ApiError));
+        const appended = await this.admitted(organizationId, valid.length, valid);
+        let next = 0;
+        return prepared.map((p) => (p instanceof ApiError ? { error: errorOf(p) } : appended[next++]));
+      },
+    );
   }
 
   /** Passes `count` events through the gates (none when 0), then appends the items. */

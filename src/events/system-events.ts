@@ -15,7 +15,11 @@ export class SystemEvents {
 
   constructor(private readonly publisher: EventPublisher) {}
 
-  async publish<K extends SystemEventType>(organizationId: string, type: K, data: Omit<EventDataMap[K], 'timestamp'>): Promise<string | null> {
+  async publish<K extends SystemEventType>(
+    organizationId: string,
+    type: K,
+    data: Omit<EventDataMap[K], 'timestamp'>,
+  ): Promise<string | null> {
     try {
       const { event } = await this.publisher.publishTyped(organizationId, type, data, { system: true });
       this.logger.log({ msg: `system event ${type}`, organizationId, eventId: event.id, eventType: type });

@@ -10,10 +10,20 @@ import { Redactor } from './redaction.js';
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
 /** Nest start-up chatter (one line per route and module): debug, so `info` stays readable. */
-const QUIET_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader', 'NestFactory', 'NestApplication', 'WebSocketsController']);
+const QUIET_CONTEXTS = new Set([
+  'RoutesResolver',
+  'RouterExplorer',
+  'InstanceLoader',
+  'NestFactory',
+  'NestApplication',
+  'WebSocketsController',
+]);
 
 /** Only what the format needs: main.ts uses it before (or without) a valid configuration. */
-export function createPino(config: Pick<AppConfig, 'logLevel' | 'serviceName' | 'adminToken' | 'bootstrapApiKey' | 'secretsKey' | 'secretsKeyPrevious'>, destination?: DestinationStream): Logger {
+export function createPino(
+  config: Pick<AppConfig, 'logLevel' | 'serviceName' | 'adminToken' | 'bootstrapApiKey' | 'secretsKey' | 'secretsKeyPrevious'>,
+  destination?: DestinationStream,
+): Logger {
   const redactor = new Redactor([config.adminToken, config.bootstrapApiKey, config.secretsKey, config.secretsKeyPrevious]);
   return pino(
     {

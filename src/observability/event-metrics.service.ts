@@ -10,7 +10,10 @@ export type MetricWindow = keyof typeof METRIC_WINDOWS;
 
 export const metricsQuerySchema = z.strictObject({
   // An empty parameter means not set (as the console sends it).
-  window: z.preprocess((v) => (v === '' ? undefined : v), z.enum(Object.keys(METRIC_WINDOWS) as [MetricWindow, ...MetricWindow[]]).default('1h')),
+  window: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(Object.keys(METRIC_WINDOWS) as [MetricWindow, ...MetricWindow[]]).default('1h'),
+  ),
 });
 
 /** The seed's `EventMetrics`, for one organization (or one webhook) over a window; null where the window has no data. */

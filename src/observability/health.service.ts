@@ -1,5 +1,11 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
+import {
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DeliveryStats, WORKER_HEARTBEAT_TTL_MS } from '../delivery/delivery-stats.js';
 import { EventLog } from '../events/event-log.js';
@@ -101,7 +107,10 @@ export class HealthService {
       .attempt(async () => ({ size: await this.deliveries.dlqSize(), overdue: await this.deliveries.dlqOlderThan(cutoff) }))
       .withTimeout(CHECK_TIMEOUT_MS);
     const { overdue } = result[key] as { overdue?: number };
-    if (overdue) return this.indicator.check(key).degraded({ message: `${overdue} entries older than DLQ_RETENTION_DAYS: the scheduled purge is not running`, overdue });
+    if (overdue)
+      return this.indicator
+        .check(key)
+        .degraded({ message: `${overdue} entries older than DLQ_RETENTION_DAYS: the scheduled purge is not running`, overdue });
     return result;
   };
 
@@ -166,7 +175,10 @@ export class HealthService {
   }
 
   private async pendingEvents(): Promise<number> {
-    const [groups, queue] = await Promise.all([consumerGroupBacklogs(this.redis.client, this.log.streamKey), this.deliveries.queueCounts()]);
+    const [groups, queue] = await Promise.all([
+      consumerGroupBacklogs(this.redis.client, this.log.streamKey),
+      this.deliveries.queueCounts(),
+    ]);
     const matcher = groups.find((g) => g.group === WEBHOOKS_GROUP);
     return (matcher ? matcher.lag + matcher.pending : 0) + queue.waiting;
   }

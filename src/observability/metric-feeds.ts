@@ -39,9 +39,14 @@ export class MetricFeeds implements OnModuleInit {
     this.metrics.gauge('humana_event_log_entries', 'Entries retained in the Redis Stream event log', [], async (g) => {
       g.set(await this.redis.client.xlen(this.log.streamKey));
     });
-    this.metrics.gauge('humana_event_log_backlog', 'Log entries a consumer group has not processed yet (unread + unacknowledged)', ['group'], async (g) => {
-      for (const b of await consumerGroupBacklogs(this.redis.client, this.log.streamKey)) g.set({ group: b.group }, b.lag + b.pending);
-    });
+    this.metrics.gauge(
+      'humana_event_log_backlog',
+      'Log entries a consumer group has not processed yet (unread + unacknowledged)',
+      ['group'],
+      async (g) => {
+        for (const b of await consumerGroupBacklogs(this.redis.client, this.log.streamKey)) g.set({ group: b.group }, b.lag + b.pending);
+      },
+    );
     this.metrics.gauge('humana_delivery_queue_jobs', 'Webhook delivery jobs by state', ['state'], async (g) => {
       for (const [state, n] of Object.entries(await this.deliveryStats.queueCounts())) g.set({ state }, n);
     });

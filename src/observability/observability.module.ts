@@ -1,4 +1,13 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationShutdown,
+  RequestMethod,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -42,32 +51,32 @@ class Tracing implements OnApplicationShutdown {
 @Module({})
 export class ObservabilityModule implements NestModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  return {
-    module: ObservabilityModule,
-    imports: [
-      TerminusModule.forRoot({ logger: false }),
-      TypeOrmModule.forFeature([Delivery, Webhook]),
-      SchedulingModule,
-      AuthModule.forRoot(config),
-      EventsModule.forRoot(config),
-      DeliveryModule.forRoot(config),
-      RealtimeModule.forRoot(config),
-    ],
-    controllers: hasApi(config) ? [HealthController, PrometheusController, EventMetricsController] : [],
-    providers: [
-      AppLogger,
-      DataPathLogger,
-      Tracing,
-      PrometheusMetrics,
-      MetricFeeds,
-      HealthService,
-      InternalErrorReporter,
-      EventMetricsService,
-      PerformanceMonitor,
-      ...(hasApi(config) ? [] : [WorkerMetricsServer]),
-    ],
-    exports: [AppLogger],
-  };
+    return {
+      module: ObservabilityModule,
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        TypeOrmModule.forFeature([Delivery, Webhook]),
+        SchedulingModule,
+        AuthModule.forRoot(config),
+        EventsModule.forRoot(config),
+        DeliveryModule.forRoot(config),
+        RealtimeModule.forRoot(config),
+      ],
+      controllers: hasApi(config) ? [HealthController, PrometheusController, EventMetricsController] : [],
+      providers: [
+        AppLogger,
+        DataPathLogger,
+        Tracing,
+        PrometheusMetrics,
+        MetricFeeds,
+        HealthService,
+        InternalErrorReporter,
+        EventMetricsService,
+        PerformanceMonitor,
+        ...(hasApi(config) ? [] : [WorkerMetricsServer]),
+      ],
+      exports: [AppLogger],
+    };
   });
 
   configure(consumer: MiddlewareConsumer): void {

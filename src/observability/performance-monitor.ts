@@ -45,8 +45,11 @@ export class PerformanceMonitor implements OnModuleInit {
     let recovered = 0;
     for (const organizationId of orgs) {
       const s = await this.metrics.summary({ organizationId, from, to });
-      const readings: Reading[] = [{ metric: 'delivery_error_rate', value: s.failed / (s.successful + s.failed), threshold: perf.errorRateThreshold }];
-      if (s.latency.p95 !== null) readings.unshift({ metric: 'delivery_latency_p95_ms', value: s.latency.p95, threshold: perf.p95ThresholdMs });
+      const readings: Reading[] = [
+        { metric: 'delivery_error_rate', value: s.failed / (s.successful + s.failed), threshold: perf.errorRateThreshold },
+      ];
+      if (s.latency.p95 !== null)
+        readings.unshift({ metric: 'delivery_latency_p95_ms', value: s.latency.p95, threshold: perf.p95ThresholdMs });
       for (const r of readings) {
         const key = this.redis.keys.performanceDegraded(organizationId, r.metric);
         const was = (await this.redis.client.exists(key)) === 1;
@@ -55,7 +58,12 @@ export class PerformanceMonitor implements OnModuleInit {
           // NX: of two overlapping checks, one announces.
           if (await this.redis.client.set(key, String(r.value), 'EX', STATE_TTL_S, 'NX')) {
             degraded++;
-            await this.systemEvents.publish(organizationId, 'performance.degraded', { service: SERVICE, metric: r.metric, value: Math.round(r.value * 1000) / 1000, threshold: r.threshold });
+            await this.systemEvents.publish(organizationId, 'performance.degraded', {
+              service: SERVICE,
+              metric: r.metric,
+              value: Math.round(r.value * 1000) / 1000,
+              threshold: r.threshold,
+            });
           }
         } else if (is) {
           await this.redis.client.expire(key, STATE_TTL_S);

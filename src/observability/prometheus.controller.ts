@@ -11,7 +11,9 @@ import { PrometheusMetrics } from './prometheus-metrics.js';
 /** Open when no ADMIN_TOKEN is configured; otherwise Bearer <token> or HTTP Basic with the token as password. */
 export function scrapeRefusal(auth: AuthService, req: Pick<IncomingMessage, 'headers'>): ApiError | null {
   if (!auth.adminEnabled || auth.isAdminToken(adminCredentialFrom(req))) return null;
-  return new ApiError(401, 'unauthorized', 'Missing or invalid admin token', [], { 'WWW-Authenticate': 'Basic realm="metrics", charset="UTF-8"' });
+  return new ApiError(401, 'unauthorized', 'Missing or invalid admin token', [], {
+    'WWW-Authenticate': 'Basic realm="metrics", charset="UTF-8"',
+  });
 }
 
 @ApiTags('operations')

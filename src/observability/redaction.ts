@@ -4,7 +4,8 @@
  */
 
 /** Object keys whose values are always replaced. `key` alone is a secret here (API keys); `keyId`/`idempotencyKey` are not. */
-const SENSITIVE_KEY = /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd|key|keyhash|x-api-key|api[-_]?key|.*secret|.*token)$/i;
+const SENSITIVE_KEY =
+  /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd|key|keyhash|x-api-key|api[-_]?key|.*secret|.*token)$/i;
 
 const PATTERNS: [RegExp, string][] = [
   [/\bhk_[A-Za-z0-9_-]{6,}/g, 'hk_[redacted]'],

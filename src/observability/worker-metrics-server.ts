@@ -30,10 +30,14 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = req.url?.split('?')[0];
-    if (req.method === 'GET' && path === '/health/live') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+    if (req.method === 'GET' && path === '/health/live')
+      return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
     if (req.method !== 'GET' || path !== '/metrics') return void res.writeHead(404).end();
     const refusal = scrapeRefusal(this.auth, req);
-    if (refusal) return void res.writeHead(refusal.getStatus(), { 'Content-Type': 'application/json', ...refusal.headers }).end(JSON.stringify(refusal.getResponse()));
+    if (refusal)
+      return void res
+        .writeHead(refusal.getStatus(), { 'Content-Type': 'application/json', ...refusal.headers })
+        .end(JSON.stringify(refusal.getResponse()));
     const body = await this.metrics.registry.metrics();
     res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body);
   }

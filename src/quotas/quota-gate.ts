@@ -70,13 +70,25 @@ export class QuotaGate implements PublishGate, OnModuleInit {
   }
 
   /** In crossing order (a warning before its exceeded), off the request's path. */
-  private async announce(organizationId: string, crossed: string[], windows: readonly QuotaWindow[], used: number[], limits: number[]): Promise<void> {
+  private async announce(
+    organizationId: string,
+    crossed: string[],
+    windows: readonly QuotaWindow[],
+    used: number[],
+    limits: number[],
+  ): Promise<void> {
     for (const flag of crossed) {
       const i = Number(flag[1]) - 1;
       const { metric } = windows[i];
       if (flag[0] === 'w') {
         const percentage = Math.round((used[i] * 1000) / limits[i]) / 10;
-        await this.systemEvents.publish(organizationId, 'quota.warning', { organizationId, metric, current: used[i], limit: limits[i], percentage });
+        await this.systemEvents.publish(organizationId, 'quota.warning', {
+          organizationId,
+          metric,
+          current: used[i],
+          limit: limits[i],
+          percentage,
+        });
       } else {
         const action = metric === 'events_per_month' ? 'blocked' : 'throttled';
         await this.systemEvents.publish(organizationId, 'quota.exceeded', { organizationId, metric, limit: limits[i], action });

@@ -10,6 +10,10 @@ import { perConfig } from '../config/per-config.js';
 @Module({})
 export class QuotasModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  return { module: QuotasModule, imports: [AuthModule.forRoot(config), EventsModule.forRoot(config)], providers: [OrganizationLimits, QuotaGate] };
+    return {
+      module: QuotasModule,
+      imports: [AuthModule.forRoot(config), EventsModule.forRoot(config)],
+      providers: [OrganizationLimits, QuotaGate],
+    };
   });
 }

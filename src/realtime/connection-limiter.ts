@@ -55,9 +55,12 @@ export class ConnectionLimiter implements OnModuleInit, OnApplicationShutdown {
     // No await between the check and open(): concurrent connects on this instance cannot both take the last slot.
     const open = this.counter.forOrganization(organizationId) + (this.others.get(organizationId) ?? 0);
     if (open >= limit) {
-      throw new ApiError(429, 'connection_limit', `Organization ${organizationId} already has ${open} open stream connections (limit ${limit})`, [
-        { field: 'maxConnections', message: `limit ${limit}`, limit },
-      ]);
+      throw new ApiError(
+        429,
+        'connection_limit',
+        `Organization ${organizationId} already has ${open} open stream connections (limit ${limit})`,
+        [{ field: 'maxConnections', message: `limit ${limit}`, limit }],
+      );
     }
     this.counter.open(transport, organizationId);
     let released = false;

@@ -81,7 +81,12 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
    * Starts live delivery of `subs`, first replaying what they missed since `afterStreamId` when one is given.
    * A failed replay cuts the connection (the client resumes) rather than leave a silent gap.
    */
-  async start(conn: StreamConnection, subs: readonly StreamSubscription[], afterStreamId: string | null, slot?: ReleaseSlot): Promise<void> {
+  async start(
+    conn: StreamConnection,
+    subs: readonly StreamSubscription[],
+    afterStreamId: string | null,
+    slot?: ReleaseSlot,
+  ): Promise<void> {
     if (afterStreamId === null) return this.attach(subs);
     // A resume runs under one of the process's MAX_CONCURRENT_RESUMES slots (SSE takes it before answering, to refuse
     // with a 503; the other transports here): one that cannot get one is cut with `resume_busy`.
@@ -126,7 +131,15 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
   private async run(conn: Redis): Promise<void> {
     while (this.running) {
       try {
-        const reply = (await conn.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', this.log.streamKey, this.position)) as XReadReply;
+        const reply = (await conn.xread(
+          'COUNT',
+          READ_COUNT,
+          'BLOCK',
+          BLOCK_MS,
+          'STREAMS',
+          this.log.streamKey,
+          this.position,
+        )) as XReadReply;
         this.status.lastError = null;
         const entries = reply?.[0]?.[1];
         if (entries?.length) await this.dispatch(entries);

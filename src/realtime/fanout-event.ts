@@ -40,7 +40,9 @@ export class FanoutEvent {
 
   /** `{"type":"event","payload":{"eventType","eventId","data"}}` (contract section 6). */
   get wsMessage(): Buffer {
-    return (this.ws ??= Buffer.from(`{"type":"event","payload":{"eventType":${JSON.stringify(this.event.type)},"eventId":"${this.event.id}","data":${this.dataJson}}}`));
+    return (this.ws ??= Buffer.from(
+      `{"type":"event","payload":{"eventType":${JSON.stringify(this.event.type)},"eventId":"${this.event.id}","data":${this.dataJson}}}`,
+    ));
   }
 
   /** The public envelope (Socket.IO emits it as is). */

@@ -19,7 +19,11 @@ export class LogReplay {
   /** A resume point newer than anything in the log was never issued by us: 400 rather than a silent empty replay. */
   async assertKnown(afterStreamId: string): Promise<void> {
     if (compareStreamIds(afterStreamId, await this.log.lastStreamId()) > 0) {
-      throw new ApiError(400, 'unknown_last_event_id', `Last-Event-ID ${eventIdFromStreamId(afterStreamId)} is newer than any event in the log`);
+      throw new ApiError(
+        400,
+        'unknown_last_event_id',
+        `Last-Event-ID ${eventIdFromStreamId(afterStreamId)} is newer than any event in the log`,
+      );
     }
   }
 
@@ -50,7 +54,12 @@ export class LogReplay {
   }
 
   /** SQL rows in (after, upTo] older than the stream's oldest entry (the stream replays from there on). */
-  private async *fromHistory(organizationId: string, afterStreamId: string, upToStreamId: string, streamStart: string | null): AsyncGenerator<FanoutEvent[]> {
+  private async *fromHistory(
+    organizationId: string,
+    afterStreamId: string,
+    upToStreamId: string,
+    streamStart: string | null,
+  ): AsyncGenerator<FanoutEvent[]> {
     const toId = eventIdFromStreamId(upToStreamId);
     let cursor = eventIdFromStreamId(afterStreamId);
     for (;;) {

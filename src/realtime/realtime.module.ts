@@ -31,33 +31,33 @@ const status = [ConnectionCounter, TailStatus];
 @Module({})
 export class RealtimeModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  if (!hasApi(config)) return { module: RealtimeModule, providers: status, exports: status };
-  return {
-    module: RealtimeModule,
-    imports: [AuthModule.forRoot(config), EventsModule.forRoot(config)],
-    controllers: [SseController],
-    providers: [
-      ...status,
-      EventFanout,
-      LogReplay,
-      ResumeSlots,
-      ConnectionLimiter,
-      OpenStreams,
-      StreamCommands,
-      SseStreams,
-      WsStreams,
-      EventsGateway,
-      {
-        provide: IO_ADAPTER,
-        inject: [ApplicationConfig, HttpAdapterHost, RedisService, APP_CONFIG],
-        useFactory: (app: ApplicationConfig, host: HttpAdapterHost, redis: RedisService, cfg: AppConfig) => {
-          const adapter = new EventsIoAdapter(host, redis, cfg);
-          app.setIoAdapter(adapter);
-          return adapter;
+    if (!hasApi(config)) return { module: RealtimeModule, providers: status, exports: status };
+    return {
+      module: RealtimeModule,
+      imports: [AuthModule.forRoot(config), EventsModule.forRoot(config)],
+      controllers: [SseController],
+      providers: [
+        ...status,
+        EventFanout,
+        LogReplay,
+        ResumeSlots,
+        ConnectionLimiter,
+        OpenStreams,
+        StreamCommands,
+        SseStreams,
+        WsStreams,
+        EventsGateway,
+        {
+          provide: IO_ADAPTER,
+          inject: [ApplicationConfig, HttpAdapterHost, RedisService, APP_CONFIG],
+          useFactory: (app: ApplicationConfig, host: HttpAdapterHost, redis: RedisService, cfg: AppConfig) => {
+            const adapter = new EventsIoAdapter(host, redis, cfg);
+            app.setIoAdapter(adapter);
+            return adapter;
+          },
         },
-      },
-    ],
-    exports: status,
-  };
+      ],
+      exports: status,
+    };
   });
 }

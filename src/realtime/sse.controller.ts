@@ -21,7 +21,8 @@ export class SseController {
   @AllowQueryToken()
   @ApiOperation({
     summary: 'Server-Sent Events: the organization’s live events, filtered, resumable with Last-Event-ID',
-    description: 'Frames: `event: <type>`, `id: <evt id>`, `data: <event data JSON>`; `event: heartbeat` every HEARTBEAT_INTERVAL_MS (no id).',
+    description:
+      'Frames: `event: <type>`, `id: <evt id>`, `data: <event data JSON>`; `event: heartbeat` every HEARTBEAT_INTERVAL_MS (no id).',
   })
   @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'companions', required: false, description: 'comma-separated companion ids' })

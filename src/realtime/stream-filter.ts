@@ -60,7 +60,12 @@ export async function assertKnownTypes(
 const csv = (item: z.ZodType<string, string>) =>
   z
     .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      (Array.isArray(v) ? v : [v])
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item).max(MAX_LIST));
 
 /** An empty query value (`?userId=`) means the parameter is not set. */

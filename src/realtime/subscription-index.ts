@@ -120,11 +120,15 @@ export class SubscriptionIndex<S extends Subscriber = Subscriber> {
       deliver(s);
     }
   }
-
 }
 
 /** A user filter is the most selective key, then companions; globs cannot be keyed and go to `rest`. */
-function placementsIn<S extends Subscriber>(bucket: Bucket<S>, typeKey: string, userId: string | null, companions: readonly string[] | null): Placement<S>[] {
+function placementsIn<S extends Subscriber>(
+  bucket: Bucket<S>,
+  typeKey: string,
+  userId: string | null,
+  companions: readonly string[] | null,
+): Placement<S>[] {
   const keyed = (map: Map<string, Slot<S>>, key: string): Placement<S> => {
     let slot = map.get(key);
     if (!slot) map.set(key, (slot = new Set()));

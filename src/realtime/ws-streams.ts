@@ -23,7 +23,13 @@ import { assertKnownTypes, parseStreamQuery, type StreamRequest } from './stream
 export const WS_PATH = '/api/v1/ws';
 export const WS_MAX_FRAME_BYTES = 64 * 1024;
 /** Close codes: 1001 going away, 1011 server error, application range: 4008 slow consumer, 4001 key revoked. */
-const CLOSE_CODES: Record<DisconnectNotice['code'], number> = { shutting_down: 1001, resume_failed: 1011, resume_busy: 1013, slow_consumer: 4008, key_revoked: 4001 };
+const CLOSE_CODES: Record<DisconnectNotice['code'], number> = {
+  shutting_down: 1001,
+  resume_failed: 1011,
+  resume_busy: 1013,
+  slow_consumer: 4008,
+  key_revoked: 4001,
+};
 
 /** Server → client frames (contract section 6). */
 export type ServerMessage =
@@ -96,7 +102,9 @@ function queryObject(params: URLSearchParams): Record<string, string | string[]>
 function refuseUpgrade(socket: Socket, err: unknown): void {
   const { status, body, headers } = toErrorResponse(err);
   const json = JSON.stringify(body);
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${extra}Connection: close\r\n\r\n${json}`,
   );
@@ -108,7 +116,12 @@ function refuseUpgrade(socket: Socket, err: unknown): void {
  */
 @Injectable()
 export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: WS_MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   private readonly connections = new Set<WsConnection>();
   private server?: Server;
   private timer?: NodeJS.Timeout;
@@ -195,11 +208,15 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
     }
     const parsed = clientMessageSchema.safeParse(msg);
     if (!parsed.success) {
-      const requestId = typeof (msg as { requestId?: unknown })?.requestId === 'string' ? (msg as { requestId: string }).requestId : undefined;
+      const requestId =
+        typeof (msg as { requestId?: unknown })?.requestId === 'string' ? (msg as { requestId: string }).requestId : undefined;
       return conn.reply({
         type: 'error',
         requestId,
-        payload: { code: 'invalid_message', message: 'Expected {"type": "subscribe"|"unsubscribe"|"ping"|"chat", "requestId": string, "payload": {…}}' },
+        payload: {
+          code: 'invalid_message',
+          message: 'Expected {"type": "subscribe"|"unsubscribe"|"ping"|"chat", "requestId": string, "payload": {…}}',
+        },
       });
     }
     const { type, requestId, payload } = parsed.data;

@@ -58,7 +58,14 @@ export class RedisKeys {
   }
 
   /** Set once when a window crosses a threshold under a given limit (the limit is part of the key: changing it re-arms). */
-  quotaFlag(organizationId: string, metric: string, windowId: string, limit: number, kind: QuotaFlagKind, tag: HashTag = this.deploymentTag): string {
+  quotaFlag(
+    organizationId: string,
+    metric: string,
+    windowId: string,
+    limit: number,
+    kind: QuotaFlagKind,
+    tag: HashTag = this.deploymentTag,
+  ): string {
     return this.join(tag, 'quota-flag', organizationId, metric, windowId, String(limit), kind);
   }
 

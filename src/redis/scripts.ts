@@ -32,11 +32,16 @@ export function scriptSource(name: ScriptName): string {
   try {
     return readFileSync(url, 'utf8');
   } catch (err) {
-    throw new Error(`Redis script ${url.pathname} is missing (npm run build copies src/redis/scripts/*.lua): ${(err as Error).message}`);
+    throw new Error(`Redis script ${url.pathname} is missing (npm run build copies src/redis/scripts/*.lua): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
-const sources = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, scriptSource(name as ScriptName)])) as Record<ScriptName, string>;
+const sources = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, scriptSource(name as ScriptName)])) as Record<
+  ScriptName,
+  string
+>;
 
 /** The commands defineCommand adds; only this module calls them. */
 interface ScriptCommands {
@@ -57,7 +62,12 @@ const defined = new WeakSet<Redis>();
 function withScripts(client: Redis): Redis & ScriptCommands {
   if (!defined.has(client)) {
     for (const [name, s] of Object.entries(SCRIPTS)) {
-      client.defineCommand(s.command, s.numberOfKeys === undefined ? { lua: sources[name as ScriptName] } : { lua: sources[name as ScriptName], numberOfKeys: s.numberOfKeys });
+      client.defineCommand(
+        s.command,
+        s.numberOfKeys === undefined
+          ? { lua: sources[name as ScriptName] }
+          : { lua: sources[name as ScriptName], numberOfKeys: s.numberOfKeys },
+      );
     }
     defined.add(client);
   }
@@ -80,7 +90,12 @@ export interface AppendEntry {
  * Appends entries to the event log stream atomically, skipping those whose idempotency record exists. One reply per
  * entry: `'0' + streamId` when appended, `'1' + streamId\norg\ntype\nts\ndata` (the first append) for a duplicate.
  */
-export async function appendEvents(client: Redis, stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): Promise<string[]> {
+export async function appendEvents(
+  client: Redis,
+  stream: string,
+  idempotencyTtlSeconds: number,
+  entries: readonly AppendEntry[],
+): Promise<string[]> {
   const keys = [stream];
   const args = [String(idempotencyTtlSeconds)];
   for (const e of entries) {
@@ -198,7 +213,13 @@ export interface RecordArgs {
 }
 
 export async function endpointRecord(client: Redis, health: string, a: RecordArgs): Promise<RecordReply> {
-  const [cf, open, since, dead, now] = await withScripts(client).humanaEndpointRecord(health, a.success ? '1' : '0', a.dead ? '1' : '0', String(a.failureThreshold), String(a.probeIntervalMs));
+  const [cf, open, since, dead, now] = await withScripts(client).humanaEndpointRecord(
+    health,
+    a.success ? '1' : '0',
+    a.dead ? '1' : '0',
+    String(a.failureThreshold),
+    String(a.probeIntervalMs),
+  );
   return { consecutiveFailures: cf, open: open === 1, since: since ? since : null, dead, now };
 }
 
@@ -227,7 +248,12 @@ export async function drainPark(client: Redis, k: Pick<EndpointKeys, 'backlog' |
 // ── window-admit.lua ──────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Counts one request in a fixed window unless `limit` is reached (then nothing is counted). */
-export async function windowAdmit(client: Redis, counter: string, limit: number, expireAtSeconds: number): Promise<{ admitted: boolean; count: number }> {
+export async function windowAdmit(
+  client: Redis,
+  counter: string,
+  limit: number,
+  expireAtSeconds: number,
+): Promise<{ admitted: boolean; count: number }> {
   const [admitted, count] = await withScripts(client).humanaWindowAdmit(counter, String(limit), String(expireAtSeconds));
   return { admitted: admitted === 1, count };
 }

@@ -21,7 +21,9 @@ export class CompiledWebhook {
   constructor(readonly row: Webhook) {
     this.current = signingKey(row.secret);
     this.previous =
-      row.previousSecret && row.previousSecretExpiresAt ? { key: signingKey(row.previousSecret), until: Date.parse(row.previousSecretExpiresAt) } : null;
+      row.previousSecret && row.previousSecretExpiresAt
+        ? { key: signingKey(row.previousSecret), until: Date.parse(row.previousSecretExpiresAt) }
+        : null;
     this.dataMatches = compileFilters(row.filters);
   }
 
@@ -86,13 +88,17 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
       this.sub = this.redis.connect('webhook-index-sub');
       this.sub.on('message', (_channel: string, message: string) => {
         const [version, id] = message.split(':');
-        this.reloading = this.reloading.then(() => this.reloadOne(id, version)).catch((err: Error) => this.logger.warn(`reload of ${id} failed: ${err.message}`));
+        this.reloading = this.reloading
+          .then(() => this.reloadOne(id, version))
+          .catch((err: Error) => this.logger.warn(`reload of ${id} failed: ${err.message}`));
       });
       await this.sub.subscribe(keys.channel);
     }
     await this.reloadAll();
     this.timer = setInterval(() => {
-      this.reloading = this.reloading.then(() => this.checkVersion()).catch((err: Error) => this.logger.warn(`version check failed: ${err.message}`));
+      this.reloading = this.reloading
+        .then(() => this.checkVersion())
+        .catch((err: Error) => this.logger.warn(`version check failed: ${err.message}`));
     }, this.config.webhookIndex.refreshMs);
   }
 

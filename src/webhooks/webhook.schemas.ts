@@ -19,7 +19,18 @@ export function isEventPattern(p: string): boolean {
 }
 
 /** Header names we set (or that belong to the connection) and a webhook's own headers may not override. */
-const RESERVED_EXACT = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+const RESERVED_EXACT = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'connection',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
 export function isReservedHeader(name: string): boolean {
   const n = name.toLowerCase();
   return RESERVED_EXACT.has(n) || n.startsWith('x-humana-') || n.startsWith('webhook-');
@@ -42,14 +53,21 @@ const url = z
     }
     if (/[\r\n\t\0]/.test(v)) ctx.addIssue({ code: 'custom', message: 'must not contain control characters' });
     // Each scheme's own rules (required parameters, placeholders) live with its destination.
-    for (const p of destinationUrlProblems(u)) ctx.addIssue({ code: 'custom', path: p.field === 'url' ? [] : [p.field.slice('url.'.length)], message: p.message });
+    for (const p of destinationUrlProblems(u))
+      ctx.addIssue({ code: 'custom', path: p.field === 'url' ? [] : [p.field.slice('url.'.length)], message: p.message });
   });
 
-export const UNKNOWN_PATTERN_MESSAGE = 'unknown event type or pattern (GET /api/v1/event-types lists the types; patterns: "category.*", "*")';
+export const UNKNOWN_PATTERN_MESSAGE =
+  'unknown event type or pattern (GET /api/v1/event-types lists the types; patterns: "category.*", "*")';
 
 /** Syntax only here: whether an organization's own type or category exists is checked by WebhooksService. */
 const events = z
-  .array(z.string().max(64).refine((p) => isEventPattern(p) || TYPE_PATTERN_SYNTAX.test(p), UNKNOWN_PATTERN_MESSAGE))
+  .array(
+    z
+      .string()
+      .max(64)
+      .refine((p) => isEventPattern(p) || TYPE_PATTERN_SYNTAX.test(p), UNKNOWN_PATTERN_MESSAGE),
+  )
   .min(1, 'at least one event type or pattern')
   .max(100);
 
@@ -65,8 +83,10 @@ const headers = z
     const names = Object.keys(h);
     if (names.length > 30) ctx.addIssue({ code: 'custom', message: 'at most 30 headers' });
     for (const name of names) {
-      if (!TOKEN.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid header name (no spaces, CR, LF or separators)' });
-      else if (isReservedHeader(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is set by Humana Events and cannot be overridden` });
+      if (!TOKEN.test(name))
+        ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid header name (no spaces, CR, LF or separators)' });
+      else if (isReservedHeader(name))
+        ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is set by Humana Events and cannot be overridden` });
     }
   });
 
@@ -103,21 +123,24 @@ const filterOperators = z
   });
 
 /** `{ "<dotted data path>": [values] | {operator} }`; see filters.ts for the matching rules. */
-const filters = z.record(z.string(), z.union([filterValues, filterOperators], { error: OPERATORS_HELP })).superRefine(
-  (f, ctx) => {
-    const paths = Object.keys(f);
-    if (paths.length > FILTER_LIMITS.fields) ctx.addIssue({ code: 'custom', message: `at most ${FILTER_LIMITS.fields} filter fields` });
-    for (const path of paths) {
-      const problem = filterPathProblem(path);
-      if (problem) ctx.addIssue({ code: 'custom', path: [path], message: problem });
-    }
-  },
-  // Paths are checked even when a value failed, so one answer names every bad field.
-  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
-).meta({
-  description: `Every field must hold. Keys are dotted paths into the event's data; values are ${OPERATORS_HELP}.`,
-  examples: [{ severity: ['high', 'critical'], 'metadata.source': ['mobile'], processingTime: { gte: 2000 } }],
-});
+const filters = z
+  .record(z.string(), z.union([filterValues, filterOperators], { error: OPERATORS_HELP }))
+  .superRefine(
+    (f, ctx) => {
+      const paths = Object.keys(f);
+      if (paths.length > FILTER_LIMITS.fields) ctx.addIssue({ code: 'custom', message: `at most ${FILTER_LIMITS.fields} filter fields` });
+      for (const path of paths) {
+        const problem = filterPathProblem(path);
+        if (problem) ctx.addIssue({ code: 'custom', path: [path], message: problem });
+      }
+    },
+    // Paths are checked even when a value failed, so one answer names every bad field.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  )
+  .meta({
+    description: `Every field must hold. Keys are dotted paths into the event's data; values are ${OPERATORS_HELP}.`,
+    examples: [{ severity: ['high', 'critical'], 'metadata.source': ['mobile'], processingTime: { gte: 2000 } }],
+  });
 
 const retry = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_RETRY.maxAttempts),
@@ -149,7 +172,12 @@ const circuitBreaker = z.strictObject({
   probeIntervalMs: z.number().int().min(100).max(86_400_000).default(30_000),
 });
 const autoDisable = z.strictObject({
-  afterMs: z.number().int().min(0).max(90 * 86_400_000).default(432_000_000),
+  afterMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 86_400_000)
+    .default(432_000_000),
   minFailures: z.number().int().min(1).max(100_000).default(10),
 });
 const rateLimit = z.strictObject({ perSecond: z.number().min(1).max(10_000) });
@@ -240,8 +268,10 @@ export function webhookConfigProblems(c: {
   if (c.format === 'standard') return problems;
   if (!/^https?:/i.test(c.url)) problems.push({ field: 'format', message: `format "${c.format}" is for http(s) URLs` });
   if (c.batch) problems.push({ field: 'format', message: `format "${c.format}" cannot be combined with batch` });
-  if (c.transform) problems.push({ field: 'format', message: `format "${c.format}" cannot be combined with transform (both produce the body)` });
-  if (c.format === 'pagerduty' && !c.formatOptions?.routingKey) problems.push({ field: 'formatOptions.routingKey', message: 'required for format "pagerduty" (the integration key)' });
+  if (c.transform)
+    problems.push({ field: 'format', message: `format "${c.format}" cannot be combined with transform (both produce the body)` });
+  if (c.format === 'pagerduty' && !c.formatOptions?.routingKey)
+    problems.push({ field: 'formatOptions.routingKey', message: 'required for format "pagerduty" (the integration key)' });
   return problems;
 }
 

@@ -49,7 +49,12 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Preview a JSONata transform on an event' })
   async transformTest(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     const { transform, event } = parseOrThrow(transformTestSchema, body);
-    const envelope = envelopeOf({ id: 'evt_preview', timestamp: new Date().toISOString(), ...event, organizationId: p.organizationId } as EventEnvelope);
+    const envelope = envelopeOf({
+      id: 'evt_preview',
+      timestamp: new Date().toISOString(),
+      ...event,
+      organizationId: p.organizationId,
+    } as EventEnvelope);
     try {
       return { body: JSON.parse(await this.transforms.run(transform, envelope)) as unknown };
     } catch (err) {

@@ -20,14 +20,14 @@ import { perConfig } from '../config/per-config.js';
 @Module({})
 export class WebhooksModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-  const index = hasWorker(config) ? [WebhookIndex] : [];
-  const pool: Provider = { provide: TransformPool, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new TransformPool(c.transforms) };
-  return {
-    module: WebhooksModule,
-    imports: [TypeOrmModule.forFeature([Webhook]), AuditModule.forRoot(config), EventsModule.forRoot(config)],
-    controllers: hasApi(config) ? [WebhooksController] : [],
-    providers: [WebhooksService, WebhookLifecycle, TransformHealth, pool, ...index],
-    exports: [WebhooksService, WebhookLifecycle, TransformHealth, TransformPool, ...index],
-  };
+    const index = hasWorker(config) ? [WebhookIndex] : [];
+    const pool: Provider = { provide: TransformPool, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new TransformPool(c.transforms) };
+    return {
+      module: WebhooksModule,
+      imports: [TypeOrmModule.forFeature([Webhook]), AuditModule.forRoot(config), EventsModule.forRoot(config)],
+      controllers: hasApi(config) ? [WebhooksController] : [],
+      providers: [WebhooksService, WebhookLifecycle, TransformHealth, pool, ...index],
+      exports: [WebhooksService, WebhookLifecycle, TransformHealth, TransformPool, ...index],
+    };
   });
 }

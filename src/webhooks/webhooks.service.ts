@@ -18,7 +18,13 @@ import { WebhookLifecycle } from './webhook-lifecycle.js';
 import { keysetPage } from '../common/keyset-page.js';
 import { viewOf, type WebhookView } from './webhook-view.js';
 import { Webhook } from './webhook.entity.js';
-import { UNKNOWN_PATTERN_MESSAGE, webhookConfigProblems, type CreateWebhookInput, type WebhookConfigInput, type WebhookPatch } from './webhook.schemas.js';
+import {
+  UNKNOWN_PATTERN_MESSAGE,
+  webhookConfigProblems,
+  type CreateWebhookInput,
+  type WebhookConfigInput,
+  type WebhookPatch,
+} from './webhook.schemas.js';
 import type { HealthHash } from './endpoint-health.js';
 
 export const SECRET_ROTATION_GRACE_MS = 24 * 3600 * 1000;
@@ -72,7 +78,9 @@ export class WebhooksService implements OnModuleInit {
         await this.checkUrl(v.url);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
-        throw ApiError.badRequest(`variants.${i}.url: ${err.message.replace(/^url: /, '')}`, [{ field: `variants.${i}.url`, message: err.message }]);
+        throw ApiError.badRequest(`variants.${i}.url: ${err.message.replace(/^url: /, '')}`, [
+          { field: `variants.${i}.url`, message: err.message },
+        ]);
       }
     }
   }
@@ -140,11 +148,19 @@ export class WebhooksService implements OnModuleInit {
     await this.webhooks.insert(w);
     await announceChange(this.redis, w.id);
     await this.redis.client.del(this.redis.keys.webhookHealth(w.id));
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.created', resourceId: w.id, after: viewOf(w) });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'webhook.created',
+      resourceId: w.id,
+      after: viewOf(w),
+    });
     return { ...(await this.view(w)), secret: w.secret };
   }
 
-  private configOf(c: WebhookConfigInput | CreateWebhookInput): Omit<WebhookView, 'id' | 'transport' | 'createdAt' | 'updatedAt' | 'health' | 'paused'> {
+  private configOf(
+    c: WebhookConfigInput | CreateWebhookInput,
+  ): Omit<WebhookView, 'id' | 'transport' | 'createdAt' | 'updatedAt' | 'health' | 'paused'> {
     return {
       url: c.url,
       events: [...new Set(c.events)],
@@ -174,7 +190,11 @@ export class WebhooksService implements OnModuleInit {
     return this.update(p, id, (w) => {
       const { retry, secret: _secret, ...rest } = patch;
       const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-      return { ...defined, ...(retry ? { retry: { ...w.retry, ...retry } } : {}), ...(rest.events ? { events: [...new Set(rest.events)] } : {}) };
+      return {
+        ...defined,
+        ...(retry ? { retry: { ...w.retry, ...retry } } : {}),
+        ...(rest.events ? { events: [...new Set(rest.events)] } : {}),
+      };
     });
   }
 
@@ -195,7 +215,14 @@ export class WebhooksService implements OnModuleInit {
     await announceChange(this.redis, id);
     if (w.transform !== before.transform) await this.transformHealth.forget(id);
     if (before.enabled && !w.enabled) await this.lifecycle.stopped(w, 'webhook disabled: pending retries stopped');
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.updated', resourceId: id, before, after: viewOf(w) });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'webhook.updated',
+      resourceId: id,
+      before,
+      after: viewOf(w),
+    });
     return this.view(w);
   }
 
@@ -219,7 +246,13 @@ export class WebhooksService implements OnModuleInit {
     else await this.redis.client.hdel(key, 'paused');
     Object.assign(w, { paused, updatedAt });
     await announceChange(this.redis, id);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: paused ? 'webhook.paused' : 'webhook.resumed', resourceId: id, after: { paused } });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: paused ? 'webhook.paused' : 'webhook.resumed',
+      resourceId: id,
+      after: { paused },
+    });
     return this.view(w);
   }
 
@@ -229,13 +262,22 @@ export class WebhooksService implements OnModuleInit {
    */
   async autoDisable(webhookId: string, reason: string): Promise<Webhook | null> {
     const disabledAt = new Date().toISOString();
-    const res = await this.webhooks.update({ id: webhookId, enabled: true }, { enabled: false, disabledAt, disabledReason: reason, updatedAt: disabledAt });
+    const res = await this.webhooks.update(
+      { id: webhookId, enabled: true },
+      { enabled: false, disabledAt, disabledReason: reason, updatedAt: disabledAt },
+    );
     if (!res.affected) return null;
     const w = await this.webhooks.findOneBy({ id: webhookId });
     if (!w) return null;
     await announceChange(this.redis, webhookId);
     await this.lifecycle.stopped(w, `webhook auto-disabled: ${reason}`);
-    await this.audit.record({ organizationId: w.organizationId, actor: 'system', action: 'webhook.auto_disabled', resourceId: webhookId, after: { enabled: false, disabledAt, disabledReason: reason } });
+    await this.audit.record({
+      organizationId: w.organizationId,
+      actor: 'system',
+      action: 'webhook.auto_disabled',
+      resourceId: webhookId,
+      after: { enabled: false, disabledAt, disabledReason: reason },
+    });
     return w;
   }
 
@@ -246,7 +288,13 @@ export class WebhooksService implements OnModuleInit {
     await this.transformHealth.forget(id);
     await this.lifecycle.stopped(w, 'webhook deleted: pending retries stopped');
     await this.redis.client.del(this.redis.keys.webhookHealth(id), this.redis.keys.webhookRate(id), this.redis.keys.webhookSequence(id));
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.deleted', resourceId: id, before: viewOf(w) });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'webhook.deleted',
+      resourceId: id,
+      before: viewOf(w),
+    });
   }
 
   async secret(organizationId: string, id: string): Promise<{ secret: string; previousSecretExpiresAt: string | null }> {
@@ -259,12 +307,24 @@ export class WebhooksService implements OnModuleInit {
   async rotateSecret(p: Principal, id: string, secret?: string): Promise<{ secret: string; previousSecretExpiresAt: string }> {
     const w = await this.get(p.organizationId, id);
     const next = secret ?? generateSecret();
-    if (next === w.secret) throw ApiError.badRequest('secret: the new secret must differ from the current one', [{ field: 'secret', message: 'same as the current secret' }]);
+    if (next === w.secret)
+      throw ApiError.badRequest('secret: the new secret must differ from the current one', [
+        { field: 'secret', message: 'same as the current secret' },
+      ]);
     const expires = new Date(Date.now() + SECRET_ROTATION_GRACE_MS).toISOString();
     const updatedAt = new Date().toISOString();
-    await this.webhooks.update({ id, organizationId: p.organizationId }, { secret: next, previousSecret: w.secret, previousSecretExpiresAt: expires, updatedAt });
+    await this.webhooks.update(
+      { id, organizationId: p.organizationId },
+      { secret: next, previousSecret: w.secret, previousSecretExpiresAt: expires, updatedAt },
+    );
     await announceChange(this.redis, id);
-    await this.audit.record({ organizationId: p.organizationId, actor: p.keyId, action: 'webhook.secret_rotated', resourceId: id, after: { previousSecretExpiresAt: expires } });
+    await this.audit.record({
+      organizationId: p.organizationId,
+      actor: p.keyId,
+      action: 'webhook.secret_rotated',
+      resourceId: id,
+      after: { previousSecretExpiresAt: expires },
+    });
     return { secret: next, previousSecretExpiresAt: expires };
   }
 }

@@ -74,7 +74,10 @@ describe('console in a browser: sign-in, admin, dialogs, keyboard', { skip }, ()
       const keyId = (await dialog.getByText(/^API key key_/).innerText()).replace('API key ', '');
       const r = await rig.http.get('/api/v1/webhooks').set('Authorization', `Bearer ${key}`);
       assert.equal(r.status, 200, 'the key shown works');
-      const write = await rig.http.post('/api/v1/webhooks').set('Authorization', `Bearer ${key}`).send({ url: 'http://127.0.0.1:9/x', events: ['*'] });
+      const write = await rig.http
+        .post('/api/v1/webhooks')
+        .set('Authorization', `Bearer ${key}`)
+        .send({ url: 'http://127.0.0.1:9/x', events: ['*'] });
       assert.equal(write.status, 403, 'the scope left out is left out');
 
       await dialog.getByRole('button', { name: 'Use in console as Globex' }).click();
@@ -119,9 +122,11 @@ describe('console in a browser: sign-in, admin, dialogs, keyboard', { skip }, ()
       const response = await board.waitForLoadState().then(() => board.reload());
       assert.equal(response?.status(), 200);
       assert.match(board.url(), /\/admin\/queues/);
-      await board.waitForFunction(() => /bull|queue/i.test(document.title + document.body.innerText), undefined, { timeout: 10_000 }).catch(async (err) => {
-        throw new Error(`${String(err)}: ${await board.title()} ${(await board.content()).slice(0, 800)}`);
-      });
+      await board
+        .waitForFunction(() => /bull|queue/i.test(document.title + document.body.innerText), undefined, { timeout: 10_000 })
+        .catch(async (err) => {
+          throw new Error(`${String(err)}: ${await board.title()} ${(await board.content()).slice(0, 800)}`);
+        });
     } finally {
       await c.close();
     }
@@ -151,10 +156,11 @@ describe('console in a browser: sign-in, admin, dialogs, keyboard', { skip }, ()
     const c = await rig.open('#/signin');
     const { page } = c;
     try {
-      const focused = () => page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        return el ? `${el.tagName.toLowerCase()}|${el.getAttribute('name') ?? ''}|${el.textContent?.trim().slice(0, 40) ?? ''}` : '';
-      });
+      const focused = () =>
+        page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          return el ? `${el.tagName.toLowerCase()}|${el.getAttribute('name') ?? ''}|${el.textContent?.trim().slice(0, 40) ?? ''}` : '';
+        });
       // Tab from the top of the page to the token field and the button, type, press Enter.
       const seen: string[] = [];
       for (let i = 0; i < 10 && !(await focused()).startsWith('input|token'); i++) {
@@ -180,11 +186,24 @@ describe('console in a browser: sign-in, admin, dialogs, keyboard', { skip }, ()
       for (let i = 0; i < 8; i++) {
         const f = await focused();
         inDialog.push(f);
-        if (!f.startsWith('body|')) assert.ok(await page.evaluate(() => !!document.activeElement?.closest('dialog')), `focus reached the page behind: ${inDialog.join(' → ')}`);
+        if (!f.startsWith('body|'))
+          assert.ok(
+            await page.evaluate(() => !!document.activeElement?.closest('dialog')),
+            `focus reached the page behind: ${inDialog.join(' → ')}`,
+          );
         await page.keyboard.press('Tab');
       }
-      for (const control of ['input|eventsPerMinute', 'input|eventsPerMonth', 'input|maxConnections', 'button||Save limits', 'button||Close']) {
-        assert.ok(inDialog.some((f) => f.startsWith(control)), `${control} not reached: ${inDialog.join(' → ')}`);
+      for (const control of [
+        'input|eventsPerMinute',
+        'input|eventsPerMonth',
+        'input|maxConnections',
+        'button||Save limits',
+        'button||Close',
+      ]) {
+        assert.ok(
+          inDialog.some((f) => f.startsWith(control)),
+          `${control} not reached: ${inDialog.join(' → ')}`,
+        );
       }
       await page.keyboard.press('Escape');
       assert.equal(await page.locator('dialog[open]').count(), 0);

@@ -6,7 +6,14 @@ import { Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/time.js';
 import { ConsoleRig, skipWithoutBrowser as skip, type ConsolePage, type Org } from './browser-support.js';
 
-const message = (n: number) => ({ messageId: `msg-${n}`, companionId: 'comp-1', userId: 'user-1', content: `hello ${n}`, type: 'text', metadata: {} });
+const message = (n: number) => ({
+  messageId: `msg-${n}`,
+  companionId: 'comp-1',
+  userId: 'user-1',
+  content: `hello ${n}`,
+  type: 'text',
+  metadata: {},
+});
 
 describe('console in a browser: webhooks, deliveries, dead letters', { skip }, () => {
   let rig: ConsoleRig;
@@ -23,7 +30,13 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     org = await rig.createOrg('Acme');
     rx = await Receiver.start();
     // /flaky: 500, 500, then 200 for events (tests always 200); /gone: 410 until healed.
-    rx.on('/flaky', (req) => (req.headers['x-humana-event'] === 'webhook.test' ? { status: 200, body: 'test ok' } : ++flakyCount <= 2 ? { status: 500, body: `boom ${flakyCount}` } : { status: 200, body: 'ok!' }));
+    rx.on('/flaky', (req) =>
+      req.headers['x-humana-event'] === 'webhook.test'
+        ? { status: 200, body: 'test ok' }
+        : ++flakyCount <= 2
+          ? { status: 500, body: `boom ${flakyCount}` }
+          : { status: 200, body: 'ok!' },
+    );
     rx.on('/gone', () => (healed ? { status: 200, body: 'back' } : { status: 410, body: 'gone away' }));
     c = await rig.open();
     page = c.page;
@@ -34,7 +47,12 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     await rx?.close();
     await rig?.close();
   });
-  const publish = (n: number) => rig.http.post('/api/v1/events').set(org.auth).send({ type: 'message.sent', data: message(n) }).expect(202);
+  const publish = (n: number) =>
+    rig.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .send({ type: 'message.sent', data: message(n) })
+      .expect(202);
 
   test('create a webhook: a bad URL gets a field error; a good one is created and its secret shown once', async () => {
     await c.go('#/webhooks/new');
@@ -65,8 +83,19 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
   });
 
   test('filters with operators are shown readably on the webhook page', async () => {
-    const hook = await rig.http.post('/api/v1/webhooks').set(org.auth)
-      .send({ url: `${rx.url}/never`, events: ['message.*'], filters: { userId: ['user-*', 'bot-1'], 'metadata.score': { gte: 3, lt: 10 }, severity: { not: ['low'] }, 'metadata.source': { exists: true } } })
+    const hook = await rig.http
+      .post('/api/v1/webhooks')
+      .set(org.auth)
+      .send({
+        url: `${rx.url}/never`,
+        events: ['message.*'],
+        filters: {
+          userId: ['user-*', 'bot-1'],
+          'metadata.score': { gte: 3, lt: 10 },
+          severity: { not: ['low'] },
+          'metadata.source': { exists: true },
+        },
+      })
       .expect(201);
     await c.go(`#/webhooks/${hook.body.id}`);
     for (const text of ['userId is one of user-*, bot-1', 'metadata.score ≥ 3 and < 10', 'severity is not low', 'metadata.source exists']) {
@@ -88,11 +117,11 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
 
   test('a delivery shows every attempt: status, duration, error and response snippet (500, 500, 200)', async () => {
     await publish(1);
-    const deliveryId = await waitFor(async () => {
+    const deliveryId = (await waitFor(async () => {
       const r = await rig.http.get(`/api/v1/webhooks/${webhookId}/deliveries?eventType=message.sent`).set(org.auth);
       const d = r.body.deliveries?.[0];
       return d?.status === 'success' ? (d.id as string) : null;
-    }, 30_000) as string;
+    }, 30_000)) as string;
     await c.go(`#/webhooks/${webhookId}`);
     const row = page.getByRole('table', { name: 'Deliveries' }).getByRole('row').filter({ hasText: 'message.sent' });
     await row.getByRole('link', { name: deliveryId }).click();
@@ -102,11 +131,14 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     assert.equal(rows.length, 3, 'three attempts');
     const cells = await Promise.all(rows.map(async (r) => (await r.locator('td').allInnerTexts()).map((t) => t.trim())));
     // # | Time | Result | HTTP | Duration | Error | Response
-    assert.deepEqual(cells.map((r) => [r[0], r[2], r[3], r[6]]), [
-      ['1', 'failed', '500', 'boom 1'],
-      ['2', 'failed', '500', 'boom 2'],
-      ['3', 'success', '200', 'ok!'],
-    ]);
+    assert.deepEqual(
+      cells.map((r) => [r[0], r[2], r[3], r[6]]),
+      [
+        ['1', 'failed', '500', 'boom 1'],
+        ['2', 'failed', '500', 'boom 2'],
+        ['3', 'success', '200', 'ok!'],
+      ],
+    );
     assert.match(cells[0][5], /^HTTP 500\s*http_5xx$/);
     assert.equal(cells[2][5], '—');
     for (const r of cells) assert.match(r[4], /^\d+ ms$|^\d+\.\d+ s$/, `duration ${r[4]}`);
@@ -122,7 +154,10 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
       const r = await rig.http.get(`/api/v1/webhooks/${webhookId}/deliveries/${replayId}`).set(org.auth);
       return r.body.status === 'success' ? r.body : null;
     }, 20_000);
-    assert.equal(replayed!.eventId, (await rig.http.get(`/api/v1/webhooks/${webhookId}/deliveries/${deliveryId}`).set(org.auth)).body.eventId);
+    assert.equal(
+      replayed!.eventId,
+      (await rig.http.get(`/api/v1/webhooks/${webhookId}/deliveries/${deliveryId}`).set(org.auth)).body.eventId,
+    );
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByRole('table', { name: 'Attempts' }).getByRole('cell', { name: 'ok!' }).waitFor();
   });
@@ -152,7 +187,11 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
   });
 
   test('dead letters: retry disabled with the reason, retry one, retry all, purge', async () => {
-    const gone = await rig.http.post('/api/v1/webhooks').set(org.auth).send({ url: `${rx.url}/gone`, events: ['message.sent'], description: 'gone receiver' }).expect(201);
+    const gone = await rig.http
+      .post('/api/v1/webhooks')
+      .set(org.auth)
+      .send({ url: `${rx.url}/gone`, events: ['message.sent'], description: 'gone receiver' })
+      .expect(201);
     goneId = gone.body.id;
     for (const n of [10, 11, 12]) await publish(n);
     const dlqCount = async () => (await rig.http.get(`/api/v1/dlq?webhookId=${goneId}`).set(org.auth)).body.failedWebhooks.length as number;
@@ -190,7 +229,10 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     await confirm.getByRole('button', { name: 'Retry all' }).click();
     await page.getByText('The dead letter queue is empty for these filters.').waitFor();
     assert.equal(await dlqCount(), 0);
-    await waitFor(() => rx.at('/gone').filter((r) => r.headers['x-humana-event'] === 'message.sent' && r.body.length > 0).length >= 6 || null, 20_000);
+    await waitFor(
+      () => rx.at('/gone').filter((r) => r.headers['x-humana-event'] === 'message.sent' && r.body.length > 0).length >= 6 || null,
+      20_000,
+    );
 
     // Purge: new dead letters, then everything older than a minute from now.
     healed = false;
@@ -228,7 +270,10 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     await page.getByLabel('Name').fill('order.broken');
     await page.getByLabel(/JSON Schema of data/).fill('{ "type": "objekt" }');
     await page.getByRole('button', { name: 'Register type' }).click();
-    await page.getByRole('alert').filter({ hasText: /HTTP 400/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /HTTP 400/ })
+      .waitFor();
     assert.equal((await rig.http.get('/api/v1/event-types/order.broken').set(org.auth)).status, 404);
 
     await table.getByRole('link', { name: 'order.shipped' }).click();
@@ -246,7 +291,9 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     await c.screenshot('audit-log');
     await page.getByLabel('Action').fill('webhook.created');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('table tbody tr')).every((tr) => tr.textContent!.includes('webhook.created')));
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll('table tbody tr')).every((tr) => tr.textContent!.includes('webhook.created')),
+    );
     const api = await rig.http.get('/api/v1/audit-log?action=webhook.created').set(org.auth).expect(200);
     assert.equal(await table.locator('tbody tr').count(), api.body.entries.length);
 
@@ -255,7 +302,10 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     try {
       await other.signIn(limited.key);
       await other.go('#/audit-log');
-      await other.page.getByRole('alert').filter({ hasText: /HTTP 403.*lacks the scope/ }).waitFor();
+      await other.page
+        .getByRole('alert')
+        .filter({ hasText: /HTTP 403.*lacks the scope/ })
+        .waitFor();
     } finally {
       await other.close();
     }

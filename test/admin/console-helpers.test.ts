@@ -62,16 +62,27 @@ test('query: empty values left out, lists joined, dates to ISO, JSON objects onl
 test('bounded log keeps the newest N and drops repeated ids', () => {
   const log = new BoundedLog(3);
   for (const id of ['e1', 'e2', 'e3', 'e4']) log.push({ id });
-  assert.deepEqual(log.entries.map((e) => e.id), ['e2', 'e3', 'e4']);
+  assert.deepEqual(
+    log.entries.map((e) => e.id),
+    ['e2', 'e3', 'e4'],
+  );
   assert.equal(log.push({ id: 'e4' }).added, false);
-  assert.deepEqual(log.push({ id: 'e1' }).dropped.map((e) => e.id), ['e2']); // e1 was dropped, so it is new again
+  assert.deepEqual(
+    log.push({ id: 'e1' }).dropped.map((e) => e.id),
+    ['e2'],
+  ); // e1 was dropped, so it is new again
   assert.equal(log.total, 5);
   log.clear();
   assert.equal(log.size, 0);
 });
 
 test('API errors: the contract shape, anything else, and missing endpoints', () => {
-  const e = api.errorFromResponse(400, JSON.stringify({ error: { code: 'validation_error', message: 'url: Invalid URL', details: [{ field: 'url', message: 'Invalid URL', code: 'x' }] } }));
+  const e = api.errorFromResponse(
+    400,
+    JSON.stringify({
+      error: { code: 'validation_error', message: 'url: Invalid URL', details: [{ field: 'url', message: 'Invalid URL', code: 'x' }] },
+    }),
+  );
   assert.equal(e.status, 400);
   assert.equal(e.code, 'validation_error');
   assert.deepEqual(e.details, [{ field: 'url', message: 'Invalid URL' }]);
@@ -80,7 +91,10 @@ test('API errors: the contract shape, anything else, and missing endpoints', () 
   assert.deepEqual([html.code, html.message], ['http_502', 'Bad Gateway']);
   assert.equal(api.errorFromResponse(500, 'plain text oops').message, 'plain text oops');
   assert.equal(api.errorFromResponse(503, '').message, 'HTTP 503');
-  assert.match(api.errorSummary(api.errorFromResponse(401, '{"error":{"code":"unauthorized","message":"Missing or invalid API key","details":[]}}')), /sign in again/);
+  assert.match(
+    api.errorSummary(api.errorFromResponse(401, '{"error":{"code":"unauthorized","message":"Missing or invalid API key","details":[]}}')),
+    /sign in again/,
+  );
   assert.match(api.errorSummary(new api.ApiError(0, 'network_error', 'Cannot reach the server')), /network error/);
   assert.equal(api.seg('a/b?c'), 'a%2Fb%3Fc');
 });
@@ -95,16 +109,31 @@ describe('console helpers against the real API', () => {
   after(() => app.close());
 
   test('errors from the server parse into ApiError; an unknown route is a 404 like any other', async () => {
-    const missing = await client.get('/api/v1/not-built-yet').then(() => null, (err: unknown) => err);
+    const missing = await client.get('/api/v1/not-built-yet').then(
+      () => null,
+      (err: unknown) => err,
+    );
     assert.ok(missing instanceof api.ApiError);
     assert.equal(missing.status, 404);
     assert.match(api.errorSummary(missing), /HTTP 404/);
-    const badKey = await client.get('/api/v1/events/history', { token: 'hk_wrong_key_0123456789' }).then(() => null, (err: unknown) => err);
+    const badKey = await client.get('/api/v1/events/history', { token: 'hk_wrong_key_0123456789' }).then(
+      () => null,
+      (err: unknown) => err,
+    );
     assert.ok(badKey instanceof api.ApiError && badKey.status === 401 && badKey.code === 'unauthorized');
-    const invalid = await client.post('/api/v1/events', { type: 'message.sent', data: { messageId: 42 } }).then(() => null, (err: unknown) => err);
+    const invalid = await client.post('/api/v1/events', { type: 'message.sent', data: { messageId: 42 } }).then(
+      () => null,
+      (err: unknown) => err,
+    );
     assert.ok(invalid instanceof api.ApiError && invalid.status === 400);
-    assert.ok(invalid.details.some((d) => d.field === 'data.messageId'), JSON.stringify(invalid.details));
-    const unknownEvent = await client.get('/api/v1/events/evt_00000000000000000').then(() => null, (err: unknown) => err);
+    assert.ok(
+      invalid.details.some((d) => d.field === 'data.messageId'),
+      JSON.stringify(invalid.details),
+    );
+    const unknownEvent = await client.get('/api/v1/events/evt_00000000000000000').then(
+      () => null,
+      (err: unknown) => err,
+    );
     assert.ok(unknownEvent instanceof api.ApiError && unknownEvent.status === 404);
   });
 

@@ -81,7 +81,11 @@ describe('operator console served at /admin', () => {
     const { body } = await raw(app, 'GET', '/admin/');
     const queue = [...body.matchAll(/\s(?:src|href)="(\/admin\/[^"]+)"/g)].map((m) => m[1]);
     const seen = new Set<string>();
-    const types: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+    const types: Record<string, string> = {
+      '.js': 'text/javascript; charset=utf-8',
+      '.css': 'text/css; charset=utf-8',
+      '.svg': 'image/svg+xml',
+    };
     while (queue.length) {
       const url = queue.shift()!;
       if (seen.has(url)) continue;
@@ -95,7 +99,10 @@ describe('operator console served at /admin', () => {
       }
     }
     // main + lib + ui + every view is reachable from the shell
-    assert.ok(seen.has('/admin/js/main.js') && seen.has('/admin/js/views/live.js') && seen.has('/admin/js/lib/api.js'), [...seen].join(' '));
+    assert.ok(
+      seen.has('/admin/js/main.js') && seen.has('/admin/js/views/live.js') && seen.has('/admin/js/lib/api.js'),
+      [...seen].join(' '),
+    );
     assert.ok(seen.size >= 20, `${seen.size} files`);
   });
 
@@ -130,7 +137,8 @@ describe('operator console served at /admin', () => {
       const r = await raw(app, 'GET', p);
       assert.ok(!r.body.includes(SHELL_MARKER), `${p} answered with the console shell`);
       // Without Bull Board mounted, the app's own JSON 404 answers; with it, Bull Board does (401 without the admin token).
-      if (r.status === 404 && String(r.headers['content-type']).startsWith('application/json')) assert.equal(JSON.parse(r.body).error.code, 'not_found');
+      if (r.status === 404 && String(r.headers['content-type']).startsWith('application/json'))
+        assert.equal(JSON.parse(r.body).error.code, 'not_found');
     }
   });
 
@@ -172,11 +180,17 @@ describe('operator console served at /admin', () => {
 
 describe('console source rules', () => {
   const files = consoleSourceFiles();
-  const sources = files.filter((f) => /\.(js|html|css)$/.test(f)).map((f) => ({ f, text: readFileSync(path.join(CONSOLE_ROOT, f), 'utf8') }));
+  const sources = files
+    .filter((f) => /\.(js|html|css)$/.test(f))
+    .map((f) => ({ f, text: readFileSync(path.join(CONSOLE_ROOT, f), 'utf8') }));
 
   test('nothing renders data as HTML or evaluates code', () => {
     for (const { f, text } of sources.filter((s) => s.f.endsWith('.js'))) {
-      assert.doesNotMatch(text, /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\(|setTimeout\(\s*['"`]/, f);
+      assert.doesNotMatch(
+        text,
+        /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\(|setTimeout\(\s*['"`]/,
+        f,
+      );
     }
   });
 

@@ -72,11 +72,7 @@ for (const db of databases()) {
         [{ name: 'order', schema: { type: 'object' } }, 'validation_error', 'name'],
         [{ name: 'x.y', schema: { type: 'object' }, extra: 1 }, 'validation_error', '(root)'],
         [{ name: 'x.y', schema: { type: 'string' } }, 'invalid_schema', 'schema.type'],
-        [
-          { name: 'x.y', schema: { type: 'object', properties: { a: { type: 'string', pattern: '(a)\\1' } } } },
-          'invalid_schema',
-          'schema',
-        ],
+        [{ name: 'x.y', schema: { type: 'object', properties: { a: { type: 'string', pattern: '(a)\\1' } } } }, 'invalid_schema', 'schema'],
         [{ name: 'x.y', schema: { type: 'object', patternProperties: { '^(?=a)': {} } } }, 'invalid_schema', 'schema'],
         [
           { name: 'x.y', schema: { type: 'object', properties: { a: { $ref: 'https://evil.example/s.json' } } } },

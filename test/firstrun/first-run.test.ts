@@ -66,7 +66,10 @@ describe('first run', () => {
   test('production creates nothing implicitly', async () => {
     const fresh = createTestDatabase('sqlite');
     try {
-      app = await spawnApp({ ...bare(redis, fresh), NODE_ENV: 'production', SECRETS_KEY: '0123456789abcdef'.repeat(4), REDIS_PREFIX: 'prod' }, START);
+      app = await spawnApp(
+        { ...bare(redis, fresh), NODE_ENV: 'production', SECRETS_KEY: '0123456789abcdef'.repeat(4), REDIS_PREFIX: 'prod' },
+        START,
+      );
       assert.ok(!app.lines.some((l) => l.includes('"FirstRun"')));
       assert.equal(keyIn(app.stderr.join('')), undefined);
       await app.kill('SIGTERM');

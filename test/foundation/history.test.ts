@@ -14,9 +14,15 @@ interface Env {
 async function publishMany(app: TestApp, org: TestOrg, n: number): Promise<string[]> {
   const events = Array.from({ length: n }, (_, i) =>
     i % 3 === 0
-      ? { type: 'message.sent', data: { ...exampleEvents['message.sent'], messageId: `m${i}`, companionId: `comp-${i % 2}`, userId: `user-${i % 5}` } }
+      ? {
+          type: 'message.sent',
+          data: { ...exampleEvents['message.sent'], messageId: `m${i}`, companionId: `comp-${i % 2}`, userId: `user-${i % 5}` },
+        }
       : i % 3 === 1
-        ? { type: 'chat.started', data: { ...exampleEvents['chat.started'], sessionId: `s${i}`, companionId: `comp-${i % 2}`, userId: `user-${i % 5}` } }
+        ? {
+            type: 'chat.started',
+            data: { ...exampleEvents['chat.started'], sessionId: `s${i}`, companionId: `comp-${i % 2}`, userId: `user-${i % 5}` },
+          }
         : { type: 'companion.activated', data: { companionId: `comp-${i % 2}`, previousStatus: 'idle' } },
   );
   const res = await app.http.post('/api/v1/events/batch').set(org.auth).send({ events }).expect(202);
@@ -27,7 +33,10 @@ async function allPages(app: TestApp, org: TestOrg, query: string, limit: number
   const out: Env[] = [];
   let cursor: string | null = null;
   do {
-    const res: { body: { events: Env[]; nextCursor: string | null } } = await app.http.get(`/api/v1/events/history?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`).set(org.auth).expect(200);
+    const res: { body: { events: Env[]; nextCursor: string | null } } = await app.http
+      .get(`/api/v1/events/history?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`)
+      .set(org.auth)
+      .expect(200);
     out.push(...res.body.events);
     assert.ok(res.body.events.length <= limit);
     cursor = res.body.nextCursor;
@@ -78,9 +87,15 @@ for (const db of databases()) {
 
     test('time range: from/to bound the result', async () => {
       const all = await allPages(app, a, '', 1000);
-      const mid = await app.http.get(`/api/v1/events/history?limit=1000&from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z`).set(a.auth).expect(200);
+      const mid = await app.http
+        .get(`/api/v1/events/history?limit=1000&from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z`)
+        .set(a.auth)
+        .expect(200);
       assert.equal(mid.body.events.length, 0);
-      const now = await app.http.get(`/api/v1/events/history?limit=1000&from=${new Date(Date.now() - 3600_000).toISOString()}`).set(a.auth).expect(200);
+      const now = await app.http
+        .get(`/api/v1/events/history?limit=1000&from=${new Date(Date.now() - 3600_000).toISOString()}`)
+        .set(a.auth)
+        .expect(200);
       assert.equal(now.body.events.length, all.length);
     });
 
@@ -100,7 +115,10 @@ for (const db of databases()) {
     test('bad queries: limit > 1000, bad cursor, bad date → 400 naming the field', async () => {
       for (const q of ['limit=1001', 'cursor=abc', 'from=yesterday']) {
         const r = await app.http.get(`/api/v1/events/history?${q}`).set(a.auth).expect(400);
-        assert.ok(r.body.error.details.some((d: { field: string }) => q.startsWith(d.field)), JSON.stringify(r.body));
+        assert.ok(
+          r.body.error.details.some((d: { field: string }) => q.startsWith(d.field)),
+          JSON.stringify(r.body),
+        );
       }
     });
   });

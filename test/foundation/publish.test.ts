@@ -45,7 +45,10 @@ describe('publishing and the event catalog', () => {
       delete missing[field];
       const r1 = await app.http.post('/api/v1/events').set(org.auth).send({ type, data: missing }).expect(400);
       assert.equal(r1.body.error.code, 'validation_error');
-      assert.ok(r1.body.error.details.some((d: { field: string }) => d.field === `data.${field}`), JSON.stringify(r1.body));
+      assert.ok(
+        r1.body.error.details.some((d: { field: string }) => d.field === `data.${field}`),
+        JSON.stringify(r1.body),
+      );
       assert.match(r1.body.error.message, new RegExp(`data\\.${field}`));
 
       const enumField = Object.entries(example).find(([k]) => {
@@ -53,11 +56,19 @@ describe('publishing and the event catalog', () => {
         return s?.def?.type === 'enum';
       })?.[0];
       if (enumField) {
-        const r2 = await app.http.post('/api/v1/events').set(org.auth).send({ type, data: { ...example, [enumField]: 'not-a-value' } }).expect(400);
+        const r2 = await app.http
+          .post('/api/v1/events')
+          .set(org.auth)
+          .send({ type, data: { ...example, [enumField]: 'not-a-value' } })
+          .expect(400);
         assert.ok(r2.body.error.details.some((d: { field: string }) => d.field === `data.${enumField}`));
       }
       const wrongTypeField = requiredFields(type).find((k) => typeof example[k] === 'string') ?? requiredFields(type)[0];
-      const r3 = await app.http.post('/api/v1/events').set(org.auth).send({ type, data: { ...example, [wrongTypeField]: { nested: true } } }).expect(400);
+      const r3 = await app.http
+        .post('/api/v1/events')
+        .set(org.auth)
+        .send({ type, data: { ...example, [wrongTypeField]: { nested: true } } })
+        .expect(400);
       assert.ok(r3.body.error.details.some((d: { field: string }) => d.field === `data.${wrongTypeField}`));
     });
   }
@@ -80,7 +91,11 @@ describe('publishing and the event catalog', () => {
 
   test('a key without the scope gets 403', async () => {
     const reader = await createOrg(app, 'reader', ['events:read']);
-    const r = await app.http.post('/api/v1/events').set(reader.auth).send({ type: 'companion.activated', data: exampleEvents['companion.activated'] }).expect(403);
+    const r = await app.http
+      .post('/api/v1/events')
+      .set(reader.auth)
+      .send({ type: 'companion.activated', data: exampleEvents['companion.activated'] })
+      .expect(403);
     assert.equal(r.body.error.code, 'forbidden');
   });
 
@@ -88,7 +103,14 @@ describe('publishing and the event catalog', () => {
     const res = await app.http
       .post('/api/v1/events/batch')
       .set(org.auth)
-      .send({ events: [{ type: 'companion.activated', data: exampleEvents['companion.activated'] }, { type: 'bogus', data: {} }, { type: 'companion.deleted', data: {} }, { type: 'chat.started', data: exampleEvents['chat.started'] }] })
+      .send({
+        events: [
+          { type: 'companion.activated', data: exampleEvents['companion.activated'] },
+          { type: 'bogus', data: {} },
+          { type: 'companion.deleted', data: {} },
+          { type: 'chat.started', data: exampleEvents['chat.started'] },
+        ],
+      })
       .expect(202);
     const r = res.body.results;
     assert.equal(r.length, 4);
@@ -105,10 +127,24 @@ describe('publishing and the event catalog', () => {
   test('idempotency: same id twice → one event, same envelope; Idempotency-Key header too; scoped per organization', async () => {
     const body = { id: 'order-42-created', type: 'companion.created', data: exampleEvents['companion.created'] };
     const a = await app.http.post('/api/v1/events').set(org.auth).send(body).expect(202);
-    const b = await app.http.post('/api/v1/events').set(org.auth).send({ ...body, data: { ...body.data, name: 'Changed' } }).expect(202);
+    const b = await app.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .send({ ...body, data: { ...body.data, name: 'Changed' } })
+      .expect(202);
     assert.deepEqual(b.body, a.body);
-    const h1 = await app.http.post('/api/v1/events').set(org.auth).set('Idempotency-Key', 'hdr-1').send({ type: 'companion.activated', data: exampleEvents['companion.activated'] }).expect(202);
-    const h2 = await app.http.post('/api/v1/events').set(org.auth).set('Idempotency-Key', 'hdr-1').send({ type: 'companion.activated', data: exampleEvents['companion.activated'] }).expect(202);
+    const h1 = await app.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .set('Idempotency-Key', 'hdr-1')
+      .send({ type: 'companion.activated', data: exampleEvents['companion.activated'] })
+      .expect(202);
+    const h2 = await app.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .set('Idempotency-Key', 'hdr-1')
+      .send({ type: 'companion.activated', data: exampleEvents['companion.activated'] })
+      .expect(202);
     assert.equal(h1.body.id, h2.body.id);
     const other = await createOrg(app);
     const c = await app.http.post('/api/v1/events').set(other.auth).send(body).expect(202);

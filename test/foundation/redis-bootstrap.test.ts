@@ -27,7 +27,10 @@ test('REDIS_URL auto: spawns a private redis-server with AOF when nothing answer
     assert.ok(await redisAnswers('127.0.0.1', port));
     await new Promise((res) => setTimeout(res, 200));
     const files = readdirSync(path.join(dir, 'redis'), { recursive: true }).map(String);
-    assert.ok(files.some((f) => f.includes('appendonly')), `AOF files in ${files.join(',')}`);
+    assert.ok(
+      files.some((f) => f.includes('appendonly')),
+      `AOF files in ${files.join(',')}`,
+    );
   } finally {
     r.child!.kill('SIGTERM');
     await new Promise((res) => r.child!.once('exit', res));

@@ -9,7 +9,10 @@ import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 /** Where the app reads its scripts at run time (copied there by `npm run build`), and where they are written. */
 const DIST_SCRIPTS = new URL('../../src/redis/scripts/', import.meta.url);
 const SRC_SCRIPTS = new URL('../../../src/redis/scripts/', import.meta.url);
-const luaFiles = (dir: URL) => readdirSync(dir).filter((f) => f.endsWith('.lua')).sort();
+const luaFiles = (dir: URL) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.lua'))
+    .sort();
 const names = Object.keys(SCRIPTS) as ScriptName[];
 
 /** The hash tag of a key (the first `{…}`, non-empty), or the key itself. */
@@ -19,7 +22,8 @@ describe('Redis scripts: files', () => {
   test('every .lua file is registered, shipped to dist and identical to its source', () => {
     assert.deepEqual(luaFiles(SRC_SCRIPTS), names.map((n) => SCRIPTS[n].file).sort());
     assert.deepEqual(luaFiles(DIST_SCRIPTS), luaFiles(SRC_SCRIPTS));
-    for (const f of luaFiles(SRC_SCRIPTS)) assert.equal(readFileSync(new URL(f, DIST_SCRIPTS), 'utf8'), readFileSync(new URL(f, SRC_SCRIPTS), 'utf8'), f);
+    for (const f of luaFiles(SRC_SCRIPTS))
+      assert.equal(readFileSync(new URL(f, DIST_SCRIPTS), 'utf8'), readFileSync(new URL(f, SRC_SCRIPTS), 'utf8'), f);
   });
 
   for (const name of names) {
@@ -82,9 +86,19 @@ describe('Redis scripts: against a private Redis', () => {
     const stream = keys.eventLog();
     const idemA = keys.idempotency('org_1', 'key-a');
     const idemB = keys.idempotency('org_1', 'key-b');
-    const entry = (i: number, idempotencyKey?: string) => ({ idempotencyKey, organizationId: 'org_1', type: 'message.sent', timestamp: `2025-01-01T00:00:0${i}Z`, dataJson: JSON.stringify({ i }) });
+    const entry = (i: number, idempotencyKey?: string) => ({
+      idempotencyKey,
+      organizationId: 'org_1',
+      type: 'message.sent',
+      timestamp: `2025-01-01T00:00:0${i}Z`,
+      dataJson: JSON.stringify({ i }),
+    });
     const first = await appendEvents(client, stream, 60, [entry(1, idemA), entry(2), entry(3, idemB), entry(4, idemA)]);
-    assert.deepEqual(first.map((r) => r[0]), ['0', '0', '0', '1'], 'the 4th repeats key-a within the batch: a duplicate');
+    assert.deepEqual(
+      first.map((r) => r[0]),
+      ['0', '0', '0', '1'],
+      'the 4th repeats key-a within the batch: a duplicate',
+    );
     assert.equal(first[3].slice(1), `${first[0].slice(1)}\norg_1\nmessage.sent\n2025-01-01T00:00:01Z\n{"i":1}`);
 
     const calls = await monitored();
@@ -104,7 +118,10 @@ describe('Redis scripts: against a private Redis', () => {
     assert.equal(new Set([...declared].map(hashTagOf)).size, 1, 'one hash tag: one Cluster slot');
 
     const again = await appendEvents(client, stream, 60, [entry(5, idemB), entry(6)]);
-    assert.deepEqual(again.map((r) => r[0]), ['1', '0']);
+    assert.deepEqual(
+      again.map((r) => r[0]),
+      ['1', '0'],
+    );
     assert.equal(again[0].slice(1).split('\n')[0], first[2].slice(1));
     assert.equal(await client.xlen(stream), 4);
     const ttl = await client.ttl(idemA);
@@ -113,7 +130,10 @@ describe('Redis scripts: against a private Redis', () => {
   });
 
   test('quota admit: six declared keys with one hash tag, counts and refuses', async () => {
-    const flags = (metric: string, limit: number) => ({ warning: keys.quotaFlag('org_1', metric, 'w', limit, 'warning'), exceeded: keys.quotaFlag('org_1', metric, 'w', limit, 'exceeded') });
+    const flags = (metric: string, limit: number) => ({
+      warning: keys.quotaFlag('org_1', metric, 'w', limit, 'warning'),
+      exceeded: keys.quotaFlag('org_1', metric, 'w', limit, 'exceeded'),
+    });
     const qKeys = {
       counters: [keys.quotaCounter('org_1', 'events_per_minute', 'w'), keys.quotaCounter('org_1', 'events_per_month', 'w')],
       flags: [flags('events_per_minute', 5), flags('events_per_month', 0)],
@@ -127,7 +147,8 @@ describe('Redis scripts: against a private Redis', () => {
     const calls = await monitored();
     const declared = new Set([...qKeys.counters, ...qKeys.flags.flatMap((f) => [f.warning, f.exceeded])]);
     assert.equal(new Set([...declared].map(hashTagOf)).size, 1);
-    for (const { args: a } of calls.filter((c) => c.source === 'lua')) assert.ok(declared.has(a[1]), `${a.join(' ')} touches a declared key`);
+    for (const { args: a } of calls.filter((c) => c.source === 'lua'))
+      assert.ok(declared.has(a[1]), `${a.join(' ')} touches a declared key`);
   });
 
   test('release lock: only with the holder token', async () => {
@@ -146,7 +167,10 @@ describe('RedisKeys', () => {
     assert.equal(k.eventLog(), '{humana}:events');
     assert.equal(k.idempotency('org_1', 'abc'), '{humana}:idem:org_1:abc');
     assert.equal(k.quotaCounter('org_1', 'events_per_minute', '29412345'), '{humana}:quota:org_1:events_per_minute:29412345');
-    assert.equal(k.quotaFlag('org_1', 'events_per_month', '2025-03', 100, 'warning'), '{humana}:quota-flag:org_1:events_per_month:2025-03:100:warning');
+    assert.equal(
+      k.quotaFlag('org_1', 'events_per_month', '2025-03', 100, 'warning'),
+      '{humana}:quota-flag:org_1:events_per_month:2025-03:100:warning',
+    );
     assert.equal(k.bullPrefix(), '{humana}:bull');
     assert.equal(k.webhookBatch('wh_1'), '{humana}:webhooks:batch:wh_1');
     assert.equal(k.webhookBatchLock('wh_1'), '{humana}:webhooks:batch-lock:wh_1');

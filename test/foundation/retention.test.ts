@@ -20,12 +20,24 @@ describe('history retention and API docs', () => {
 
   test('a BullMQ job scheduler purges history older than EVENT_RETENTION_DAYS, keeping newer events', async () => {
     const org = await createOrg(app);
-    const fresh = await app.http.post('/api/v1/events').set(org.auth).send({ type: 'companion.activated', data: exampleEvents['companion.activated'] }).expect(202);
+    const fresh = await app.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .send({ type: 'companion.activated', data: exampleEvents['companion.activated'] })
+      .expect(202);
     await waitFor(async () => (await app.http.get(`/api/v1/events/${fresh.body.id}`).set(org.auth)).status === 200);
     const ds = app.running.app.get<DataSource>(getDataSourceToken());
     const oldMs = Date.now() - 8 * 24 * 3600 * 1000;
     const oldId = eventIdFromStreamId(`${oldMs}-0`);
-    await ds.getRepository(EventRecord).insert({ id: oldId, organizationId: org.id, type: 'companion.activated', companionId: 'c', userId: null, timestamp: new Date(oldMs).toISOString(), data: '{}' });
+    await ds.getRepository(EventRecord).insert({
+      id: oldId,
+      organizationId: org.id,
+      type: 'companion.activated',
+      companionId: 'c',
+      userId: null,
+      timestamp: new Date(oldMs).toISOString(),
+      data: '{}',
+    });
     await app.http.get(`/api/v1/events/${oldId}`).set(org.auth).expect(200);
 
     const queue = app.running.app.get<Queue>(getQueueToken(MAINTENANCE_QUEUE));
@@ -42,7 +54,8 @@ describe('history retention and API docs', () => {
   test('OpenAPI is generated from the code at /docs', async () => {
     const res = await app.http.get('/docs-json').expect(200);
     assert.match(res.body.openapi, /^3\./);
-    for (const p of ['/api/v1/events', '/api/v1/events/batch', '/api/v1/events/history', '/api/v1/event-types']) assert.ok(res.body.paths[p], p);
+    for (const p of ['/api/v1/events', '/api/v1/events/batch', '/api/v1/events/history', '/api/v1/event-types'])
+      assert.ok(res.body.paths[p], p);
     await app.http.get('/docs').expect(200).expect('content-type', /html/);
   });
 });

@@ -7,7 +7,6 @@ import { waitFor } from '../support/time.js';
 import { dlqOf, hookFor, deliveryIn } from '../webhooks/fixtures.js';
 import { ADMIN, sampleEvent } from './helpers.js';
 
-
 /** Item 7 of the operations issue: every management action is in the organization's append-only audit log. */
 describe('compliance audit log', () => {
   let app: TestApp;
@@ -37,8 +36,15 @@ describe('compliance audit log', () => {
     await app.http.post(`/api/v1/dlq/${dead.id}/retry`).set(org.auth).expect(202);
     await app.http.post('/api/v1/dlq/retry').set(org.auth).send({ webhookId: hook.id }).expect(202);
     await app.http.post(`/api/v1/webhooks/${hook.id}/deliveries/${failed.id}/replay`).set(org.auth).expect(202);
-    await app.http.post(`/api/v1/webhooks/${hook.id}/replay`).set(org.auth).send({ from: started, to: new Date().toISOString() }).expect(202);
-    await app.http.delete(`/api/v1/dlq?olderThan=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`).set(org.auth).expect(200);
+    await app.http
+      .post(`/api/v1/webhooks/${hook.id}/replay`)
+      .set(org.auth)
+      .send({ from: started, to: new Date().toISOString() })
+      .expect(202);
+    await app.http
+      .delete(`/api/v1/dlq?olderThan=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)
+      .set(org.auth)
+      .expect(200);
     const key = await app.http.post(`/api/v1/admin/organizations/${org.id}/api-keys`).set(ADMIN).send({ name: 'ci' }).expect(201);
     await app.http.delete(`/api/v1/admin/organizations/${org.id}/api-keys/${key.body.id}`).set(ADMIN).expect(204);
     await app.http.patch(`/api/v1/admin/organizations/${org.id}/limits`).set(ADMIN).send({ eventsPerMonth: 1000 }).expect(200);

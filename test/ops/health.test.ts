@@ -1,6 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOrg, createTestDatabase, spawnApp, startTestApp, type AppProcess, type TestApp, type TestDatabase, type TestOrg } from '../support/launcher.js';
+import {
+  createOrg,
+  createTestDatabase,
+  spawnApp,
+  startTestApp,
+  type AppProcess,
+  type TestApp,
+  type TestDatabase,
+  type TestOrg,
+} from '../support/launcher.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { sleep, waitFor } from '../support/time.js';
 import { SseClient, sioConnect, sioConnected, sseUrl, WsClient, wsUrl } from '../realtime/clients.js';

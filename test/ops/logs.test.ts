@@ -35,18 +35,34 @@ describe('structured logs', () => {
     const spare = await http.post(`/api/v1/admin/organizations/${org.body.id}/api-keys`).set(ADMIN).send({ name: 'spare' }).expect(201);
     await http.delete(`/api/v1/admin/organizations/${org.body.id}/api-keys/${spare.body.id}`).set(ADMIN).expect(204);
     const auth = { Authorization: `Bearer ${key}` };
-    const published = await http.post('/api/v1/events').set(auth).set('Idempotency-Key', 'idem-secretless-1').send(sampleEvent()).expect(202);
+    const published = await http
+      .post('/api/v1/events')
+      .set(auth)
+      .set('Idempotency-Key', 'idem-secretless-1')
+      .send(sampleEvent())
+      .expect(202);
     await http.post('/api/v1/events').set('Authorization', `Bearer ${BOOTSTRAP_KEY}`).send(sampleEvent()).expect(202);
     await http.post('/api/v1/events').set('Authorization', `Bearer ${spare.body.key}`).send(sampleEvent()).expect(401);
     await http.get(`/api/v1/events/history?access_token=${key}`).expect(401);
-    await http.get('/metrics').set('Authorization', `Basic ${Buffer.from(`prom:${ADMIN_TOKEN}`).toString('base64')}`).expect(200);
+    await http
+      .get('/metrics')
+      .set('Authorization', `Basic ${Buffer.from(`prom:${ADMIN_TOKEN}`).toString('base64')}`)
+      .expect(200);
     await http.get('/metrics').set('Authorization', `Bearer ${key}`).expect(401);
     await http.patch(`/api/v1/admin/organizations/${org.body.id}/limits`).set(ADMIN).send({ eventsPerMinute: 1 }).expect(200);
     await http.post('/api/v1/events').set(auth).send(sampleEvent()).expect(202);
     await http.post('/api/v1/events').set(auth).send(sampleEvent()).expect(429);
     const plainSecret = 'my-very-own-webhook-secret-0123';
-    const custom = await http.post('/api/v1/webhooks').set(auth).send({ url: `${rx.url}/custom`, events: ['*'], secret: plainSecret, headers: { 'X-Api-Key': 'receiver-key-0123456789' } }).expect(201);
-    const generated = await http.post('/api/v1/webhooks').set(auth).send({ url: `${rx.url}/gen?token=query-secret-0123`, events: ['*'] }).expect(201);
+    const custom = await http
+      .post('/api/v1/webhooks')
+      .set(auth)
+      .send({ url: `${rx.url}/custom`, events: ['*'], secret: plainSecret, headers: { 'X-Api-Key': 'receiver-key-0123456789' } })
+      .expect(201);
+    const generated = await http
+      .post('/api/v1/webhooks')
+      .set(auth)
+      .send({ url: `${rx.url}/gen?token=query-secret-0123`, events: ['*'] })
+      .expect(201);
     await http.get(`/api/v1/webhooks/${generated.body.id}/secret`).set(auth).expect(200);
     await http.post(`/api/v1/webhooks/${custom.body.id}/test`).set(auth).expect(200);
     await http.patch(`/api/v1/admin/organizations/${org.body.id}/limits`).set(ADMIN).send({}).expect(200);

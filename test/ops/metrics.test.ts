@@ -60,33 +60,49 @@ describe('delivery metrics', () => {
       await app.http.post('/api/v1/events').set(org.auth).send({ type: 'message.sent', data: exampleEvents['message.sent'] }).expect(202);
     }
     const metricsOf = async (path: string) => (await app.http.get(path).set(org.auth).expect(200)).body;
-    const forA = await waitFor(async () => {
-      const m = await metricsOf(`/api/v1/webhooks/${a.id}/metrics?window=5m`);
-      return m.deliveryRate.successful + m.deliveryRate.failed === 100 ? m : null;
-    }, 20_000, 100);
+    const forA = await waitFor(
+      async () => {
+        const m = await metricsOf(`/api/v1/webhooks/${a.id}/metrics?window=5m`);
+        return m.deliveryRate.successful + m.deliveryRate.failed === 100 ? m : null;
+      },
+      20_000,
+      100,
+    );
     assert.deepEqual(forA.deliveryRate, { successful: 90, failed: 10, percentage: 90 });
     assert.deepEqual(forA.errors, { byType: { http_5xx: 10 }, byStatusCode: { 500: 10 }, retrySuccess: 0 });
     assert.equal(forA.webhookId, a.id);
     assert.equal(forA.window, '5m');
 
     // The receiver's view: envelope timestamp (publish) → its 2xx answer.
-    const history = (await app.http.get('/api/v1/events/history?eventType=companion.activated&limit=1000').set(org.auth).expect(200)).body.events as { id: string; timestamp: string }[];
+    const history = (await app.http.get('/api/v1/events/history?eventType=companion.activated&limit=1000').set(org.auth).expect(200)).body
+      .events as { id: string; timestamp: string }[];
     for (const e of history) publishedAt.set(e.id, Date.parse(e.timestamp));
     await waitFor(() => answeredAt.size === 90);
     const seen = [...answeredAt].map(([id, t]) => t - publishedAt.get(id)!);
     const tolerance = (v: number) => 15 + v * 0.1;
-    for (const [p, key] of [[50, 'p50'], [95, 'p95'], [99, 'p99']] as const) {
+    for (const [p, key] of [
+      [50, 'p50'],
+      [95, 'p95'],
+      [99, 'p99'],
+    ] as const) {
       const theirs = nearestRank(seen, p);
-      assert.ok(Math.abs(forA.latency[key] - theirs) <= tolerance(theirs), `${key}: metrics ${forA.latency[key]} ms, receiver ${theirs} ms`);
+      assert.ok(
+        Math.abs(forA.latency[key] - theirs) <= tolerance(theirs),
+        `${key}: metrics ${forA.latency[key]} ms, receiver ${theirs} ms`,
+      );
     }
     const avg = seen.reduce((x, y) => x + y, 0) / seen.length;
     assert.ok(Math.abs(forA.latency.average - avg) <= tolerance(avg), `average: metrics ${forA.latency.average}, receiver ${avg}`);
     assert.ok(forA.latency.p50 <= forA.latency.p95 && forA.latency.p95 <= forA.latency.p99);
 
-    const forB = await waitFor(async () => {
-      const m = await metricsOf(`/api/v1/webhooks/${b.id}/metrics?window=5m`);
-      return m.deliveryRate.successful === 5 ? m : null;
-    }, 20_000, 100);
+    const forB = await waitFor(
+      async () => {
+        const m = await metricsOf(`/api/v1/webhooks/${b.id}/metrics?window=5m`);
+        return m.deliveryRate.successful === 5 ? m : null;
+      },
+      20_000,
+      100,
+    );
     assert.deepEqual(forB.errors, { byType: { http_5xx: 5 }, byStatusCode: { 503: 5 }, retrySuccess: 5 });
 
     const all = await metricsOf('/api/v1/events/metrics?window=5m');
@@ -100,7 +116,9 @@ describe('delivery metrics', () => {
     const text = (await app.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text;
     const families = parsePrometheusTextFormat(text);
     const value = (name: string, labels: Record<string, string> = {}) =>
-      Number(families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value);
+      Number(
+        families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value,
+      );
     assert.equal(value('humana_webhook_deliveries_total', { outcome: 'success' }), 95);
     assert.equal(value('humana_webhook_deliveries_total', { outcome: 'failed' }), 10);
     assert.equal(value('humana_dead_letter_queue_entries'), 10);

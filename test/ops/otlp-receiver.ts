@@ -15,7 +15,9 @@ interface OtlpValue {
   boolValue?: boolean;
 }
 
-type OtlpTraces = { resourceSpans: { scopeSpans: { spans: (Omit<ExportedSpan, 'attributes'> & { attributes?: { key: string; value: OtlpValue }[] })[] }[] }[] };
+type OtlpTraces = {
+  resourceSpans: { scopeSpans: { spans: (Omit<ExportedSpan, 'attributes'> & { attributes?: { key: string; value: OtlpValue }[] })[] }[] }[];
+};
 
 /** The spans of one OTLP/HTTP JSON export request. */
 function spansOf(body: string): ExportedSpan[] {
@@ -24,7 +26,10 @@ function spansOf(body: string): ExportedSpan[] {
     rs.scopeSpans.flatMap((ss) =>
       ss.spans.map((s) => {
         const attributes = Object.fromEntries(
-          (s.attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.doubleValue ?? value.boolValue ?? ''))]),
+          (s.attributes ?? []).map(({ key, value }) => [
+            key,
+            value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.doubleValue ?? value.boolValue ?? '')),
+          ]),
         );
         return { traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId || undefined, name: s.name, attributes };
       }),

@@ -48,13 +48,16 @@ describe('performance.degraded', () => {
     const stateKey = `{humana}:perf-degraded:${hook.org.id}:delivery_latency_p95_ms`;
     try {
       const first = (await waitFor(async () => (await degradedOf(hook))[0], 15_000, 100)) as Envelope;
-      assert.deepEqual({ ...first.data, value: undefined, timestamp: undefined }, {
-        service: 'webhook_delivery',
-        metric: 'delivery_latency_p95_ms',
-        threshold: 300,
-        value: undefined,
-        timestamp: undefined,
-      });
+      assert.deepEqual(
+        { ...first.data, value: undefined, timestamp: undefined },
+        {
+          service: 'webhook_delivery',
+          metric: 'delivery_latency_p95_ms',
+          threshold: 300,
+          value: undefined,
+          timestamp: undefined,
+        },
+      );
       assert.ok(Number(first.data.value) > 300);
       delayMs = 200; // between 150 (threshold × ratio) and 300: still degraded, nothing new
       await sleep(2_500);
@@ -78,10 +81,14 @@ describe('performance.degraded', () => {
       await app.http.post('/api/v1/events').set(failing.org.auth).send(sampleEvent(i)).expect(202);
       await app.http.post('/api/v1/events').set(healthy.org.auth).send(sampleEvent(i)).expect(202);
     }
-    const [event] = (await waitFor(async () => {
-      const found = await degradedOf(failing);
-      return found.length ? found : null;
-    }, 15_000, 100)) as Envelope[];
+    const [event] = (await waitFor(
+      async () => {
+        const found = await degradedOf(failing);
+        return found.length ? found : null;
+      },
+      15_000,
+      100,
+    )) as Envelope[];
     assert.deepEqual([event.data.metric, event.data.value, event.data.threshold], ['delivery_error_rate', 1, 0.5]);
     await sleep(1_000);
     assert.equal((await degradedOf(failing)).length, 1);

@@ -49,16 +49,35 @@ describe('Prometheus /metrics', () => {
     const before = parsePrometheusTextFormat((await app.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`)).text);
     const sentBefore = family(before, 'humana_events_published_total').metrics.find((m) => m.labels?.type === 'message.sent');
     assert.equal(sentBefore, undefined);
-    const msg = { type: 'message.sent', data: { messageId: 'm', companionId: 'c', userId: 'u', content: 'hi', type: 'text', metadata: {} } };
+    const msg = {
+      type: 'message.sent',
+      data: { messageId: 'm', companionId: 'c', userId: 'u', content: 'hi', type: 'text', metadata: {} },
+    };
     for (let i = 0; i < 3; i++) await app.http.post('/api/v1/events').set(org.auth).send(msg).expect(202);
-    await app.http.post('/api/v1/events').set(org.auth).send({ ...msg, id: 'same-1' }).expect(202);
-    await app.http.post('/api/v1/events').set(org.auth).send({ ...msg, id: 'same-1' }).expect(202);
-    await app.http.post('/api/v1/events/batch').set(org.auth).send({ events: [sampleEvent(1), sampleEvent(2), { type: 'nope' }] }).expect(202);
+    await app.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .send({ ...msg, id: 'same-1' })
+      .expect(202);
+    await app.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .send({ ...msg, id: 'same-1' })
+      .expect(202);
+    await app.http
+      .post('/api/v1/events/batch')
+      .set(org.auth)
+      .send({ events: [sampleEvent(1), sampleEvent(2), { type: 'nope' }] })
+      .expect(202);
     const limited = await createOrg(app);
     await setLimits(app, limited.id, { eventsPerMonth: 1 });
     await app.http.post('/api/v1/events').set(limited.auth).send(sampleEvent()).expect(202);
     await app.http.post('/api/v1/events').set(limited.auth).send(sampleEvent()).expect(429);
-    await app.http.post('/api/v1/events/batch').set(limited.auth).send({ events: [sampleEvent()] }).expect(429);
+    await app.http
+      .post('/api/v1/events/batch')
+      .set(limited.auth)
+      .send({ events: [sampleEvent()] })
+      .expect(429);
     await app.http.post('/api/v1/events').set(org.auth).send({ type: 'message.sent', data: {} }).expect(400);
 
     const text = (await app.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text;
@@ -74,9 +93,14 @@ describe('Prometheus /metrics', () => {
     // histogram; exact counts are asserted on counters and on unlabelled histograms.
     const http = family(families, 'humana_http_request_duration_seconds');
     assert.equal(http.type, 'HISTOGRAM');
-    const buckets = Object.entries(http.metrics[0].buckets ?? {}).map(([le, n]) => [le === '+Inf' ? Infinity : Number(le), Number(n)]).sort((x, y) => x[0] - y[0]);
+    const buckets = Object.entries(http.metrics[0].buckets ?? {})
+      .map(([le, n]) => [le === '+Inf' ? Infinity : Number(le), Number(n)])
+      .sort((x, y) => x[0] - y[0]);
     assert.equal(buckets.at(-1)?.[0], Infinity);
-    assert.ok(buckets.every(([, n], i) => i === 0 || n >= buckets[i - 1][1]), 'cumulative buckets');
+    assert.ok(
+      buckets.every(([, n], i) => i === 0 || n >= buckets[i - 1][1]),
+      'cumulative buckets',
+    );
 
     assert.equal(family(families, 'humana_realtime_connections').type, 'GAUGE');
     assert.equal(sample(families, 'humana_realtime_connections', { transport: 'sse' }), 0);
@@ -99,20 +123,36 @@ describe('Prometheus /metrics', () => {
     const api = await startTestApp({ env: { ROLE: 'api' } });
     const rx = await Receiver.start();
     const port = await freePort();
-    const worker = await spawnApp({ ROLE: 'worker', REDIS_URL: api.redis.url, DATABASE_URL: api.databaseUrl, METRICS_PORT: String(port), LOG_LEVEL: 'info' });
+    const worker = await spawnApp({
+      ROLE: 'worker',
+      REDIS_URL: api.redis.url,
+      DATABASE_URL: api.databaseUrl,
+      METRICS_PORT: String(port),
+      LOG_LEVEL: 'info',
+    });
     try {
       await worker.waitForLine((l) => l.includes('metrics on http'));
       const scrape = request(`http://127.0.0.1:${port}`);
       await scrape.get('/metrics').expect(401);
       const hook = await hookFor(api, rx.url, { events: ['companion.activated'] });
       for (let i = 0; i < 3; i++) await api.http.post('/api/v1/events').set(hook.org.auth).send(sampleEvent(i)).expect(202);
-      const delivered = await waitFor(async () => {
-        const families = parsePrometheusTextFormat((await scrape.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text);
-        const ok = families.find((f) => f.name === 'humana_webhook_deliveries_total')?.metrics.find((m) => m.labels?.outcome === 'success');
-        return Number(ok?.value) === 3 ? families : null;
-      }, 15_000, 100);
+      const delivered = await waitFor(
+        async () => {
+          const families = parsePrometheusTextFormat(
+            (await scrape.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text,
+          );
+          const ok = families
+            .find((f) => f.name === 'humana_webhook_deliveries_total')
+            ?.metrics.find((m) => m.labels?.outcome === 'success');
+          return Number(ok?.value) === 3 ? families : null;
+        },
+        15_000,
+        100,
+      );
       assert.ok(delivered);
-      const apiFamilies = parsePrometheusTextFormat((await api.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text);
+      const apiFamilies = parsePrometheusTextFormat(
+        (await api.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text,
+      );
       assert.equal(family(apiFamilies, 'humana_webhook_deliveries_total').metrics.length, 0, 'the API process delivered nothing itself');
       assert.equal(sample(apiFamilies, 'humana_delivery_workers'), 1, 'shared state is visible from any process');
     } finally {

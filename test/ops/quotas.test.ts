@@ -40,25 +40,45 @@ describe('quotas and rate limits', () => {
     assert.equal(refused.body.error.code, 'quota_exceeded');
     const now = new Date();
     const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-    assert.ok(Math.abs(Number(refused.headers['retry-after']) - secondsUntil(monthEnd)) <= 2, `Retry-After ${refused.headers['retry-after']}`);
+    assert.ok(
+      Math.abs(Number(refused.headers['retry-after']) - secondsUntil(monthEnd)) <= 2,
+      `Retry-After ${refused.headers['retry-after']}`,
+    );
     assert.deepEqual(
-      { metric: refused.body.error.details[0].metric, limit: refused.body.error.details[0].limit, current: refused.body.error.details[0].current },
+      {
+        metric: refused.body.error.details[0].metric,
+        limit: refused.body.error.details[0].limit,
+        current: refused.body.error.details[0].current,
+      },
       { metric: 'events_per_month', limit: 10, current: 10 },
     );
-    const batch = await app.http.post('/api/v1/events/batch').set(a.auth).send({ events: [sampleEvent(1), sampleEvent(2)] }).expect(429);
+    const batch = await app.http
+      .post('/api/v1/events/batch')
+      .set(a.auth)
+      .send({ events: [sampleEvent(1), sampleEvent(2)] })
+      .expect(429);
     assert.equal(batch.body.error.code, 'quota_exceeded');
     assert.deepEqual(await publishN(app, b, 15), Array(15).fill(202));
 
     const events = await settledHistory(app, a, 12);
     const types = events.map((e) => e.type);
-    const expected = [...Array(8).fill('companion.activated'), 'quota.warning', 'companion.activated', 'companion.activated', 'quota.exceeded'];
+    const expected = [
+      ...Array(8).fill('companion.activated'),
+      'quota.warning',
+      'companion.activated',
+      'companion.activated',
+      'quota.exceeded',
+    ];
     assert.deepEqual(types, expected, 'each announcement follows the event that crossed the threshold, once');
     const [warning, exceeded] = events.filter((e) => QUOTA_TYPES.has(e.type));
     assert.deepEqual(
       { ...warning.data, timestamp: undefined },
       { organizationId: a.id, metric: 'events_per_month', current: 8, limit: 10, percentage: 80, timestamp: undefined },
     );
-    assert.deepEqual({ ...exceeded.data, timestamp: undefined }, { organizationId: a.id, metric: 'events_per_month', limit: 10, action: 'blocked', timestamp: undefined });
+    assert.deepEqual(
+      { ...exceeded.data, timestamp: undefined },
+      { organizationId: a.id, metric: 'events_per_month', limit: 10, action: 'blocked', timestamp: undefined },
+    );
     assert.equal(warning.organizationId, a.id);
     const bEvents = await settledHistory(app, b, 15);
     assert.ok(bEvents.every((e) => !QUOTA_TYPES.has(e.type)));
@@ -71,7 +91,11 @@ describe('quotas and rate limits', () => {
     const refused = await app.http.post('/api/v1/events/batch').set(org.auth).send({ events: tooMany }).expect(429);
     assert.equal(refused.body.error.details[0].requested, 12);
     assert.equal(refused.body.error.details[0].current, 0);
-    const ok = await app.http.post('/api/v1/events/batch').set(org.auth).send({ events: tooMany.slice(0, 10) }).expect(202);
+    const ok = await app.http
+      .post('/api/v1/events/batch')
+      .set(org.auth)
+      .send({ events: tooMany.slice(0, 10) })
+      .expect(202);
     assert.equal(ok.body.results.filter((r: { id?: string }) => r.id).length, 10);
     await app.http.post('/api/v1/events').set(org.auth).send(sampleEvent()).expect(429);
     const events = await settledHistory(app, org, 12);
@@ -89,7 +113,9 @@ describe('quotas and rate limits', () => {
     if (60_000 - (Date.now() % 60_000) < 12_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
     const org = await createOrg(app);
     await setLimits(app, org.id, { eventsPerMinute: 20 });
-    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => app.http.post('/api/v1/events').set(org.auth).send(sampleEvent(i))));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => app.http.post('/api/v1/events').set(org.auth).send(sampleEvent(i))),
+    );
     const minuteEnd = (Math.floor(Date.now() / 60_000) + 1) * 60_000;
     assert.equal(responses.filter((r) => r.status === 202).length, 20);
     const limited = responses.filter((r) => r.status === 429);

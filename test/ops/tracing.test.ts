@@ -32,7 +32,12 @@ describe('OpenTelemetry tracing', () => {
   test('a publish joins the caller’s trace and the trace context is stored with the event in the log', async () => {
     const traceId = randomBytes(16).toString('hex');
     const parentId = randomBytes(8).toString('hex');
-    const res = await app.http.post('/api/v1/events').set(org.auth).set('traceparent', `00-${traceId}-${parentId}-01`).send(sampleEvent()).expect(202);
+    const res = await app.http
+      .post('/api/v1/events')
+      .set(org.auth)
+      .set('traceparent', `00-${traceId}-${parentId}-01`)
+      .send(sampleEvent())
+      .expect(202);
     const span = await spanWhere((s) => s.name === 'events.publish' && s.attributes['humana.event_id'] === res.body.id);
     assert.equal(span.traceId, traceId);
     assert.equal(span.parentSpanId, parentId);
@@ -49,7 +54,11 @@ describe('OpenTelemetry tracing', () => {
   });
 
   test('without a caller trace a publish starts one; a batch is one span', async () => {
-    const res = await app.http.post('/api/v1/events/batch').set(org.auth).send({ events: [sampleEvent(1), sampleEvent(2)] }).expect(202);
+    const res = await app.http
+      .post('/api/v1/events/batch')
+      .set(org.auth)
+      .send({ events: [sampleEvent(1), sampleEvent(2)] })
+      .expect(202);
     assert.equal(res.body.results.length, 2);
     const span = await spanWhere((s) => s.name === 'events.publish_batch' && s.attributes['humana.organization_id'] === org.id);
     assert.equal(span.parentSpanId, undefined);
@@ -61,7 +70,12 @@ describe('OpenTelemetry tracing', () => {
     const hook = await hookFor(app, rx.url, { events: ['companion.activated'], retry: { maxAttempts: 2, backoffMultiplier: 1 } });
     rx.on(hook.path, (_req, n) => ({ status: n === 1 ? 503 : 200 }));
     const traceId = randomBytes(16).toString('hex');
-    const res = await app.http.post('/api/v1/events').set(hook.org.auth).set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`).send(sampleEvent()).expect(202);
+    const res = await app.http
+      .post('/api/v1/events')
+      .set(hook.org.auth)
+      .set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`)
+      .send(sampleEvent())
+      .expect(202);
     const publish = await spanWhere((s) => s.name === 'events.publish' && s.attributes['humana.event_id'] === res.body.id);
     const attempts = (await waitFor(() => {
       const found = collector.spans.filter((s) => s.name === 'webhook.attempt' && s.attributes['humana.event_id'] === res.body.id);
@@ -69,7 +83,9 @@ describe('OpenTelemetry tracing', () => {
     }, 15_000)) as ExportedSpan[];
     const received = rx.at(hook.path);
     assert.equal(received.length, 2);
-    for (const [i, span] of attempts.sort((x, y) => Number(x.attributes['humana.attempt']) - Number(y.attributes['humana.attempt'])).entries()) {
+    for (const [i, span] of attempts
+      .sort((x, y) => Number(x.attributes['humana.attempt']) - Number(y.attributes['humana.attempt']))
+      .entries()) {
       assert.equal(span.traceId, traceId);
       assert.equal(span.parentSpanId, publish.spanId, 'attempts are children of the publish span');
       assert.equal(span.attributes['http.response.status_code'], i === 0 ? 503 : 200);

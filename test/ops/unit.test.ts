@@ -15,7 +15,15 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[] }
       cb();
     },
   });
-  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('operations units', () => {
@@ -39,7 +47,10 @@ describe('operations units', () => {
     assert.equal(s.tokensUsed, 25, 'counts named like secrets are kept');
     assert.equal(s.headers['x-request-id'], 'req-1');
     assert.equal(s.webhook.url, 'https://[redacted]@example.com/hook?token=[redacted]&x=1');
-    assert.equal(r.text('GET /api/v1/events/stream?access_token=hk_secretsecret&events=a'), 'GET /api/v1/events/stream?access_token=[redacted]&events=a');
+    assert.equal(
+      r.text('GET /api/v1/events/stream?access_token=hk_secretsecret&events=a'),
+      'GET /api/v1/events/stream?access_token=[redacted]&events=a',
+    );
     assert.equal(r.text('Authorization: Basic dXNlcjpwYXNz'), 'Authorization: Basic [redacted]');
   });
 

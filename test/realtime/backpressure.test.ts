@@ -60,7 +60,12 @@ describe('backpressure and connection limits', () => {
     lateWs.ws.pause();
     const stalledSse = await pausedSse(app, org.key);
     const lateSse = await pausedSse(app, org.key);
-    closers.push(() => stalledWs.close(), () => lateWs.close(), () => stalledSse.res.destroy(), () => lateSse.res.destroy());
+    closers.push(
+      () => stalledWs.close(),
+      () => lateWs.close(),
+      () => stalledSse.res.destroy(),
+      () => lateSse.res.destroy(),
+    );
     await healthySse.opened;
     await waitFor(() => counter.forOrganization(org.id) === 6);
 
@@ -68,7 +73,14 @@ describe('backpressure and connection limits', () => {
     const content = 'x'.repeat(100 * 1024);
     const ids: string[] = [];
     const publishing = (async () => {
-      for (let i = 0; i < 12; i++) ids.push(...(await publishBatch(app, org, Array.from({ length: 10 }, () => eventOf('message.sent', { content })))));
+      for (let i = 0; i < 12; i++)
+        ids.push(
+          ...(await publishBatch(
+            app,
+            org,
+            Array.from({ length: 10 }, () => eventOf('message.sent', { content })),
+          )),
+        );
     })();
     // past 7 MiB the paused ones have been cut: the late ones read what was queued for them, then the notice
     await healthySse.waitForEvents(70, 30_000);
@@ -85,7 +97,11 @@ describe('backpressure and connection limits', () => {
     assert.deepEqual(got, ids.slice(0, got.length), 'what it got is a gap-free prefix');
     const notice = /event: error\ndata: (.*)\n\n$/.exec(lateText);
     assert.ok(notice, `the last frame says why: …${lateText.slice(-120)}`);
-    assert.deepEqual(JSON.parse(notice[1]), { code: 'slow_consumer', message: JSON.parse(notice[1]).message, lastEventId: got[got.length - 1] });
+    assert.deepEqual(JSON.parse(notice[1]), {
+      code: 'slow_consumer',
+      message: JSON.parse(notice[1]).message,
+      lastEventId: got[got.length - 1],
+    });
 
     await waitFor(() => lateWs.closed, 10_000);
     const wsGot = lateWs.eventIds();
@@ -101,7 +117,11 @@ describe('backpressure and connection limits', () => {
 
   test('per-organization connection limit: SSE 429, WebSocket HTTP 429 on upgrade, Socket.IO connect_error; a freed slot is reusable', async () => {
     const limited = await createOrg(app, 'limited');
-    await app.http.patch(`/api/v1/admin/organizations/${limited.id}/limits`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ maxConnections: 2 }).expect(200);
+    await app.http
+      .patch(`/api/v1/admin/organizations/${limited.id}/limits`)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ maxConnections: 2 })
+      .expect(200);
     const first = new SseClient(sseUrl(app), { key: limited.key });
     closers.push(() => first.close());
     const ws = await WsClient.open(wsUrl(app, `access_token=${limited.key}`));

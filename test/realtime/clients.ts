@@ -50,7 +50,11 @@ export async function publish(app: TestApp, org: TestOrg, type: EventType, data:
 }
 
 /** Publishes in one batch request; returns the ids in order. */
-export async function publishBatch(app: TestApp, org: TestOrg, events: { type: EventType; data: Record<string, unknown> }[]): Promise<string[]> {
+export async function publishBatch(
+  app: TestApp,
+  org: TestOrg,
+  events: { type: EventType; data: Record<string, unknown> }[],
+): Promise<string[]> {
   const res = await app.http.post('/api/v1/events/batch').set(org.auth).send({ events }).expect(202);
   return res.body.results.map((r: { id?: string; error?: unknown }) => {
     if (!r.id) throw new Error(`batch item refused: ${JSON.stringify(r.error)}`);
@@ -125,7 +129,11 @@ export function wsUrl(app: TestApp, query = ''): string {
   return `${app.url.replace(/^http/, 'ws')}/api/v1/ws${query ? `?${query}` : ''}`;
 }
 
-export type WsMessage = { type: string; requestId?: string; payload: Record<string, unknown> & { code?: string; eventId?: string; eventType?: string } };
+export type WsMessage = {
+  type: string;
+  requestId?: string;
+  payload: Record<string, unknown> & { code?: string; eventId?: string; eventType?: string };
+};
 
 /** A `ws` client recording every JSON frame it receives. */
 export class WsClient {
@@ -145,7 +153,9 @@ export class WsClient {
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c));
-        res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body: JSON.parse(body || '{}') })));
+        res.on('end', () =>
+          reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body: JSON.parse(body || '{}') })),
+        );
       });
       ws.once('error', reject);
     });
@@ -184,7 +194,11 @@ export interface SioEvent {
 }
 
 /** A socket.io-client on `/events` recording every event it receives. */
-export function sioConnect(app: TestApp, token: string | undefined, opts: Parameters<typeof io>[1] = {}): { socket: Socket; received: SioEvent[] } {
+export function sioConnect(
+  app: TestApp,
+  token: string | undefined,
+  opts: Parameters<typeof io>[1] = {},
+): { socket: Socket; received: SioEvent[] } {
   const socket = io(`${app.url}/events`, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, ...opts });
   const received: SioEvent[] = [];
   socket.onAny((type: string, envelope: SioEvent['envelope']) => received.push({ type, envelope }));

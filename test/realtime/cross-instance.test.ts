@@ -27,7 +27,10 @@ describe('two API instances on one Redis behave as one', () => {
   test('an event published on A reaches SSE, WebSocket and Socket.IO subscribers on B (and the other way round)', async () => {
     const sseB = new SseClient(sseUrl(b, 'events=message.*'), { key: org.key });
     const sseA = new SseClient(sseUrl(a, 'events=message.*'), { key: org.key });
-    closers.push(() => sseB.close(), () => sseA.close());
+    closers.push(
+      () => sseB.close(),
+      () => sseA.close(),
+    );
     const wsB = await WsClient.open(wsUrl(b, `access_token=${org.key}&events=message.*`));
     closers.push(() => wsB.close());
     const io = sioConnect(b, org.key);
@@ -67,7 +70,12 @@ describe('two API instances on one Redis behave as one', () => {
   });
 
   test('a Socket.IO client recovers its session on the other instance and gets what it missed', async () => {
-    const { socket, received } = sioConnect(a, org.key, { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 500, randomizationFactor: 0 });
+    const { socket, received } = sioConnect(a, org.key, {
+      reconnection: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 500,
+      randomizationFactor: 0,
+    });
     closers.push(() => socket.close());
     await sioConnected(socket);
     await socket.emitWithAck('subscribe', { events: ['companion.*'] });
@@ -95,10 +103,17 @@ describe('two API instances on one Redis behave as one', () => {
 
   test('the per-organization connection limit counts connections on every instance', async () => {
     const limited = await createOrg(a, 'limited');
-    await a.http.patch(`/api/v1/admin/organizations/${limited.id}/limits`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ maxConnections: 2 }).expect(200);
+    await a.http
+      .patch(`/api/v1/admin/organizations/${limited.id}/limits`)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ maxConnections: 2 })
+      .expect(200);
     const onA = new SseClient(sseUrl(a), { key: limited.key });
     const onB = await WsClient.open(wsUrl(b, `access_token=${limited.key}`));
-    closers.push(() => onA.close(), () => onB.close());
+    closers.push(
+      () => onA.close(),
+      () => onB.close(),
+    );
     await onA.opened;
     await sleep(700); // two sync periods (HEARTBEAT_INTERVAL_MS = 300)
     for (const app of [a, b]) {

@@ -38,7 +38,8 @@ describe('subscription index', () => {
     const index = new SubscriptionIndex<Conn>();
     const calls = { n: 0 };
     for (let i = 0; i < 10_000; i++) index.add(sub(new Conn('org_a', `u${i}`), counted({ types: null, userId: `user-${i}` }, calls)));
-    for (let i = 0; i < 100; i++) index.add(sub(new Conn('org_a', `m${i}`), counted({ types: ['message.sent'], userId: `user-${i}` }, calls)));
+    for (let i = 0; i < 100; i++)
+      index.add(sub(new Conn('org_a', `m${i}`), counted({ types: ['message.sent'], userId: `user-${i}` }, calls)));
     calls.n = 0;
     assert.deepEqual(deliveries(index, 'org_a', 'message.sent', { userId: 'user-42' }), ['m42', 'u42']);
     assert.equal(calls.n, 2, 'two candidates evaluated, not 10,100');
@@ -49,7 +50,8 @@ describe('subscription index', () => {
 
   test('types: exact, category pattern and everything; companions and user combined; globs', () => {
     const index = new SubscriptionIndex<Conn>();
-    const add = (name: string, f: Partial<StreamFilter>) => index.add(sub(new Conn('o', name), { types: null, companions: null, userId: null, ...f }));
+    const add = (name: string, f: Partial<StreamFilter>) =>
+      index.add(sub(new Conn('o', name), { types: null, companions: null, userId: null, ...f }));
     add('all', {});
     add('exact', { types: ['message.sent'] });
     add('pattern', { types: ['message.*'] });
@@ -57,8 +59,22 @@ describe('subscription index', () => {
     add('comp', { companions: ['c1', 'c2'] });
     add('combined', { types: ['message.*'], companions: ['c1'], userId: 'u1' });
     add('glob', { companions: ['c*'], userId: 'u*' });
-    assert.deepEqual(deliveries(index, 'o', 'message.sent', { companionId: 'c1', userId: 'u1' }), ['all', 'combined', 'comp', 'exact', 'glob', 'pattern', 'star']);
-    assert.deepEqual(deliveries(index, 'o', 'message.received', { companionId: 'c2', userId: 'u1' }), ['all', 'comp', 'glob', 'pattern', 'star']);
+    assert.deepEqual(deliveries(index, 'o', 'message.sent', { companionId: 'c1', userId: 'u1' }), [
+      'all',
+      'combined',
+      'comp',
+      'exact',
+      'glob',
+      'pattern',
+      'star',
+    ]);
+    assert.deepEqual(deliveries(index, 'o', 'message.received', { companionId: 'c2', userId: 'u1' }), [
+      'all',
+      'comp',
+      'glob',
+      'pattern',
+      'star',
+    ]);
     assert.deepEqual(deliveries(index, 'o', 'chat.started', { companionId: 'x', userId: 'u1' }), ['all', 'star']);
     assert.deepEqual(deliveries(index, 'o', 'performance.degraded', {}), ['all', 'star']);
   });

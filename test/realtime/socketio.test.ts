@@ -60,7 +60,15 @@ describe('Socket.IO namespace /events', () => {
         ['message.received', got.id],
       ],
     );
-    assert.deepEqual(typed, [{ id: sent.id, type: 'message.sent', organizationId: a.id, timestamp: (typed[0] as { timestamp: string }).timestamp, data: sent.data }]);
+    assert.deepEqual(typed, [
+      {
+        id: sent.id,
+        type: 'message.sent',
+        organizationId: a.id,
+        timestamp: (typed[0] as { timestamp: string }).timestamp,
+        data: sent.data,
+      },
+    ]);
     assert.ok(other.received.every((r) => r.envelope.organizationId === b.id));
   });
 
@@ -89,14 +97,24 @@ describe('Socket.IO namespace /events', () => {
   test('connection-state recovery: after a dropped transport the socket is recovered with its subscriptions and gets what it missed', async () => {
     const counter = app.running.app.get(ConnectionCounter);
     const base = counter.forOrganization(b.id);
-    const { socket, received } = await connect(b.key, { reconnection: true, reconnectionDelay: 600, reconnectionDelayMax: 600, randomizationFactor: 0 });
+    const { socket, received } = await connect(b.key, {
+      reconnection: true,
+      reconnectionDelay: 600,
+      reconnectionDelayMax: 600,
+      randomizationFactor: 0,
+    });
     await socket.emitWithAck('subscribe', { events: ['message.sent'] });
     const first = await publish(app, b, 'message.sent');
     await waitFor(() => received.length === 1);
     const reconnected = new Promise<void>((resolve) => socket.io.once('reconnect', () => resolve()));
     socket.io.engine.close();
     await waitFor(() => counter.forOrganization(b.id) === base);
-    const missed = await publishBatch(app, b, [eventOf('message.sent'), eventOf('chat.started'), eventOf('message.sent'), eventOf('message.sent')]);
+    const missed = await publishBatch(app, b, [
+      eventOf('message.sent'),
+      eventOf('chat.started'),
+      eventOf('message.sent'),
+      eventOf('message.sent'),
+    ]);
     await reconnected;
     await waitFor(() => socket.connected);
     assert.equal(socket.recovered, true);

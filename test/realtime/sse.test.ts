@@ -70,7 +70,11 @@ describe('SSE /api/v1/events/stream', () => {
   });
 
   test('response headers, opening frame, event frame and heartbeat frame are exactly the contract’s', async () => {
-    const stream = rawStream(sseUrl(app), { Authorization: `Bearer ${a.key}`, Accept: 'text/event-stream' }, /event: message\.sent[\s\S]*event: heartbeat[^]*?\n\n/);
+    const stream = rawStream(
+      sseUrl(app),
+      { Authorization: `Bearer ${a.key}`, Accept: 'text/event-stream' },
+      /event: message\.sent[\s\S]*event: heartbeat[^]*?\n\n/,
+    );
     await waitFor(() => app.running.app.get(ConnectionCounter).forOrganization(a.id) > 0);
     const sent = await publish(app, a, 'message.sent', { messageId: 'raw-1' });
     const { res, text } = await stream;
@@ -115,7 +119,8 @@ describe('SSE /api/v1/events/stream', () => {
       events: (e) => ['message.sent', 'chat.started'].includes(e.type),
       pattern: (e) => e.type.startsWith('message.'),
       user: (e) => e.data.userId === 'user-1',
-      combined: (e) => ['comp-1', 'comp-2'].includes(e.data.companionId as string) && e.type.startsWith('message.') && e.data.userId === 'user-1',
+      combined: (e) =>
+        ['comp-1', 'comp-2'].includes(e.data.companionId as string) && e.type.startsWith('message.') && e.data.userId === 'user-1',
       repeated: (e) => ['comp-1', 'comp-3'].includes(e.data.companionId as string),
       blank: () => true,
     };
@@ -155,7 +160,10 @@ describe('SSE /api/v1/events/stream', () => {
     assert.equal((await get('?events=bogus.*').expect(400)).body.error.code, 'validation_error');
     assert.equal((await get('?companion=typo').expect(400)).body.error.code, 'validation_error');
     assert.equal((await get('?lastEventId=12345').expect(400)).body.error.code, 'invalid_last_event_id');
-    assert.equal((await get('', { Authorization: `Bearer ${a.key}`, 'Last-Event-ID': 'evt_nope' }).expect(400)).body.error.code, 'invalid_last_event_id');
+    assert.equal(
+      (await get('', { Authorization: `Bearer ${a.key}`, 'Last-Event-ID': 'evt_nope' }).expect(400)).body.error.code,
+      'invalid_last_event_id',
+    );
     const future = eventIdFromStreamId(`${Date.now() + 3600_000}-0`);
     assert.equal((await get(`?lastEventId=${future}`).expect(400)).body.error.code, 'unknown_last_event_id');
     assert.equal((await get('', {}).expect(401)).body.error.code, 'unauthorized');
@@ -174,14 +182,19 @@ describe('SSE /api/v1/events/stream', () => {
     first.close();
     const missed: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const batch = Array.from({ length: 10 }, (_, j) => eventOf(j % 2 ? 'message.received' : 'message.sent', { messageId: `m${i * 10 + j}` }));
+      const batch = Array.from({ length: 10 }, (_, j) =>
+        eventOf(j % 2 ? 'message.received' : 'message.sent', { messageId: `m${i * 10 + j}` }),
+      );
       missed.push(...(await publishBatch(app, a, batch)));
       await publishBatch(app, a, [eventOf('chat.started')]); // filtered out on replay too
       await publishBatch(app, b, batch); // another organization
     }
     const again = client(sseUrl(app, 'events=message.*'), { key: a.key, lastEventId: e0.id });
     await again.waitForEvents(50);
-    const live = [await publish(app, a, 'message.sent', { messageId: 'live-1' }), await publish(app, a, 'message.received', { messageId: 'live-2' })];
+    const live = [
+      await publish(app, a, 'message.sent', { messageId: 'live-1' }),
+      await publish(app, a, 'message.received', { messageId: 'live-2' }),
+    ];
     await again.waitForEvents(52);
     await sleep(200);
     assert.deepEqual(again.ids(), [...missed, ...live.map((e) => e.id)]);
@@ -196,11 +209,23 @@ describe('SSE /api/v1/events/stream', () => {
     first.close();
     // enough missed events that the replay takes several reads, while live ones keep arriving meanwhile
     const published: string[] = [];
-    for (let i = 0; i < 4; i++) published.push(...(await publishBatch(app, a, Array.from({ length: 500 }, (_, j) => eventOf('message.sent', { messageId: `r${i}-${j}` })))));
+    for (let i = 0; i < 4; i++)
+      published.push(
+        ...(await publishBatch(
+          app,
+          a,
+          Array.from({ length: 500 }, (_, j) => eventOf('message.sent', { messageId: `r${i}-${j}` })),
+        )),
+      );
     let stop = false;
     const publisher = (async () => {
       for (let i = 0; !stop && i < 300; i++) {
-        published.push(...(await publishBatch(app, a, [eventOf('message.sent', { messageId: `c${i}a` }), eventOf('message.sent', { messageId: `c${i}b` })])));
+        published.push(
+          ...(await publishBatch(app, a, [
+            eventOf('message.sent', { messageId: `c${i}a` }),
+            eventOf('message.sent', { messageId: `c${i}b` }),
+          ])),
+        );
       }
     })();
     await sleep(50);
@@ -245,9 +270,19 @@ for (const db of databases()) {
     test('replays from SQL up to the stream’s oldest entry, then from the stream, with no gap or duplicate', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) {
-        ids.push(...(await publishBatch(app, org, Array.from({ length: 150 }, (_, j) => eventOf(j % 3 ? 'message.sent' : 'chat.started', { messageId: `m${i}-${j}` })))));
+        ids.push(
+          ...(await publishBatch(
+            app,
+            org,
+            Array.from({ length: 150 }, (_, j) => eventOf(j % 3 ? 'message.sent' : 'chat.started', { messageId: `m${i}-${j}` })),
+          )),
+        );
       }
-      await waitFor(async () => (await app.http.get('/api/v1/events/history?limit=1000').set(org.auth)).body.events.length === ids.length, 15_000, 100);
+      await waitFor(
+        async () => (await app.http.get('/api/v1/events/history?limit=1000').set(org.auth)).body.events.length === ids.length,
+        15_000,
+        100,
+      );
       // retention: the stream keeps only its newest 100 entries, the older ones are in SQL only
       const r = new Redis(app.redis.url);
       await r.xtrim('{humana}:events', 'MAXLEN', 100);
@@ -257,7 +292,7 @@ for (const db of databases()) {
 
       const c = new SseClient(sseUrl(app, 'events=message.sent'), { key: org.key, lastEventId: ids[0] });
       try {
-        const want = ids.slice(1).filter((_, i) => (i + 1) % 150 % 3 !== 0);
+        const want = ids.slice(1).filter((_, i) => ((i + 1) % 150) % 3 !== 0);
         await c.waitForEvents(want.length);
         const live = await publish(app, org, 'message.sent');
         await c.waitForEvents(want.length + 1);

@@ -110,22 +110,29 @@ describe('raw WebSocket /api/v1/ws', () => {
 
   test('chat publishes a message.sent through the publisher and acks {messageId, eventId}', async () => {
     const c = await open(withKey(a, 'events=message.sent&companions=comp-chat'));
-    const ack = await c.request({ type: 'chat', requestId: 'c1', payload: { companionId: 'comp-chat', userId: 'user-9', content: 'Hi there' } });
+    const ack = await c.request({
+      type: 'chat',
+      requestId: 'c1',
+      payload: { companionId: 'comp-chat', userId: 'user-9', content: 'Hi there' },
+    });
     assert.equal(ack.type, 'ack');
     assert.match(ack.payload.messageId as string, /^msg_/);
     assert.match(ack.payload.eventId as string, /^evt_/);
     const ev = await c.next((m) => m.type === 'event');
     assert.equal(ev.payload.eventId, ack.payload.eventId);
     assert.equal(ev.payload.eventType, 'message.sent');
-    assert.deepEqual({ ...(ev.payload.data as object), timestamp: undefined }, {
-      messageId: ack.payload.messageId,
-      companionId: 'comp-chat',
-      userId: 'user-9',
-      content: 'Hi there',
-      type: 'text',
-      metadata: { source: 'websocket' },
-      timestamp: undefined,
-    });
+    assert.deepEqual(
+      { ...(ev.payload.data as object), timestamp: undefined },
+      {
+        messageId: ack.payload.messageId,
+        companionId: 'comp-chat',
+        userId: 'user-9',
+        content: 'Hi there',
+        type: 'text',
+        metadata: { source: 'websocket' },
+        timestamp: undefined,
+      },
+    );
     // it went through the publisher into the log: the history has it too
     await waitFor(async () => (await app.http.get(`/api/v1/events/${ack.payload.eventId}`).set(a.auth)).status === 200);
     const bad = await c.request({ type: 'chat', requestId: 'c2', payload: { companionId: 'comp-chat', content: 3 } });
@@ -151,7 +158,14 @@ describe('raw WebSocket /api/v1/ws', () => {
     await waitFor(() => c.messages.filter((m) => m.payload.code === 'invalid_message').length === 3);
     const unknown = await c.request({ type: 'teleport', requestId: 'r2', payload: {} });
     assert.deepEqual([unknown.type, unknown.payload.code], ['error', 'unknown_message_type']);
-    for (const [i, payload] of [{ events: 'message.sent' }, { events: ['nope.happened'] }, { events: [] }, { companions: [''] }, { colour: 'red' }, { lastEventId: 'evt_bad' }].entries()) {
+    for (const [i, payload] of [
+      { events: 'message.sent' },
+      { events: ['nope.happened'] },
+      { events: [] },
+      { companions: [''] },
+      { colour: 'red' },
+      { lastEventId: 'evt_bad' },
+    ].entries()) {
       const res = await c.request({ type: 'subscribe', requestId: `bad-${i}`, payload });
       assert.equal(res.type, 'error', JSON.stringify(payload));
       assert.match(res.payload.code!, /^(validation_error|invalid_last_event_id)$/);
@@ -189,7 +203,11 @@ describe('raw WebSocket /api/v1/ws', () => {
 
   test('resume: ?lastEventId on connect and lastEventId in subscribe replay what was missed, then live', async () => {
     const e0 = await publish(app, a, 'message.sent', { companionId: 'comp-r' });
-    const missed = await publishBatch(app, a, Array.from({ length: 30 }, (_, i) => eventOf(i % 2 ? 'message.sent' : 'chat.started', { companionId: 'comp-r' })));
+    const missed = await publishBatch(
+      app,
+      a,
+      Array.from({ length: 30 }, (_, i) => eventOf(i % 2 ? 'message.sent' : 'chat.started', { companionId: 'comp-r' })),
+    );
     const c = await open(withKey(a, `companions=comp-r&events=message.sent&lastEventId=${e0.id}`));
     await waitFor(() => c.events().length >= 15);
     const live = await publish(app, a, 'message.sent', { companionId: 'comp-r' });
@@ -198,11 +216,18 @@ describe('raw WebSocket /api/v1/ws', () => {
     assert.deepEqual(c.eventIds(), [...missed.filter((_, i) => i % 2), live.id]);
 
     const d = await open(withKey(a));
-    const ack = await d.request({ type: 'subscribe', requestId: 'r', payload: { events: ['chat.started'], companions: ['comp-r'], lastEventId: e0.id } });
+    const ack = await d.request({
+      type: 'subscribe',
+      requestId: 'r',
+      payload: { events: ['chat.started'], companions: ['comp-r'], lastEventId: e0.id },
+    });
     assert.equal(ack.type, 'ack');
     await waitFor(() => d.events().length >= 15);
     await sleep(100);
-    assert.deepEqual(d.eventIds(), missed.filter((_, i) => i % 2 === 0));
+    assert.deepEqual(
+      d.eventIds(),
+      missed.filter((_, i) => i % 2 === 0),
+    );
     assert.ok(d.messages.indexOf(ack) < d.messages.indexOf(d.events()[0]), 'the ack comes before the replayed events');
   });
 

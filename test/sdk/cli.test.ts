@@ -3,7 +3,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EVENT_TYPES, HumanaEvents, sampleData, verifyWebhook } from '../../sdk/src/index.js';
-import { createOrg, Receiver, REPO_ROOT, startPrivateRedis, startTestApp, waitFor, type PrivateRedis, type TestApp, type TestOrg } from './server.js';
+import {
+  createOrg,
+  Receiver,
+  REPO_ROOT,
+  startPrivateRedis,
+  startTestApp,
+  waitFor,
+  type PrivateRedis,
+  type TestApp,
+  type TestOrg,
+} from './server.js';
 
 const CLI = path.join(REPO_ROOT, 'sdk/dist/cli.js');
 
@@ -110,7 +120,9 @@ describe('humana-events CLI', () => {
     let stdout = '';
     let stderr = '';
     try {
-      listen = spawn(process.execPath, [CLI, 'listen', '--forward-to', `${receiver.url}/local`, '--events', 'message.*'], { env: { PATH: process.env.PATH ?? '', ...env } });
+      listen = spawn(process.execPath, [CLI, 'listen', '--forward-to', `${receiver.url}/local`, '--events', 'message.*'], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+      });
       listen.stdout!.on('data', (c: Buffer) => (stdout += c));
       listen.stderr!.on('data', (c: Buffer) => (stderr += c));
       secret = (await waitFor(() => /Signing secret: (whsec_\S+)/.exec(stdout)?.[1], 10_000))!;
@@ -125,14 +137,18 @@ describe('humana-events CLI', () => {
       retired.push(app);
       app = await startTestApp({ redis, databaseUrl: app.databaseUrl, env: { PORT: port } });
       const sdk2 = new HumanaEvents({ baseUrl: app.url, apiKey: org.key });
-      for (let i = 0; i < 3; i++) ids.push((await sdk2.events.publish({ type: 'message.received', data: sampleData['message.received'] })).id);
+      for (let i = 0; i < 3; i++)
+        ids.push((await sdk2.events.publish({ type: 'message.received', data: sampleData['message.received'] })).id);
       await waitFor(() => verified.length >= 6, 30_000);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(verified, ids, 'every event once, in order, each signature verified');
       assert.match(stderr, /reconnected/);
       const lines = stdout.split('\n').filter((l) => l.includes(' → '));
       assert.equal(lines.length, 6);
-      assert.ok(lines.every((l) => / → 200 \(\d+ ms\)/.test(l)), lines.join('\n'));
+      assert.ok(
+        lines.every((l) => / → 200 \(\d+ ms\)/.test(l)),
+        lines.join('\n'),
+      );
     } finally {
       listen?.kill('SIGINT');
     }

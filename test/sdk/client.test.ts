@@ -80,7 +80,10 @@ describe('sdk client against a running server', () => {
       sdk.events.publish({ type: 'message.sent', data: { messageId: 'm' } as never }),
       (e: unknown) => e instanceof HumanaApiError && e.status === 400 && e.code.length > 0 && e.details.length > 0 && e.message.length > 0,
     );
-    await assert.rejects(sdk.events.publish({ type: 'no.such' as 'chat.ended', data: {} as never }), (e: unknown) => e instanceof HumanaApiError && e.status === 422);
+    await assert.rejects(
+      sdk.events.publish({ type: 'no.such' as 'chat.ended', data: {} as never }),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 422,
+    );
     await assert.rejects(sdk.webhooks.get('wh_missing'), (e: unknown) => e instanceof HumanaApiError && e.status === 404);
   });
 
@@ -88,7 +91,8 @@ describe('sdk client against a running server', () => {
     const other = await createOrg(app);
     const client = new HumanaEvents({ baseUrl: app.url, apiKey: other.key });
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await client.events.publish({ type: 'stream.chunk', data: { ...sampleData['stream.chunk'], chunkId: `c${i}` } })).id);
+    for (let i = 0; i < 7; i++)
+      ids.push((await client.events.publish({ type: 'stream.chunk', data: { ...sampleData['stream.chunk'], chunkId: `c${i}` } })).id);
     await waitFor(async () => (await client.events.history({ limit: 1000 }).toArray()).length === 7, 5000);
     let pages = 0;
     for await (const page of client.events.history({ limit: 3 }).pages()) {
@@ -97,7 +101,11 @@ describe('sdk client against a running server', () => {
     }
     assert.ok(pages >= 3, `3+ pages, got ${pages}`);
     const all = await client.events.history({ limit: 3 }).toArray();
-    assert.deepEqual(all.map((e) => e.id), [...ids].reverse(), 'every event, newest first, none twice');
+    assert.deepEqual(
+      all.map((e) => e.id),
+      [...ids].reverse(),
+      'every event, newest first, none twice',
+    );
   });
 
   it('lists the event types', async () => {
@@ -129,15 +137,24 @@ describe('sdk client against a running server', () => {
     assert.equal(test.statusCode, 200);
 
     const ev = await sdk.events.publish({ type: 'message.sent', data: sampleData['message.sent'] });
-    const delivery = await waitFor(async () => (await sdk.webhooks.deliveries(created.id, { status: 'success' }).toArray()).find((d) => d.eventId === ev.id), 30_000);
+    const delivery = await waitFor(
+      async () => (await sdk.webhooks.deliveries(created.id, { status: 'success' }).toArray()).find((d) => d.eventId === ev.id),
+      30_000,
+    );
     const detail = await sdk.webhooks.delivery(created.id, delivery!.id);
     assert.equal(detail.id, delivery!.id);
     assert.ok(detail.attemptHistory.length >= 1);
     const replayed = await sdk.webhooks.replayDelivery(created.id, delivery!.id);
     assert.match(replayed.deliveryId, /^del_/);
-    const range = await sdk.webhooks.replay(created.id, { from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString() });
+    const range = await sdk.webhooks.replay(created.id, {
+      from: new Date(Date.now() - 60_000).toISOString(),
+      to: new Date().toISOString(),
+    });
     assert.equal(typeof range, 'object');
-    const preview = await sdk.webhooks.transformTest('{ "kind": type, "who": data.userId }', { type: 'message.sent', data: { userId: 'u1' } });
+    const preview = await sdk.webhooks.transformTest('{ "kind": type, "who": data.userId }', {
+      type: 'message.sent',
+      data: { userId: 'u1' },
+    });
     assert.deepEqual(preview.body, { kind: 'message.sent', who: 'u1' });
 
     await sdk.webhooks.delete(second.id);

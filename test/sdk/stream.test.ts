@@ -35,7 +35,8 @@ for (const transport of ['stream', 'socket'] as const) {
 
     const publish = async (n: number, tag: string) => {
       const ids: string[] = [];
-      for (let i = 0; i < n; i++) ids.push((await sdk.events.publish({ type: 'message.sent', data: { ...sampleData['message.sent'], content: `${tag}-${i}` } })).id);
+      for (let i = 0; i < n; i++)
+        ids.push((await sdk.events.publish({ type: 'message.sent', data: { ...sampleData['message.sent'], content: `${tag}-${i}` } })).id);
       return ids;
     };
 
@@ -55,7 +56,10 @@ for (const transport of ['stream', 'socket'] as const) {
       await firstOpen;
       const before = await publish(5, 'a');
       const first = await pending;
-      assert.deepEqual(first.map((e) => e.id), before);
+      assert.deepEqual(
+        first.map((e) => e.id),
+        before,
+      );
       assert.equal(first[0].type, 'message.sent');
       assert.equal((first[0].data as { content: string }).content, 'a-0');
 
@@ -64,7 +68,11 @@ for (const transport of ['stream', 'socket'] as const) {
       const later = await publish(3, 'c');
       const rest = await take(it, 8);
       await it.return?.(undefined);
-      assert.deepEqual(rest.map((e) => e.id), [...during, ...later], 'exactly the missed events, in order, then live');
+      assert.deepEqual(
+        rest.map((e) => e.id),
+        [...during, ...later],
+        'exactly the missed events, in order, then live',
+      );
       assert.ok(opens >= 2, 'reconnected');
       assert.equal(it.lastEventId, later.at(-1));
     });
@@ -74,7 +82,10 @@ for (const transport of ['stream', 'socket'] as const) {
       const it = sdk.events[transport]({ events: ['message.sent'], lastEventId: ids[1] });
       const got = await take(it, 2);
       await it.return?.(undefined);
-      assert.deepEqual(got.map((e) => e.id), ids.slice(2));
+      assert.deepEqual(
+        got.map((e) => e.id),
+        ids.slice(2),
+      );
     });
 
     it('ends cleanly on abort', async () => {
@@ -87,7 +98,10 @@ for (const transport of ['stream', 'socket'] as const) {
 
     it('throws a typed error for a refused stream (bad key) instead of reconnecting forever', async () => {
       const bad = new HumanaEvents({ baseUrl: app.url, apiKey: 'hk_nope' });
-      await assert.rejects(bad.events[transport]({ reconnectBaseMs: 10 }).next(), (e: unknown) => e instanceof HumanaApiError && e.status === 401);
+      await assert.rejects(
+        bad.events[transport]({ reconnectBaseMs: 10 }).next(),
+        (e: unknown) => e instanceof HumanaApiError && e.status === 401,
+      );
     });
   });
 }

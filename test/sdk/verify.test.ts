@@ -14,7 +14,17 @@ import {
   WebhookVerificationError,
   type WebhookVerificationReason,
 } from '../../sdk/src/index.js';
-import { connectionKiller, createOrg, Receiver, REPO_ROOT, startTestApp, waitFor, type Received, type TestApp, type TestOrg } from './server.js';
+import {
+  connectionKiller,
+  createOrg,
+  Receiver,
+  REPO_ROOT,
+  startTestApp,
+  waitFor,
+  type Received,
+  type TestApp,
+  type TestOrg,
+} from './server.js';
 
 const reason = (r: WebhookVerificationReason) => (e: unknown) => e instanceof WebhookVerificationError && e.reason === r;
 
@@ -63,7 +73,10 @@ describe('verifyWebhook against real deliveries', () => {
   it('rejects a tampered body, a wrong secret, a stale timestamp', () => {
     const tampered = delivery.body.replace('Hello', 'Hellp');
     assert.throws(() => verifyWebhook(tampered, delivery.headers, secret), reason('bad_signature'));
-    assert.throws(() => verifyWebhook(delivery.body, delivery.headers, `whsec_${randomBytes(24).toString('base64')}`), reason('bad_signature'));
+    assert.throws(
+      () => verifyWebhook(delivery.body, delivery.headers, `whsec_${randomBytes(24).toString('base64')}`),
+      reason('bad_signature'),
+    );
     assert.throws(() => verifyWebhook(delivery.body, delivery.headers, secret, { now: Date.now() + 301_000 }), reason('stale_timestamp'));
     assert.ok(verifyWebhook(delivery.body, delivery.headers, secret, { now: Date.now() + 3_000_000, toleranceSeconds: 4000 }));
   });
@@ -82,15 +95,52 @@ describe('verifyWebhook against real deliveries', () => {
   it('reports missing and malformed headers, never a RangeError, on garbage input', () => {
     const h = delivery.headers;
     assert.throws(() => verifyWebhook(delivery.body, {}, secret), reason('missing_header'));
-    assert.throws(() => verifyWebhook(delivery.body, { 'webhook-signature': String(h['webhook-signature']), 'webhook-timestamp': String(h['webhook-timestamp']) }, secret), reason('missing_header'));
-    assert.throws(() => verifyWebhook(delivery.body, { 'x-humana-signature': String(h['x-humana-signature']) }, secret), reason('missing_header'));
-    assert.throws(() => verifyWebhook(delivery.body, { ...h, 'webhook-timestamp': 'yesterday', 'x-humana-signature': undefined }, secret), reason('malformed_header'));
-    assert.throws(() => verifyWebhook(delivery.body, { ...h, 'webhook-signature': 'v2,abc', 'x-humana-signature': undefined }, secret), reason('malformed_header'));
-    assert.throws(() => verifyWebhook(delivery.body, { 'x-humana-signature': 'abcd', 'x-humana-timestamp': String(h['x-humana-timestamp']) }, secret), reason('malformed_header'));
-    assert.throws(() => verifyWebhook(delivery.body, { ...h, 'webhook-signature': 'v1,AAAA', 'x-humana-signature': undefined }, secret), reason('bad_signature'));
+    assert.throws(
+      () =>
+        verifyWebhook(
+          delivery.body,
+          { 'webhook-signature': String(h['webhook-signature']), 'webhook-timestamp': String(h['webhook-timestamp']) },
+          secret,
+        ),
+      reason('missing_header'),
+    );
+    assert.throws(
+      () => verifyWebhook(delivery.body, { 'x-humana-signature': String(h['x-humana-signature']) }, secret),
+      reason('missing_header'),
+    );
+    assert.throws(
+      () => verifyWebhook(delivery.body, { ...h, 'webhook-timestamp': 'yesterday', 'x-humana-signature': undefined }, secret),
+      reason('malformed_header'),
+    );
+    assert.throws(
+      () => verifyWebhook(delivery.body, { ...h, 'webhook-signature': 'v2,abc', 'x-humana-signature': undefined }, secret),
+      reason('malformed_header'),
+    );
+    assert.throws(
+      () => verifyWebhook(delivery.body, { 'x-humana-signature': 'abcd', 'x-humana-timestamp': String(h['x-humana-timestamp']) }, secret),
+      reason('malformed_header'),
+    );
+    assert.throws(
+      () => verifyWebhook(delivery.body, { ...h, 'webhook-signature': 'v1,AAAA', 'x-humana-signature': undefined }, secret),
+      reason('bad_signature'),
+    );
     // Random headers: only WebhookVerificationError, whatever the input.
     const junk = () => {
-      const pool = ['', ' ', ',', 'v1,', 'v1,===', 'zz', 'ff'.repeat(32), 'ff'.repeat(31), '1'.repeat(20), '-1', 'v1,' + 'A'.repeat(43) + '=', '\u0000', 'é'];
+      const pool = [
+        '',
+        ' ',
+        ',',
+        'v1,',
+        'v1,===',
+        'zz',
+        'ff'.repeat(32),
+        'ff'.repeat(31),
+        '1'.repeat(20),
+        '-1',
+        'v1,' + 'A'.repeat(43) + '=',
+        '\u0000',
+        'é',
+      ];
       return pool[Math.floor(Math.random() * pool.length)] + (Math.random() < 0.3 ? randomBytes(8).toString('base64') : '');
     };
     const names = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-humana-signature', 'x-humana-timestamp'];
@@ -100,14 +150,20 @@ describe('verifyWebhook against real deliveries', () => {
       try {
         verifyWebhook(delivery.body, headers, secret);
       } catch (err) {
-        assert.ok(err instanceof WebhookVerificationError, `${(err as Error).name}: ${(err as Error).message} for ${JSON.stringify(headers)}`);
+        assert.ok(
+          err instanceof WebhookVerificationError,
+          `${(err as Error).name}: ${(err as Error).message} for ${JSON.stringify(headers)}`,
+        );
       }
     }
   });
 
   it('expressMiddleware and the NestJS guard verify the raw body', () => {
     const mw = expressMiddleware(secret);
-    const req: { headers: Record<string, string | string[] | undefined>; body: Buffer; webhook?: unknown } = { headers: delivery.headers, body: Buffer.from(delivery.body) };
+    const req: { headers: Record<string, string | string[] | undefined>; body: Buffer; webhook?: unknown } = {
+      headers: delivery.headers,
+      body: Buffer.from(delivery.body),
+    };
     let nextArg: unknown = 'not called';
     mw(req, { status: () => assert.fail('no status'), json: () => undefined } as never, (e?: unknown) => (nextArg = e));
     assert.equal(nextArg, undefined);
@@ -161,10 +217,16 @@ for ev in he.stream(cfg["url"], cfg["key"], events=["chat.*"]):
     py.stdout.on('data', (c: Buffer) => (stdout += c));
     py.stderr.on('data', (c: Buffer) => (stderr += c));
     try {
-      py.stdin.write(JSON.stringify({ delivery: { body: delivery.body, headers: delivery.headers }, secret, url: app.url, key: org.key }) + '\n');
+      py.stdin.write(
+        JSON.stringify({ delivery: { body: delivery.body, headers: delivery.headers }, secret, url: app.url, key: org.key }) + '\n',
+      );
       await waitFor(() => stdout.includes('verified') || py.exitCode !== null, 10_000);
       assert.ok(stdout.includes('verified'), stderr);
-      const lines = () => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { id: string; type: string });
+      const lines = () =>
+        stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { id: string; type: string });
       await new Promise((r) => setTimeout(r, 500)); // let the stream connect
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await sdk.events.publish({ type: 'chat.started', data: sampleData['chat.started'] })).id);
@@ -173,7 +235,11 @@ for ev in he.stream(cfg["url"], cfg["key"], events=["chat.*"]):
       for (let i = 0; i < 3; i++) ids.push((await sdk.events.publish({ type: 'chat.ended', data: sampleData['chat.ended'] })).id);
       await waitFor(() => lines().length >= 6, 15_000);
       await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual(lines().map((l) => l.id), ids, 'no gap, no duplicate across the cut');
+      assert.deepEqual(
+        lines().map((l) => l.id),
+        ids,
+        'no gap, no duplicate across the cut',
+      );
     } finally {
       py.kill();
     }
@@ -182,6 +248,9 @@ for ev in he.stream(cfg["url"], cfg["key"], events=["chat.*"]):
   it('signatureHeaders matches the contract formulas', () => {
     const h = signatureHeaders({ secret: 'plain-secret-1234567', id: 'evt_x', body: 'b', timestamp: 1700000000 });
     assert.equal(h['x-humana-signature'], createHmac('sha256', 'plain-secret-1234567').update('1700000000.b').digest('hex'));
-    assert.equal(h['webhook-signature'], `v1,${createHmac('sha256', 'plain-secret-1234567').update('evt_x.1700000000.b').digest('base64')}`);
+    assert.equal(
+      h['webhook-signature'],
+      `v1,${createHmac('sha256', 'plain-secret-1234567').update('evt_x.1700000000.b').digest('base64')}`,
+    );
   });
 });

@@ -201,7 +201,8 @@ export class AppProcess {
   /** Base URL of an api or all process. */
   get url(): string {
     if (this.opts.port) return `http://127.0.0.1:${this.opts.port}`;
-    if (!this.announcedUrl) throw new Error(servesHttp(this.role) ? 'the process has not announced its URL yet' : 'a worker process serves no HTTP');
+    if (!this.announcedUrl)
+      throw new Error(servesHttp(this.role) ? 'the process has not announced its URL yet' : 'a worker process serves no HTTP');
     return this.announcedUrl;
   }
 
@@ -240,7 +241,8 @@ export class AppProcess {
       if (this.running) return;
       await this.closed;
       const status = this.exitStatus;
-      if (attempt >= 2 || !status.startsWith('SIG')) throw new Error(`${this.role} process exited during start-up (${status}); log:\n${this.logTail()}`);
+      if (attempt >= 2 || !status.startsWith('SIG'))
+        throw new Error(`${this.role} process exited during start-up (${status}); log:\n${this.logTail()}`);
       process.stderr.write(`[launcher] ${this.role} process got ${status} during start-up (not from us); starting it again\n`);
     }
   }
@@ -274,7 +276,8 @@ export class AppProcess {
     for (;;) {
       const hit = this.lines.find(pred);
       if (hit !== undefined) return hit;
-      if (this.isClosed) throw new Error(`${this.role} process ended (${this.exitStatus}) without a matching log line; log:\n${this.logTail()}`);
+      if (this.isClosed)
+        throw new Error(`${this.role} process ended (${this.exitStatus}) without a matching log line; log:\n${this.logTail()}`);
       if (nowMs() > deadline) throw new Error(`no matching log line after ${timeoutMs} ms; log:\n${this.logTail()}`);
       await sleep(50);
     }
@@ -293,7 +296,10 @@ export class AppProcess {
   private spawn(): void {
     const { role, env, port = 0, nodeArgs = [], logFile } = this.opts;
     const fd = logFile === undefined ? undefined : openSync(logFile, 'a');
-    const child = spawn(process.execPath, [...nodeArgs, MAIN], { env: { ...env, ROLE: role, PORT: String(port) }, stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+      env: { ...env, ROLE: role, PORT: String(port) },
+      stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'],
+    });
     if (fd === undefined) this.capture(child);
     else closeSync(fd);
     children.add(child);
@@ -486,7 +492,8 @@ export class Stack {
   async waitBacklogZero(group: string, sinceMs: number, timeoutMs = 60_000): Promise<number> {
     const deadline = nowMs() + timeoutMs;
     while ((await this.backlog(group)) > 0) {
-      if (nowMs() > deadline) throw new Error(`consumer group ${group} still has ${await this.backlog(group)} entries after ${timeoutMs} ms`);
+      if (nowMs() > deadline)
+        throw new Error(`consumer group ${group} still has ${await this.backlog(group)} entries after ${timeoutMs} ms`);
       await sleep(10);
     }
     return nowMs() - sinceMs;

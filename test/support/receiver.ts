@@ -41,7 +41,12 @@ export interface FailureRates {
 export type FailureCounts = { [K in keyof FailureRates]: number };
 
 /** A behaviour that fails at random at the given rates (counting each failure in `injected`), else answers with `then`. */
-export function failingAtRandom(rates: FailureRates, then: Behaviour, injected: FailureCounts, random: () => number = Math.random): Behaviour {
+export function failingAtRandom(
+  rates: FailureRates,
+  then: Behaviour,
+  injected: FailureCounts,
+  random: () => number = Math.random,
+): Behaviour {
   return (req, nth) => {
     const r = random();
     if (r < rates.reset) {

@@ -70,7 +70,12 @@ test('at-least-once: a worker killed with SIGKILL mid-run loses nothing; de-dupl
     const res = await app.http
       .post('/api/v1/events/batch')
       .set(org.auth)
-      .send({ events: Array.from({ length: 200 }, (_, j) => ({ type: 'stream.chunk', data: { streamId: 's1', chunkId: `c${i + j}`, content: 'x', isComplete: false } })) })
+      .send({
+        events: Array.from({ length: 200 }, (_, j) => ({
+          type: 'stream.chunk',
+          data: { streamId: 's1', chunkId: `c${i + j}`, content: 'x', isComplete: false },
+        })),
+      })
       .expect(202);
     published.push(...res.body.results.map((r: { id: string }) => r.id));
   }

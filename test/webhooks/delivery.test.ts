@@ -52,8 +52,14 @@ describe('webhook delivery', { concurrency: true }, () => {
     for (const r of got) assertSigned(r, hook.secret, { eventId: event.id, eventType: 'chat.started' });
     const d = await deliveryIn(app, hook, 'success', 1500);
     assert.equal(d.attempts, 3);
-    assert.deepEqual(d.attemptHistory.map((a) => a.statusCode), [500, 500, 200]);
-    assert.deepEqual(d.attemptHistory.map((a) => a.attempt), [1, 2, 3]);
+    assert.deepEqual(
+      d.attemptHistory.map((a) => a.statusCode),
+      [500, 500, 200],
+    );
+    assert.deepEqual(
+      d.attemptHistory.map((a) => a.attempt),
+      [1, 2, 3],
+    );
     assert.equal(d.attemptHistory[0].responseBody, 'boom');
     assert.equal(d.attemptHistory[0].error, 'HTTP 500');
     await new Promise((r) => setTimeout(r, 300));
@@ -68,7 +74,10 @@ describe('webhook delivery', { concurrency: true }, () => {
     const gap = got[1].at - got[0].at;
     assert.ok(gap >= 900 && gap < 4000, `gap ${gap} ms (the schedule alone would wait 10 s)`);
     const d = await deliveryIn(app, hook, 'success', 1500);
-    assert.deepEqual(d.attemptHistory.map((a) => a.statusCode), [429, 204]);
+    assert.deepEqual(
+      d.attemptHistory.map((a) => a.statusCode),
+      [429, 204],
+    );
   });
 
   test('400 → no retry, straight to the DLQ with its attempt; error.occurred published for the organization', async () => {
@@ -111,7 +120,11 @@ describe('webhook delivery', { concurrency: true }, () => {
   });
 
   test('a receiver that never answers: timeoutMs, retried (timeouts are retryable), then DLQ', async () => {
-    const hook = await hookFor(app, rx.url, { events: ['stream.*'], timeoutMs: 300, retry: { maxAttempts: 2, backoffMultiplier: 1, maxDelay: 1 } });
+    const hook = await hookFor(app, rx.url, {
+      events: ['stream.*'],
+      timeoutMs: 300,
+      retry: { maxAttempts: 2, backoffMultiplier: 1, maxDelay: 1 },
+    });
     rx.on(hook.path, () => 'hang');
     await publish(app, hook.org, 'stream.started');
     const d = await deliveryIn(app, hook, 'failed', 10_000);
@@ -145,7 +158,10 @@ describe('webhook delivery', { concurrency: true }, () => {
 
   test('connection refused is retryable and ends in the DLQ', async () => {
     const port = await freePort();
-    const hook = await hookFor(app, `http://127.0.0.1:${port}`, { events: ['stream.*'], retry: { maxAttempts: 2, backoffMultiplier: 1, maxDelay: 1 } });
+    const hook = await hookFor(app, `http://127.0.0.1:${port}`, {
+      events: ['stream.*'],
+      retry: { maxAttempts: 2, backoffMultiplier: 1, maxDelay: 1 },
+    });
     await publish(app, hook.org, 'stream.chunk');
     const d = await deliveryIn(app, hook, 'failed', 10_000);
     assert.equal(d.attempts, 2);
@@ -186,7 +202,11 @@ describe('webhook delivery', { concurrency: true }, () => {
       await publish(app, a.org, 'chat.ended', { companionId: 'comp-1', userId: 'user-9' }), // b
       await publish(app, a.org, 'companion.activated', {}), // none (no userId)
     ];
-    const ids = (path: string) => rx.at(path).map((r) => JSON.parse(r.body).id as string).sort();
+    const ids = (path: string) =>
+      rx
+        .at(path)
+        .map((r) => JSON.parse(r.body).id as string)
+        .sort();
     await waitFor(() => ids(a.path).length === 2 && ids(b.path).length === 2 && ids(c.path).length === 1);
     // A last event matching everything: once it arrived, everything before it was matched.
     await publish(app, a.org, 'message.sent', { companionId: 'comp-1', userId: 'user-last' });
@@ -204,7 +224,12 @@ describe('webhook delivery', { concurrency: true }, () => {
 
   test('disabling a webhook stops its pending retries; another webhook is not affected', async () => {
     const hook = await hookFor(app, rx.url, { events: ['usage.*'], retry: { maxAttempts: 5, backoffMultiplier: 2, maxDelay: 300 } });
-    const bystander = await hookFor(app, rx.url, { events: ['usage.*'], retry: { maxAttempts: 3, backoffMultiplier: 1, maxDelay: 1 } }, hook.org);
+    const bystander = await hookFor(
+      app,
+      rx.url,
+      { events: ['usage.*'], retry: { maxAttempts: 3, backoffMultiplier: 1, maxDelay: 1 } },
+      hook.org,
+    );
     rx.on(hook.path, () => ({ status: 503 }));
     rx.on(bystander.path, (_r, n) => (n === 1 ? { status: 503 } : { status: 200 }));
     await publish(app, hook.org, 'usage.recorded');
@@ -241,7 +266,10 @@ describe('webhook delivery', { concurrency: true }, () => {
     assertSigned(r, hook.secret, { eventId: body.id, eventType: 'webhook.test' });
     rx.on(hook.path, () => ({ status: 500 }));
     const bad = await app.http.post(`/api/v1/webhooks/${hook.id}/test`).set(hook.org.auth).expect(200);
-    assert.deepEqual({ success: bad.body.success, statusCode: bad.body.statusCode, error: bad.body.error }, { success: false, statusCode: 500, error: 'HTTP 500' });
+    assert.deepEqual(
+      { success: bad.body.success, statusCode: bad.body.statusCode, error: bad.body.error },
+      { success: false, statusCode: 500, error: 'HTTP 500' },
+    );
   });
 
   test('replay of a delivery: a new delivery of the same event (same webhook-id), audited', async () => {
@@ -272,7 +300,10 @@ describe('webhook delivery', { concurrency: true }, () => {
   });
 
   test('transform: the body is the JSONata result, signed as sent', async () => {
-    const hook = await hookFor(app, rx.url, { events: ['message.received'], transform: '{"chatId": data.messageId, "message": data.response, "sender": data.companionId}' });
+    const hook = await hookFor(app, rx.url, {
+      events: ['message.received'],
+      transform: '{"chatId": data.messageId, "message": data.response, "sender": data.companionId}',
+    });
     const event = await publish(app, hook.org, 'message.received');
     const [r] = await arrived(rx, hook.path);
     assert.deepEqual(JSON.parse(r.body), { chatId: 'msg-2', message: 'Hi!', sender: 'comp-123' });
@@ -284,7 +315,12 @@ describe('webhook delivery', { concurrency: true }, () => {
     const res = await app.http
       .post('/api/v1/events/batch')
       .set(hook.org.auth)
-      .send({ events: Array.from({ length: 12 }, (_, i) => ({ type: 'stream.chunk', data: { streamId: 's', chunkId: `c${i}`, content: 'x', isComplete: false } })) })
+      .send({
+        events: Array.from({ length: 12 }, (_, i) => ({
+          type: 'stream.chunk',
+          data: { streamId: 's', chunkId: `c${i}`, content: 'x', isComplete: false },
+        })),
+      })
       .expect(202);
     const sent = res.body.results.map((r: { id: string }) => r.id);
     await waitFor(() => rx.at(hook.path).reduce((n, r) => n + JSON.parse(r.body).events.length, 0) >= 12, 8000);
@@ -312,11 +348,25 @@ describe('webhook delivery', { concurrency: true }, () => {
     await waitFor(() => rx.at(hook.path).length === 3);
     const to = new Date().toISOString();
     await waitFor(async () => (await app.http.get('/api/v1/events/history').set(hook.org.auth)).body.events.length === 4);
-    const res = await app.http.post(`/api/v1/webhooks/${hook.id}/replay`).set(hook.org.auth).send({ from, to, eventTypes: ['message.sent', 'message.received'] }).expect(202);
+    const res = await app.http
+      .post(`/api/v1/webhooks/${hook.id}/replay`)
+      .set(hook.org.auth)
+      .send({ from, to, eventTypes: ['message.sent', 'message.received'] })
+      .expect(202);
     assert.deepEqual(res.body, { replayed: 2, truncated: false });
     await waitFor(() => rx.at(hook.path).length === 5);
-    assert.deepEqual(rx.at(hook.path).slice(3).map((r) => r.headers['webhook-id']).sort(), [e1.id, e3.id].sort());
+    assert.deepEqual(
+      rx
+        .at(hook.path)
+        .slice(3)
+        .map((r) => r.headers['webhook-id'])
+        .sort(),
+      [e1.id, e3.id].sort(),
+    );
     const bad = await app.http.post(`/api/v1/webhooks/${hook.id}/replay`).set(hook.org.auth).send({ from: to, to: from }).expect(400);
-    assert.deepEqual(bad.body.error.details.map((d: { field: string }) => d.field), ['to']);
+    assert.deepEqual(
+      bad.body.error.details.map((d: { field: string }) => d.field),
+      ['to'],
+    );
   });
 });

@@ -48,7 +48,10 @@ for (const db of databases()) {
       const p1 = await list('?limit=2');
       const p2 = await list(`?limit=2&cursor=${p1.nextCursor}`);
       const p3 = await list(`?limit=2&cursor=${p2.nextCursor}`);
-      assert.deepEqual([...p1.failedWebhooks, ...p2.failedWebhooks, ...p3.failedWebhooks].map((f: { id: string }) => f.id), ids);
+      assert.deepEqual(
+        [...p1.failedWebhooks, ...p2.failedWebhooks, ...p3.failedWebhooks].map((f: { id: string }) => f.id),
+        ids,
+      );
       assert.equal(p3.nextCursor, null);
       await app.http.get('/api/v1/dlq?from=yesterday').set(hook.org.auth).expect(400);
     });
@@ -61,7 +64,10 @@ for (const db of databases()) {
       await app.http.post(`/api/v1/dlq/${entry.id}/retry`).set(stranger.auth).expect(404);
       const bulk = await app.http.post('/api/v1/dlq/retry').set(stranger.auth).send({}).expect(202);
       assert.equal(bulk.body.retried, 0);
-      const purged = await app.http.delete(`/api/v1/dlq?olderThan=${new Date(Date.now() + 60_000).toISOString()}`).set(stranger.auth).expect(200);
+      const purged = await app.http
+        .delete(`/api/v1/dlq?olderThan=${new Date(Date.now() + 60_000).toISOString()}`)
+        .set(stranger.auth)
+        .expect(200);
       assert.equal(purged.body.purged, 0);
       assert.equal((await list('')).failedWebhooks.length, 5);
     });
@@ -77,7 +83,9 @@ for (const db of databases()) {
       assert.equal(last.headers['x-humana-delivery'], res.body.deliveryId);
       assert.equal(last.headers['webhook-id'], (entry.event as { id: string }).id);
       assert.equal((await dlqOf(app, hook)).length, 2);
-      await waitFor(async () => (await deliveriesOf(app, hook, '?status=success')).some((d) => d.id === res.body.deliveryId && d.kind === 'dlq_retry'));
+      await waitFor(async () =>
+        (await deliveriesOf(app, hook, '?status=success')).some((d) => d.id === res.body.deliveryId && d.kind === 'dlq_retry'),
+      );
       await app.http.post(`/api/v1/dlq/${entry.id}/retry`).set(hook.org.auth).expect(404);
       const audit = await app.http.get('/api/v1/audit-log?action=dlq.retried').set(hook.org.auth).expect(200);
       assert.equal(audit.body.entries[0].resourceId, entry.id);
@@ -94,20 +102,31 @@ for (const db of databases()) {
     });
 
     test('purge olderThan, then the scheduled purge removes entries past DLQ_RETENTION_DAYS', async () => {
-      const keep = await app.http.delete(`/api/v1/dlq?olderThan=${new Date(Date.now() - 3600_000).toISOString()}`).set(hook.org.auth).expect(200);
+      const keep = await app.http
+        .delete(`/api/v1/dlq?olderThan=${new Date(Date.now() - 3600_000).toISOString()}`)
+        .set(hook.org.auth)
+        .expect(200);
       assert.equal(keep.body.purged, 0);
       await app.http.delete('/api/v1/dlq').set(hook.org.auth).expect(400);
       const ds = app.running.app.get(DataSource);
       const [entry] = await dlqOf(app, hook);
       const old = new Date(Date.now() - 40 * 24 * 3600_000).toISOString();
-      await ds.getRepository(DlqEntry).save({ ...(await ds.getRepository(DlqEntry).findOneByOrFail({ id: entry.id })), id: 'dlq_OLD', createdAt: old, lastAttempt: old });
+      await ds
+        .getRepository(DlqEntry)
+        .save({ ...(await ds.getRepository(DlqEntry).findOneByOrFail({ id: entry.id })), id: 'dlq_OLD', createdAt: old, lastAttempt: old });
       await waitFor(async () => !(await ds.getRepository(DlqEntry).findOneBy({ id: 'dlq_OLD' })), 5000);
       assert.equal((await dlqOf(app, hook)).length, 2, 'recent entries stay');
-      const res = await app.http.delete(`/api/v1/dlq?olderThan=${new Date(Date.now() + 1000).toISOString()}`).set(hook.org.auth).expect(200);
+      const res = await app.http
+        .delete(`/api/v1/dlq?olderThan=${new Date(Date.now() + 1000).toISOString()}`)
+        .set(hook.org.auth)
+        .expect(200);
       assert.equal(res.body.purged, 2);
       assert.equal((await list('')).failedWebhooks.length, 0);
       const audit = await app.http.get('/api/v1/audit-log?action=dlq.purged').set(hook.org.auth).expect(200);
-      assert.deepEqual(audit.body.entries.map((e: { after: { purged: number } }) => e.after.purged), [2, 0]);
+      assert.deepEqual(
+        audit.body.entries.map((e: { after: { purged: number } }) => e.after.purged),
+        [2, 0],
+      );
     });
   });
 }

@@ -20,13 +20,24 @@ export interface Hook {
 export async function hookFor(app: TestApp, receiverUrl: string, body: Record<string, unknown>, org?: TestOrg): Promise<Hook> {
   const o = org ?? (await createOrg(app));
   const path = `/${randomBytes(4).toString('hex')}`;
-  const res = await app.http.post('/api/v1/webhooks').set(o.auth).send({ url: `${receiverUrl}${path}`, ...body });
+  const res = await app.http
+    .post('/api/v1/webhooks')
+    .set(o.auth)
+    .send({ url: `${receiverUrl}${path}`, ...body });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return { org: o, id: res.body.id, secret: res.body.secret, path };
 }
 
-export async function publish(app: TestApp, org: TestOrg, type: EventType, data: Record<string, unknown> = {}): Promise<{ id: string; type: string; timestamp: string; organizationId: string; data: Record<string, unknown> }> {
-  const res = await app.http.post('/api/v1/events').set(org.auth).send({ type, data: { ...exampleEvents[type], ...data } });
+export async function publish(
+  app: TestApp,
+  org: TestOrg,
+  type: EventType,
+  data: Record<string, unknown> = {},
+): Promise<{ id: string; type: string; timestamp: string; organizationId: string; data: Record<string, unknown> }> {
+  const res = await app.http
+    .post('/api/v1/events')
+    .set(org.auth)
+    .send({ type, data: { ...exampleEvents[type], ...data } });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return res.body;
 }
@@ -48,7 +59,12 @@ export async function dlqOf(app: TestApp, hook: Hook): Promise<FailedWebhook[]> 
 }
 
 /** Checks every contract header and both signatures of one received request. */
-export function assertSigned(r: Received, secret: string, expect: { eventId: string; eventType: string }, extraSecrets: string[] = []): void {
+export function assertSigned(
+  r: Received,
+  secret: string,
+  expect: { eventId: string; eventType: string },
+  extraSecrets: string[] = [],
+): void {
   const h = r.headers;
   assert.equal(h['content-type'], 'application/json');
   assert.equal(h['x-humana-event'], expect.eventType);

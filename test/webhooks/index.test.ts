@@ -24,7 +24,12 @@ const burst = async (app: TestApp, org: Parameters<typeof publish>[1], companion
   const res = await app.http
     .post('/api/v1/events/batch')
     .set(org.auth)
-    .send({ events: Array.from({ length: n }, (_, i) => ({ type: 'message.sent', data: { messageId: `m${i}`, companionId, userId: 'user-1', content: 'x', type: 'text', metadata: {} } })) })
+    .send({
+      events: Array.from({ length: n }, (_, i) => ({
+        type: 'message.sent',
+        data: { messageId: `m${i}`, companionId, userId: 'user-1', content: 'x', type: 'text', metadata: {} },
+      })),
+    })
     .expect(202);
   return res.body.results.map((r: { id: string }) => r.id) as string[];
 };
@@ -43,8 +48,17 @@ test('a webhook receives only events published after it was created, even from a
     await arrived(rx, hook.path, 2);
     await arrived(rx, late.path, 1);
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(rx.at(hook.path).map((r) => r.headers['webhook-id']).sort(), [early, after].sort());
-    assert.deepEqual(rx.at(late.path).map((r) => r.headers['webhook-id']), [after]);
+    assert.deepEqual(
+      rx
+        .at(hook.path)
+        .map((r) => r.headers['webhook-id'])
+        .sort(),
+      [early, after].sort(),
+    );
+    assert.deepEqual(
+      rx.at(late.path).map((r) => r.headers['webhook-id']),
+      [after],
+    );
   } finally {
     await worker?.stop();
     await apiOnly.close();
@@ -61,10 +75,20 @@ test('the subscription index of every process follows changes made through any p
   await new Promise((r) => setTimeout(r, 200));
   const first = await burst(b, hook.org, 'comp-1');
   await arrived(rx, hook.path, first.length);
-  assert.deepEqual(rx.at(hook.path).map((r) => r.headers['webhook-id']).sort(), [...first].sort());
+  assert.deepEqual(
+    rx
+      .at(hook.path)
+      .map((r) => r.headers['webhook-id'])
+      .sort(),
+    [...first].sort(),
+  );
 
   // Filter changed through B: no process may deliver comp-1 any more, every process delivers comp-2.
-  await b.http.patch(`/api/v1/webhooks/${hook.id}`).set(hook.org.auth).send({ filters: { companionId: ['comp-2'] } }).expect(200);
+  await b.http
+    .patch(`/api/v1/webhooks/${hook.id}`)
+    .set(hook.org.auth)
+    .send({ filters: { companionId: ['comp-2'] } })
+    .expect(200);
   await new Promise((r) => setTimeout(r, 200));
   const excluded = await burst(a, hook.org, 'comp-1');
   const second = await burst(a, hook.org, 'comp-2');

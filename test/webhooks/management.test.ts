@@ -90,7 +90,10 @@ for (const db of databases()) {
         const res = await create(body);
         assert.equal(res.status, 400, `${JSON.stringify(body)} → ${res.status}`);
         assert.equal(res.body.error.code, 'validation_error');
-        assert.ok(detailsOf(res.body).includes(field), `${JSON.stringify(body)}: expected ${field} in ${JSON.stringify(res.body.error.details)}`);
+        assert.ok(
+          detailsOf(res.body).includes(field),
+          `${JSON.stringify(body)}: expected ${field} in ${JSON.stringify(res.body.error.details)}`,
+        );
         assert.ok(res.body.error.message.length > 0);
       }
       const list = await app.http.get('/api/v1/webhooks?limit=200').set(org.auth).expect(200);
@@ -98,24 +101,45 @@ for (const db of databases()) {
     });
 
     test('PUT replaces, PATCH merges (retry partially), secrets cannot change there; 404 for unknown ids', async () => {
-      const { body: w } = await create({ url, events: ['message.sent'], headers: { 'X-A': '1' }, retry: { maxAttempts: 5, backoffMultiplier: 3, maxDelay: 60 } }).expect(201);
-      const put = await app.http.put(`/api/v1/webhooks/${w.id}`).set(org.auth).send({ url: `${url}2`, events: ['chat.*'] }).expect(200);
+      const { body: w } = await create({
+        url,
+        events: ['message.sent'],
+        headers: { 'X-A': '1' },
+        retry: { maxAttempts: 5, backoffMultiplier: 3, maxDelay: 60 },
+      }).expect(201);
+      const put = await app.http
+        .put(`/api/v1/webhooks/${w.id}`)
+        .set(org.auth)
+        .send({ url: `${url}2`, events: ['chat.*'] })
+        .expect(200);
       assert.equal(put.body.url, `${url}2`);
       assert.deepEqual(put.body.events, ['chat.*']);
       assert.deepEqual(put.body.headers, {}, 'PUT replaces the whole configuration');
       assert.deepEqual(put.body.retry, { maxAttempts: 3, backoffMultiplier: 2, maxDelay: 300 });
-      const patch = await app.http.patch(`/api/v1/webhooks/${w.id}`).set(org.auth).send({ retry: { maxAttempts: 7 }, description: 'patched', enabled: false }).expect(200);
+      const patch = await app.http
+        .patch(`/api/v1/webhooks/${w.id}`)
+        .set(org.auth)
+        .send({ retry: { maxAttempts: 7 }, description: 'patched', enabled: false })
+        .expect(200);
       assert.deepEqual(patch.body.retry, { maxAttempts: 7, backoffMultiplier: 2, maxDelay: 300 });
       assert.equal(patch.body.description, 'patched');
       assert.equal(patch.body.enabled, false);
       assert.deepEqual(patch.body.events, ['chat.*']);
       const bad = await app.http.patch(`/api/v1/webhooks/${w.id}`).set(org.auth).send({ secret: 'another-secret-012345' }).expect(400);
       assert.deepEqual(detailsOf(bad.body), ['secret']);
-      const badPatch = await app.http.patch(`/api/v1/webhooks/${w.id}`).set(org.auth).send({ headers: { 'X-Humana-Event': 'x' } }).expect(400);
+      const badPatch = await app.http
+        .patch(`/api/v1/webhooks/${w.id}`)
+        .set(org.auth)
+        .send({ headers: { 'X-Humana-Event': 'x' } })
+        .expect(400);
       assert.deepEqual(detailsOf(badPatch.body), ['headers.X-Humana-Event']);
       const unchanged = await app.http.get(`/api/v1/webhooks/${w.id}`).set(org.auth).expect(200);
       assert.deepEqual(unchanged.body, patch.body, 'a refused change leaves the webhook as it was');
-      await app.http.put('/api/v1/webhooks/wh_nope').set(org.auth).send({ url, events: ['*'] }).expect(404);
+      await app.http
+        .put('/api/v1/webhooks/wh_nope')
+        .set(org.auth)
+        .send({ url, events: ['*'] })
+        .expect(404);
       await app.http.delete(`/api/v1/webhooks/${w.id}`).set(org.auth).expect(204);
       await app.http.get(`/api/v1/webhooks/${w.id}`).set(org.auth).expect(404);
       await app.http.delete(`/api/v1/webhooks/${w.id}`).set(org.auth).expect(404);
@@ -128,7 +152,10 @@ for (const db of databases()) {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res: { body: { webhooks: { id: string }[]; nextCursor: string | null } } = await app.http.get(`/api/v1/webhooks?limit=2${cursor ? `&cursor=${cursor}` : ''}`).set(fresh.auth).expect(200);
+        const res: { body: { webhooks: { id: string }[]; nextCursor: string | null } } = await app.http
+          .get(`/api/v1/webhooks?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+          .set(fresh.auth)
+          .expect(200);
         assert.ok(res.body.webhooks.length <= 2);
         seen.push(...res.body.webhooks.map((w) => w.id));
         cursor = res.body.nextCursor;
@@ -144,7 +171,11 @@ for (const db of databases()) {
       assert.notEqual(rot.body.secret, w.secret);
       const hours = (Date.parse(rot.body.previousSecretExpiresAt) - Date.now()) / 3600_000;
       assert.ok(hours > 23.9 && hours <= 24, String(hours));
-      const given = await app.http.post(`/api/v1/webhooks/${w.id}/secret/rotate`).set(org.auth).send({ secret: 'my-own-new-secret-123456' }).expect(200);
+      const given = await app.http
+        .post(`/api/v1/webhooks/${w.id}/secret/rotate`)
+        .set(org.auth)
+        .send({ secret: 'my-own-new-secret-123456' })
+        .expect(200);
       assert.equal(given.body.secret, 'my-own-new-secret-123456');
       const read = await app.http.get(`/api/v1/webhooks/${w.id}/secret`).set(org.auth).expect(200);
       assert.equal(read.body.secret, 'my-own-new-secret-123456');
@@ -152,9 +183,15 @@ for (const db of databases()) {
       const audit = await app.http.get('/api/v1/audit-log?limit=1000').set(org.auth).expect(200);
       const text = JSON.stringify(audit.body);
       for (const s of [w.secret, rot.body.secret, 'my-own-new-secret-123456']) assert.ok(!text.includes(s), 'no secret in the audit log');
-      const actions = audit.body.entries.filter((e: { resourceId: string }) => e.resourceId === w.id).map((e: { action: string }) => e.action);
+      const actions = audit.body.entries
+        .filter((e: { resourceId: string }) => e.resourceId === w.id)
+        .map((e: { action: string }) => e.action);
       assert.deepEqual(actions.sort(), ['webhook.created', 'webhook.secret_rotated', 'webhook.secret_rotated']);
-      assert.ok(audit.body.entries.filter((e: { action: string }) => e.action.startsWith('webhook.')).every((e: { actor: string }) => e.actor.startsWith('key_')));
+      assert.ok(
+        audit.body.entries
+          .filter((e: { action: string }) => e.action.startsWith('webhook.'))
+          .every((e: { actor: string }) => e.actor.startsWith('key_')),
+      );
     });
 
     test('audit: created, updated (before/after), deleted', async () => {
@@ -173,7 +210,11 @@ for (const db of databases()) {
       const { body: w } = await create({ url, events: ['*'] }).expect(201);
       const o = other.auth;
       await app.http.get(`/api/v1/webhooks/${w.id}`).set(o).expect(404);
-      await app.http.put(`/api/v1/webhooks/${w.id}`).set(o).send({ url, events: ['*'] }).expect(404);
+      await app.http
+        .put(`/api/v1/webhooks/${w.id}`)
+        .set(o)
+        .send({ url, events: ['*'] })
+        .expect(404);
       await app.http.patch(`/api/v1/webhooks/${w.id}`).set(o).send({ enabled: false }).expect(404);
       await app.http.delete(`/api/v1/webhooks/${w.id}`).set(o).expect(404);
       await app.http.get(`/api/v1/webhooks/${w.id}/secret`).set(o).expect(404);
@@ -182,7 +223,11 @@ for (const db of databases()) {
       await app.http.get(`/api/v1/webhooks/${w.id}/deliveries`).set(o).expect(404);
       await app.http.get(`/api/v1/webhooks/${w.id}/deliveries/del_x`).set(o).expect(404);
       await app.http.post(`/api/v1/webhooks/${w.id}/deliveries/del_x/replay`).set(o).expect(404);
-      await app.http.post(`/api/v1/webhooks/${w.id}/replay`).set(o).send({ from: new Date(0).toISOString(), to: new Date().toISOString() }).expect(404);
+      await app.http
+        .post(`/api/v1/webhooks/${w.id}/replay`)
+        .set(o)
+        .send({ from: new Date(0).toISOString(), to: new Date().toISOString() })
+        .expect(404);
       const list = await app.http.get('/api/v1/webhooks').set(o).expect(200);
       assert.ok(!list.body.webhooks.some((x: { id: string }) => x.id === w.id));
       const still = await app.http.get(`/api/v1/webhooks/${w.id}`).set(org.auth).expect(200);
@@ -191,7 +236,11 @@ for (const db of databases()) {
 
     test('scopes: read-only keys cannot write or read secrets; no key → 401', async () => {
       const reader = await createOrg(app, 'reader', ['webhooks:read']);
-      await app.http.post('/api/v1/webhooks').set(reader.auth).send({ url, events: ['*'] }).expect(403);
+      await app.http
+        .post('/api/v1/webhooks')
+        .set(reader.auth)
+        .send({ url, events: ['*'] })
+        .expect(403);
       await app.http.get('/api/v1/webhooks').set(reader.auth).expect(200);
       await app.http.get('/api/v1/webhooks').expect(401);
       await app.http.post('/api/v1/dlq/retry').set(reader.auth).send({}).expect(403);
@@ -201,10 +250,17 @@ for (const db of databases()) {
       const res = await app.http
         .post('/api/v1/webhooks/transform/test')
         .set(org.auth)
-        .send({ transform: '{"chatId": data.sessionId, "message": data.response, "type": type}', event: { type: 'message.received', data: { sessionId: 's-1', response: 'hello' } } })
+        .send({
+          transform: '{"chatId": data.sessionId, "message": data.response, "type": type}',
+          event: { type: 'message.received', data: { sessionId: 's-1', response: 'hello' } },
+        })
         .expect(200);
       assert.deepEqual(res.body.body, { chatId: 's-1', message: 'hello', type: 'message.received' });
-      const bad = await app.http.post('/api/v1/webhooks/transform/test').set(org.auth).send({ transform: '$undefinedFn()', event: { type: 'x', data: {} } }).expect(400);
+      const bad = await app.http
+        .post('/api/v1/webhooks/transform/test')
+        .set(org.auth)
+        .send({ transform: '$undefinedFn()', event: { type: 'x', data: {} } })
+        .expect(400);
       assert.deepEqual(detailsOf(bad.body), ['transform']);
       const slow = await app.http
         .post('/api/v1/webhooks/transform/test')

@@ -12,7 +12,11 @@ describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
   let rx: Receiver;
   before(async () => {
     strict = await startTestApp({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'false' } });
-    lax = await startTestApp({ redis: strict.redis, databaseUrl: strict.databaseUrl, env: { ROLE: 'api', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' } });
+    lax = await startTestApp({
+      redis: strict.redis,
+      databaseUrl: strict.databaseUrl,
+      env: { ROLE: 'api', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' },
+    });
     org = await createOrg(strict);
     rx = await Receiver.start();
   });
@@ -42,24 +46,42 @@ describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
       'https://localhost/hook',
     ];
     for (const url of urls) {
-      const res = await strict.http.post('/api/v1/webhooks').set(org.auth).send({ url, events: ['*'] });
+      const res = await strict.http
+        .post('/api/v1/webhooks')
+        .set(org.auth)
+        .send({ url, events: ['*'] });
       assert.equal(res.status, 400, `${url} → ${res.status}`);
-      assert.deepEqual(res.body.error.details.map((d: { field: string }) => d.field), ['url'], url);
+      assert.deepEqual(
+        res.body.error.details.map((d: { field: string }) => d.field),
+        ['url'],
+        url,
+      );
     }
     const list = await strict.http.get('/api/v1/webhooks').set(org.auth).expect(200);
     assert.equal(list.body.webhooks.length, 0);
   });
 
   test('PUT and PATCH to a private URL are refused too and change nothing', async () => {
-    const { body: w } = await lax.http.post('/api/v1/webhooks').set(org.auth).send({ url: `${rx.url}/patched`, events: ['quota.*'], enabled: false }).expect(201);
+    const { body: w } = await lax.http
+      .post('/api/v1/webhooks')
+      .set(org.auth)
+      .send({ url: `${rx.url}/patched`, events: ['quota.*'], enabled: false })
+      .expect(201);
     await strict.http.patch(`/api/v1/webhooks/${w.id}`).set(org.auth).send({ url: 'http://169.254.169.254/' }).expect(400);
-    await strict.http.put(`/api/v1/webhooks/${w.id}`).set(org.auth).send({ url: 'http://[::1]:80/', events: ['*'] }).expect(400);
+    await strict.http
+      .put(`/api/v1/webhooks/${w.id}`)
+      .set(org.auth)
+      .send({ url: 'http://[::1]:80/', events: ['*'] })
+      .expect(400);
     const got = await strict.http.get(`/api/v1/webhooks/${w.id}`).set(org.auth).expect(200);
     assert.equal(got.body.url, `${rx.url}/patched`);
   });
 
   test('delivery time: a host that now resolves to 127.0.0.1 is refused after DNS, never contacted, and dead-lettered', async () => {
-    const hook = await hookFor(lax, rx.url.replace('127.0.0.1', 'localhost'), { events: ['message.*'], retry: { maxAttempts: 3, backoffMultiplier: 1, maxDelay: 1 } });
+    const hook = await hookFor(lax, rx.url.replace('127.0.0.1', 'localhost'), {
+      events: ['message.*'],
+      retry: { maxAttempts: 3, backoffMultiplier: 1, maxDelay: 1 },
+    });
     await publish(strict, hook.org, 'message.sent');
     const d = await deliveryIn(strict, hook, 'failed');
     assert.equal(d.attempts, 1, 'a refused address is not retried');

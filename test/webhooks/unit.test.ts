@@ -13,7 +13,10 @@ import { createTransformEngine } from '../../src/webhooks/transform-engine.js';
 
 test('retry schedule: attempt n waits min(multiplier^(n-1), maxDelay) s; attempt 1 is immediate', () => {
   const policy = { maxAttempts: 10, backoffMultiplier: 2, maxDelay: 300 };
-  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, policy)), [0, 2000, 4000, 8000, 16000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((n) => retryDelayMs(n, policy)),
+    [0, 2000, 4000, 8000, 16000],
+  );
   assert.equal(retryDelayMs(10, policy), 300_000, 'capped at maxDelay');
   assert.equal(retryDelayMs(3, { maxAttempts: 3, backoffMultiplier: 1.5, maxDelay: 300 }), 2250);
   assert.equal(retryDelayMs(4, { maxAttempts: 5, backoffMultiplier: 10, maxDelay: 60 }), 60_000);
@@ -69,7 +72,25 @@ test('signatures: the seed verifyWebhook and the standardwebhooks package both v
 });
 
 test('SSRF rule: only public unicast addresses', () => {
-  const refused = ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fc00::1', 'fd12::1', '::ffff:127.0.0.1', '::ffff:169.254.169.254', '224.0.0.1', '255.255.255.255', 'not-an-ip'];
+  const refused = [
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    '::',
+    'fe80::1',
+    'fc00::1',
+    'fd12::1',
+    '::ffff:127.0.0.1',
+    '::ffff:169.254.169.254',
+    '224.0.0.1',
+    '255.255.255.255',
+    'not-an-ip',
+  ];
   for (const a of refused) assert.ok(isForbiddenAddress(a), `${a} must be refused`);
   for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111']) assert.ok(!isForbiddenAddress(a), `${a} is public`);
 });
@@ -77,7 +98,17 @@ test('SSRF rule: only public unicast addresses', () => {
 test('event patterns, reserved headers, deterministic delivery ids', () => {
   for (const p of ['*', 'message.*', 'message.sent', 'quota.*']) assert.ok(isEventPattern(p), p);
   for (const p of ['message', 'nope.*', 'message.nope', '*.sent', '']) assert.ok(!isEventPattern(p), p);
-  for (const h of ['Content-Type', 'content-length', 'HOST', 'X-Humana-Signature', 'x-humana-anything', 'webhook-id', 'Webhook-Signature', 'Transfer-Encoding']) assert.ok(isReservedHeader(h), h);
+  for (const h of [
+    'Content-Type',
+    'content-length',
+    'HOST',
+    'X-Humana-Signature',
+    'x-humana-anything',
+    'webhook-id',
+    'Webhook-Signature',
+    'Transfer-Encoding',
+  ])
+    assert.ok(isReservedHeader(h), h);
   assert.ok(!isReservedHeader('X-Custom-Header'));
   const a = deliveryIdFor('evt_01M8JRPQQV0000000', 'wh_1');
   assert.equal(a, deliveryIdFor('evt_01M8JRPQQV0000000', 'wh_1'));

@@ -42,7 +42,11 @@ export function errorSummary(err) {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
   if (err.status === 0) return `${err.message} (network error)`;
   const hint =
-    err.status === 401 ? ' — the key or token was refused (revoked or mistyped?); sign in again.' : err.status === 403 ? ' — this API key lacks the scope for this action.' : '';
+    err.status === 401
+      ? ' — the key or token was refused (revoked or mistyped?); sign in again.'
+      : err.status === 403
+        ? ' — this API key lacks the scope for this action.'
+        : '';
   return `${err.message} (${err.code}, HTTP ${err.status})${hint}`;
 }
 

@@ -18,13 +18,28 @@ function responseCell(a) {
 /** @param {AttemptRecord[]} attempts */
 export function attemptsTable(attempts) {
   if (!attempts.length) return empty('No attempt recorded yet.');
-  return dataTable([
-    { label: '#', render: (/** @type {AttemptRecord} */ a) => String(a.attempt ?? attempts.indexOf(a) + 1) },
-    { label: 'Time', render: (/** @type {AttemptRecord} */ a) => timeCell(a.timestamp) },
-    { label: 'Result', render: (/** @type {AttemptRecord} */ a) => badge(a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300 && !a.error ? 'success' : 'failed') },
-    { label: 'HTTP', render: (/** @type {AttemptRecord} */ a) => (a.statusCode === null || a.statusCode === undefined ? '—' : String(a.statusCode)) },
-    { label: 'Duration', render: (/** @type {AttemptRecord} */ a) => formatDuration(a.duration) },
-    { label: 'Error', render: (/** @type {AttemptRecord} */ a) => (a.error ? [String(a.error), a.errorKind ? h('span', { class: 'chip' }, a.errorKind) : null] : '—') },
-    { label: 'Response', render: responseCell },
-  ], attempts, 'Attempts');
+  return dataTable(
+    [
+      { label: '#', render: (/** @type {AttemptRecord} */ a) => String(a.attempt ?? attempts.indexOf(a) + 1) },
+      { label: 'Time', render: (/** @type {AttemptRecord} */ a) => timeCell(a.timestamp) },
+      {
+        label: 'Result',
+        render: (/** @type {AttemptRecord} */ a) =>
+          badge(a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300 && !a.error ? 'success' : 'failed'),
+      },
+      {
+        label: 'HTTP',
+        render: (/** @type {AttemptRecord} */ a) => (a.statusCode === null || a.statusCode === undefined ? '—' : String(a.statusCode)),
+      },
+      { label: 'Duration', render: (/** @type {AttemptRecord} */ a) => formatDuration(a.duration) },
+      {
+        label: 'Error',
+        render: (/** @type {AttemptRecord} */ a) =>
+          a.error ? [String(a.error), a.errorKind ? h('span', { class: 'chip' }, a.errorKind) : null] : '—',
+      },
+      { label: 'Response', render: responseCell },
+    ],
+    attempts,
+    'Attempts',
+  );
 }

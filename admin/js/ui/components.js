@@ -7,7 +7,9 @@ import { formatTime, prettyJson, truncate } from '../lib/format.js';
 export function notify(message, kind = 'info') {
   const region = document.getElementById('notices');
   if (!region) return;
-  const item = h('div', { class: ['notice', `notice-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
+  const item = h(
+    'div',
+    { class: ['notice', `notice-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
     h('span', {}, message),
     h('button', { type: 'button', class: 'icon', 'aria-label': 'Dismiss', onclick: () => item.remove() }, '×'),
   );
@@ -18,9 +20,17 @@ export function notify(message, kind = 'info') {
 /** A visible error: the API's message, code and status, and each detail (field: message). */
 export function errorBox(err) {
   const details = err instanceof ApiError ? err.details : [];
-  return h('div', { class: 'error-box', role: 'alert' },
+  return h(
+    'div',
+    { class: 'error-box', role: 'alert' },
     h('strong', {}, errorSummary(err)),
-    details.length ? h('ul', {}, details.map((d) => h('li', {}, d.field ? h('code', {}, d.field) : null, d.field ? ': ' : '', d.message))) : null,
+    details.length
+      ? h(
+          'ul',
+          {},
+          details.map((d) => h('li', {}, d.field ? h('code', {}, d.field) : null, d.field ? ': ' : '', d.message)),
+        )
+      : null,
   );
 }
 
@@ -44,7 +54,9 @@ export async function withBusy(button, action) {
 
 function openDialog(title, body, buttons) {
   const titleId = uid('dlg');
-  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': titleId },
+  const dialog = h(
+    'dialog',
+    { class: 'dialog', 'aria-labelledby': titleId },
     h('h2', { id: titleId }, title),
     h('div', { class: 'dialog-body' }, body),
     h('div', { class: 'dialog-actions' }, buttons),
@@ -61,7 +73,11 @@ export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger
     let confirmed = false;
     const dialog = openDialog(title, h('p', {}, message), [
       h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-      h('button', { type: 'button', class: danger ? 'danger' : 'primary', onclick: () => ((confirmed = true), dialog.close()) }, confirmLabel),
+      h(
+        'button',
+        { type: 'button', class: danger ? 'danger' : 'primary', onclick: () => ((confirmed = true), dialog.close()) },
+        confirmLabel,
+      ),
     ]);
     dialog.addEventListener('close', () => resolve(confirmed));
   });
@@ -77,10 +93,7 @@ export function infoDialog(title, body) {
 export function secretField(label, value) {
   const id = uid('secret');
   const input = h('input', { id, type: 'text', readOnly: true, value, class: 'mono', spellcheck: false, autocomplete: 'off' });
-  return h('div', { class: 'field' },
-    h('label', { for: id }, label),
-    h('div', { class: 'inline' }, input, copyButton(value)),
-  );
+  return h('div', { class: 'field' }, h('label', { for: id }, label), h('div', { class: 'inline' }, input, copyButton(value)));
 }
 
 export function copyButton(text, label = 'Copy') {
@@ -102,9 +115,26 @@ export function jsonBlock(value, summary = 'JSON', open = false) {
 }
 
 const BADGE_KINDS = {
-  success: 'ok', healthy: 'ok', ok: 'ok', up: 'ok', enabled: 'ok', true: 'ok', connected: 'ok', live: 'ok',
-  failed: 'bad', unhealthy: 'bad', down: 'bad', error: 'bad', disabled: 'muted', false: 'bad', closed: 'bad',
-  retrying: 'warn', pending: 'warn', degraded: 'warn', connecting: 'warn', paused: 'muted',
+  success: 'ok',
+  healthy: 'ok',
+  ok: 'ok',
+  up: 'ok',
+  enabled: 'ok',
+  true: 'ok',
+  connected: 'ok',
+  live: 'ok',
+  failed: 'bad',
+  unhealthy: 'bad',
+  down: 'bad',
+  error: 'bad',
+  disabled: 'muted',
+  false: 'bad',
+  closed: 'bad',
+  retrying: 'warn',
+  pending: 'warn',
+  degraded: 'warn',
+  connecting: 'warn',
+  paused: 'muted',
 };
 
 /** A colored pill for a status word (success/failed/retrying/healthy/…). */
@@ -125,12 +155,39 @@ export function timeCell(iso) {
  * @param {string} caption accessible name
  */
 export function dataTable(columns, rows, caption) {
-  return h('div', { class: 'table-wrap' },
-    h('table', {},
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      {},
       h('caption', { class: 'visually-hidden' }, caption),
-      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
-      h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) =>
-        h('td', { class: c.class, dataset: { label: c.label } }, h('div', { class: c.class === 'actions-cell' ? 'cell-actions' : 'cell' }, c.render(row))))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((row) =>
+          h(
+            'tr',
+            {},
+            columns.map((c) =>
+              h(
+                'td',
+                { class: c.class, dataset: { label: c.label } },
+                h('div', { class: c.class === 'actions-cell' ? 'cell-actions' : 'cell' }, c.render(row)),
+              ),
+            ),
+          ),
+        ),
+      ),
     ),
   );
 }
@@ -138,10 +195,22 @@ export function dataTable(columns, rows, caption) {
 /** Key/value pairs as a definition list; nested objects as JSON. */
 export function kvList(obj) {
   if (!obj || typeof obj !== 'object') return h('p', { class: 'muted' }, '—');
-  return h('dl', { class: 'kv' }, Object.entries(obj).map(([k, v]) => [
-    h('dt', {}, k),
-    h('dd', {}, v !== null && typeof v === 'object' ? (Object.values(v).some((x) => x !== null && typeof x === 'object') ? jsonBlock(v, 'details') : kvInline(v)) : String(v)),
-  ]));
+  return h(
+    'dl',
+    { class: 'kv' },
+    Object.entries(obj).map(([k, v]) => [
+      h('dt', {}, k),
+      h(
+        'dd',
+        {},
+        v !== null && typeof v === 'object'
+          ? Object.values(v).some((x) => x !== null && typeof x === 'object')
+            ? jsonBlock(v, 'details')
+            : kvInline(v)
+          : String(v),
+      ),
+    ]),
+  );
 }
 
 function kvInline(obj) {
@@ -154,7 +223,9 @@ export function field(label, control, { hint, wide = false } = {}) {
   if (!control.id) control.id = uid();
   const hintId = hint ? uid('hint') : undefined;
   if (hintId) control.setAttribute('aria-describedby', hintId);
-  return h('div', { class: ['field', wide && 'wide'], dataset: { field: control.name || '' } },
+  return h(
+    'div',
+    { class: ['field', wide && 'wide'], dataset: { field: control.name || '' } },
     h('label', { for: control.id }, label),
     control,
     hint ? h('small', { id: hintId, class: 'hint' }, hint) : null,
@@ -189,7 +260,9 @@ export function showFieldErrors(form, details) {
 
 /** A page section: title, optional actions on the right, content. */
 export function section(title, actions, ...content) {
-  return h('section', { class: 'card' },
+  return h(
+    'section',
+    { class: 'card' },
     h('div', { class: 'card-head' }, h('h2', {}, title), actions ? h('div', { class: 'actions' }, actions) : null),
     content,
   );
@@ -219,7 +292,13 @@ export const empty = (text) => h('p', { class: 'empty' }, text);
 /** The fields worth a glance in an event row: ids of who and what, else its first scalar values. */
 export function dataGlance(data) {
   if (!data || typeof data !== 'object') return null;
-  const preferred = ['companionId', 'userId', 'messageId', 'sessionId', 'streamId', 'errorId', 'metric'].filter((k) => data[k] !== undefined);
-  const keys = preferred.length ? preferred : Object.keys(data).filter((k) => k !== 'timestamp' && typeof data[k] !== 'object').slice(0, 3);
+  const preferred = ['companionId', 'userId', 'messageId', 'sessionId', 'streamId', 'errorId', 'metric'].filter(
+    (k) => data[k] !== undefined,
+  );
+  const keys = preferred.length
+    ? preferred
+    : Object.keys(data)
+        .filter((k) => k !== 'timestamp' && typeof data[k] !== 'object')
+        .slice(0, 3);
   return keys.map((k) => h('span', { class: 'chip' }, `${k}: ${truncate(data[k], 40)}`));
 }

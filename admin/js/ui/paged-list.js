@@ -25,9 +25,12 @@ export function pagedList({ label, emptyText, fetchPage, render }) {
       if (mine !== generation) return; // a newer reload (filters changed) won
       items = cursor ? [...items, ...page.items] : page.items;
       replace(body, items.length ? render(items) : empty(emptyText));
-      replace(footer,
+      replace(
+        footer,
         items.length ? h('span', { class: 'muted' }, `${items.length} shown`) : null,
-        page.nextCursor ? h('button', { type: 'button', onclick: (e) => ((e.currentTarget.disabled = true), loadPage(page.nextCursor)) }, 'Load more') : null,
+        page.nextCursor
+          ? h('button', { type: 'button', onclick: (e) => ((e.currentTarget.disabled = true), loadPage(page.nextCursor)) }, 'Load more')
+          : null,
       );
     } catch (err) {
       if (mine !== generation) return;

@@ -14,21 +14,41 @@ export function auditLogView(ctx) {
       return { items: r.entries ?? [], nextCursor: r.nextCursor };
     },
     render: (entries) =>
-      dataTable([
-        { label: 'Time', render: (e) => timeCell(e.timestamp) },
-        { label: 'Action', render: (e) => h('span', { class: 'chip type' }, e.action) },
-        { label: 'Resource', render: (e) => (e.resourceId ? h('code', {}, e.resourceId) : '—') },
-        { label: 'Actor', render: (e) => h('code', { class: 'muted' }, e.actor ?? '—') },
-        { label: 'Change', render: (e) => [e.before ? jsonBlock(e.before, 'before') : null, e.after ? jsonBlock(e.after, 'after') : null] },
-      ], entries, 'Audit log'),
+      dataTable(
+        [
+          { label: 'Time', render: (e) => timeCell(e.timestamp) },
+          { label: 'Action', render: (e) => h('span', { class: 'chip type' }, e.action) },
+          { label: 'Resource', render: (e) => (e.resourceId ? h('code', {}, e.resourceId) : '—') },
+          { label: 'Actor', render: (e) => h('code', { class: 'muted' }, e.actor ?? '—') },
+          {
+            label: 'Change',
+            render: (e) => [e.before ? jsonBlock(e.before, 'before') : null, e.after ? jsonBlock(e.after, 'after') : null],
+          },
+        ],
+        entries,
+        'Audit log',
+      ),
   });
   const form = h('form', { class: 'inline-form' }, field('Action', action), h('button', { type: 'submit', class: 'primary' }, 'Filter'));
   form.addEventListener('submit', (e) => (e.preventDefault(), list.reload()));
   list.reload();
   return {
-    el: h('div', { class: 'stack' },
-      h('div', { class: 'page-head' }, h('h1', {}, 'Audit log'), h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => list.reload() }, 'Refresh'))),
-      section('Entries', null, h('p', { class: 'muted' }, 'Changes made with this organization’s keys; secrets are masked. Needs the audit:read scope.'), form, list.el),
+    el: h(
+      'div',
+      { class: 'stack' },
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', {}, 'Audit log'),
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => list.reload() }, 'Refresh')),
+      ),
+      section(
+        'Entries',
+        null,
+        h('p', { class: 'muted' }, 'Changes made with this organization’s keys; secrets are masked. Needs the audit:read scope.'),
+        form,
+        list.el,
+      ),
     ),
   };
 }

@@ -19,16 +19,22 @@ export function deliveryView(ctx) {
       const d = await ctx.api.get(`/api/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}`);
       const attempts = attemptsOf(d);
       region.show(
-        h('dl', { class: 'kv' }, [
-          ['Status', badge(d.status)],
-          ['Event', [d.event ?? '—', ' ', d.eventId ? h('code', {}, d.eventId) : null]],
-          ['Endpoint', h('code', { class: 'break' }, d.url ?? '—')],
-          ['HTTP status', d.statusCode ? String(d.statusCode) : '—'],
-          ['Duration', formatDuration(d.duration)],
-          ['Attempts', String(Array.isArray(d.attempts) ? d.attempts.length : d.attempts ?? attempts.length)],
-          ['Time', timeCell(d.timestamp)],
-          ['Next attempt', d.nextAttemptAt ? timeCell(d.nextAttemptAt) : null],
-        ].filter(([, v]) => v !== null).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+        h(
+          'dl',
+          { class: 'kv' },
+          [
+            ['Status', badge(d.status)],
+            ['Event', [d.event ?? '—', ' ', d.eventId ? h('code', {}, d.eventId) : null]],
+            ['Endpoint', h('code', { class: 'break' }, d.url ?? '—')],
+            ['HTTP status', d.statusCode ? String(d.statusCode) : '—'],
+            ['Duration', formatDuration(d.duration)],
+            ['Attempts', String(Array.isArray(d.attempts) ? d.attempts.length : (d.attempts ?? attempts.length))],
+            ['Time', timeCell(d.timestamp)],
+            ['Next attempt', d.nextAttemptAt ? timeCell(d.nextAttemptAt) : null],
+          ]
+            .filter(([, v]) => v !== null)
+            .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        ),
         h('h3', {}, 'Attempts'),
         attemptsTable(attempts),
         jsonBlock(d, 'Raw delivery record'),
@@ -39,13 +45,20 @@ export function deliveryView(ctx) {
   };
   load();
   return {
-    el: h('div', { class: 'stack' },
+    el: h(
+      'div',
+      { class: 'stack' },
       h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, 'Webhooks'), ' / ', h('a', { href: `#/webhooks/${seg(id)}` }, id)),
-      h('div', { class: 'page-head' },
+      h(
+        'div',
+        { class: 'page-head' },
         h('h1', {}, 'Delivery ', h('span', { class: 'muted mono' }, deliveryId)),
-        h('div', { class: 'actions' },
+        h(
+          'div',
+          { class: 'actions' },
           h('button', { type: 'button', onclick: load }, 'Refresh'),
-          replayButton(ctx, id, deliveryId, (newId) => newId && ctx.navigate(`#/webhooks/${seg(id)}/deliveries/${seg(newId)}`), 'primary')),
+          replayButton(ctx, id, deliveryId, (newId) => newId && ctx.navigate(`#/webhooks/${seg(id)}/deliveries/${seg(newId)}`), 'primary'),
+        ),
       ),
       section('Delivery', null, region.el),
     ),

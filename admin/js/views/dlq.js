@@ -9,7 +9,9 @@ import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
 
 function describeFilters(f) {
-  const parts = Object.entries(f).filter(([, v]) => v).map(([k, v]) => `${k} = ${v}`);
+  const parts = Object.entries(f)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k} = ${v}`);
   return parts.length ? parts.join(', ') : 'no filter: every entry';
 }
 
@@ -33,7 +35,12 @@ export function dlqView(ctx) {
 
   /** The filters as the API wants them (ISO times), or null after showing what is wrong. */
   function currentFilters() {
-    const f = { webhookId: webhookId.value.trim(), eventType: eventType.value, from: localInputToIso(from.value), to: localInputToIso(to.value) };
+    const f = {
+      webhookId: webhookId.value.trim(),
+      eventType: eventType.value,
+      from: localInputToIso(from.value),
+      to: localInputToIso(to.value),
+    };
     filterError.replaceChildren();
     if (f.from === null || f.to === null) {
       filterError.append(h('p', { class: 'error-box', role: 'alert' }, 'A date is not valid.'));
@@ -52,28 +59,47 @@ export function dlqView(ctx) {
       return { items: r.failedWebhooks ?? [], nextCursor: r.nextCursor };
     },
     render: (entries) =>
-      dataTable([
-        { label: 'Failed', render: (e) => timeCell(e.createdAt) },
-        { label: 'Event', render: (e) => [h('span', {}, e.event?.type ?? '—'), h('div', { class: 'muted mono small-text' }, e.event?.id ?? '')] },
-        { label: 'Webhook', render: (e) => [
-          e.originalWebhook?.id ? h('a', { href: `#/webhooks/${seg(e.originalWebhook.id)}`, class: 'mono' }, e.originalWebhook.id) : '—',
-          h('div', { class: 'muted mono small-text' }, truncate(e.originalWebhook?.url ?? '', 50)),
-        ] },
-        { label: 'Reason', render: (e) => truncate(e.failureReason ?? '—', 120) },
-        { label: 'Attempts', render: (e) => String(Array.isArray(e.attempts) ? e.attempts.length : e.attempts ?? '—') },
-        { label: 'Last attempt', render: (e) => timeCell(e.lastAttempt) },
-        { label: 'Actions', class: 'actions-cell', render: (e) => [
-          h('button', { type: 'button', class: 'small', onclick: () => detailsDialog(e) }, 'Details'),
-          retryOne(e),
-        ] },
-      ], entries, 'Dead letters'),
+      dataTable(
+        [
+          { label: 'Failed', render: (e) => timeCell(e.createdAt) },
+          {
+            label: 'Event',
+            render: (e) => [h('span', {}, e.event?.type ?? '—'), h('div', { class: 'muted mono small-text' }, e.event?.id ?? '')],
+          },
+          {
+            label: 'Webhook',
+            render: (e) => [
+              e.originalWebhook?.id
+                ? h('a', { href: `#/webhooks/${seg(e.originalWebhook.id)}`, class: 'mono' }, e.originalWebhook.id)
+                : '—',
+              h('div', { class: 'muted mono small-text' }, truncate(e.originalWebhook?.url ?? '', 50)),
+            ],
+          },
+          { label: 'Reason', render: (e) => truncate(e.failureReason ?? '—', 120) },
+          { label: 'Attempts', render: (e) => String(Array.isArray(e.attempts) ? e.attempts.length : (e.attempts ?? '—')) },
+          { label: 'Last attempt', render: (e) => timeCell(e.lastAttempt) },
+          {
+            label: 'Actions',
+            class: 'actions-cell',
+            render: (e) => [h('button', { type: 'button', class: 'small', onclick: () => detailsDialog(e) }, 'Details'), retryOne(e)],
+          },
+        ],
+        entries,
+        'Dead letters',
+      ),
   });
 
   function retryOne(entry) {
     if (entry.retryBlockedReason || entry.webhookEnabled === false) {
-      const reason = entry.retryBlockedReason === 'webhook_disabled' || entry.webhookEnabled === false ? 'the webhook is disabled: enable it to retry' : String(entry.retryBlockedReason).replace(/_/g, ' ');
+      const reason =
+        entry.retryBlockedReason === 'webhook_disabled' || entry.webhookEnabled === false
+          ? 'the webhook is disabled: enable it to retry'
+          : String(entry.retryBlockedReason).replace(/_/g, ' ');
       const id = `why-${entry.id}`;
-      return [h('button', { type: 'button', class: 'small primary', disabled: true, 'aria-describedby': id }, 'Retry'), h('small', { id, class: 'muted blocked-reason' }, `Retry blocked: ${reason}`)];
+      return [
+        h('button', { type: 'button', class: 'small primary', disabled: true, 'aria-describedby': id }, 'Retry'),
+        h('small', { id, class: 'muted blocked-reason' }, `Retry blocked: ${reason}`),
+      ];
     }
     const button = h('button', { type: 'button', class: 'small primary' }, 'Retry');
     button.addEventListener('click', async () => {
@@ -89,7 +115,11 @@ export function dlqView(ctx) {
   retryAll.addEventListener('click', async () => {
     const f = currentFilters();
     if (!f) return;
-    const ok = await confirmDialog({ title: 'Retry dead letters', message: `Send every dead letter matching (${describeFilters(f)}) for delivery again?`, confirmLabel: 'Retry all' });
+    const ok = await confirmDialog({
+      title: 'Retry dead letters',
+      message: `Send every dead letter matching (${describeFilters(f)}) for delivery again?`,
+      confirmLabel: 'Retry all',
+    });
     if (!ok) return;
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v));
     const r = await withBusy(retryAll, () => ctx.api.post('/api/v1/dlq/retry', body));
@@ -101,7 +131,13 @@ export function dlqView(ctx) {
 
   const olderThan = h('input', { name: 'olderThan', type: 'datetime-local', step: 1, required: true });
   const purgeResult = h('div', { 'aria-live': 'polite' });
-  const purgeForm = h('form', { class: 'inline-form' }, field('Purge entries older than', olderThan), h('button', { type: 'submit', class: 'danger' }, 'Purge'), purgeResult);
+  const purgeForm = h(
+    'form',
+    { class: 'inline-form' },
+    field('Purge entries older than', olderThan),
+    h('button', { type: 'submit', class: 'danger' }, 'Purge'),
+    purgeResult,
+  );
   purgeForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     purgeResult.replaceChildren();
@@ -110,7 +146,12 @@ export function dlqView(ctx) {
       purgeResult.append(h('p', { class: 'error-box', role: 'alert' }, 'Choose a date and time.'));
       return;
     }
-    const ok = await confirmDialog({ title: 'Purge dead letters', message: `Delete every dead letter created before ${iso}? This cannot be undone.`, confirmLabel: 'Purge', danger: true });
+    const ok = await confirmDialog({
+      title: 'Purge dead letters',
+      message: `Delete every dead letter created before ${iso}? This cannot be undone.`,
+      confirmLabel: 'Purge',
+      danger: true,
+    });
     if (!ok) return;
     try {
       const r = await ctx.api.delete(`/api/v1/dlq${toQuery({ olderThan: iso })}`);
@@ -121,16 +162,30 @@ export function dlqView(ctx) {
     }
   });
 
-  const filters = h('form', { class: 'inline-form' },
-    field('Webhook id', webhookId), field('Event type', eventType), field('From', from), field('To', to),
-    h('button', { type: 'submit' }, 'Apply'), filterError);
+  const filters = h(
+    'form',
+    { class: 'inline-form' },
+    field('Webhook id', webhookId),
+    field('Event type', eventType),
+    field('From', from),
+    field('To', to),
+    h('button', { type: 'submit' }, 'Apply'),
+    filterError,
+  );
   filters.addEventListener('submit', (e) => (e.preventDefault(), list.reload()));
   eventType.addEventListener('change', () => list.reload());
 
   list.reload();
   return {
-    el: h('div', { class: 'stack' },
-      h('div', { class: 'page-head' }, h('h1', {}, 'Dead letter queue'), h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => list.reload() }, 'Refresh'), retryAll)),
+    el: h(
+      'div',
+      { class: 'stack' },
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', {}, 'Dead letter queue'),
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => list.reload() }, 'Refresh'), retryAll),
+      ),
       section('Entries', null, filters, list.el),
       section('Purge', null, h('p', { class: 'muted' }, 'A scheduled job also removes entries older than DLQ_RETENTION_DAYS.'), purgeForm),
     ),

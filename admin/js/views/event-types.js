@@ -3,9 +3,25 @@ import { seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { parseJsonObject } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
-import { asyncRegion, badge, dataTable, empty, errorBox, field, jsonBlock, notify, section, showFieldErrors, timeCell } from '../ui/components.js';
+import {
+  asyncRegion,
+  badge,
+  dataTable,
+  empty,
+  errorBox,
+  field,
+  jsonBlock,
+  notify,
+  section,
+  showFieldErrors,
+  timeCell,
+} from '../ui/components.js';
 
-const SCHEMA_PLACEHOLDER = JSON.stringify({ type: 'object', required: ['orderId'], properties: { orderId: { type: 'string' }, total: { type: 'number', minimum: 0 } } }, null, 2);
+const SCHEMA_PLACEHOLDER = JSON.stringify(
+  { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string' }, total: { type: 'number', minimum: 0 } } },
+  null,
+  2,
+);
 
 export function eventTypesView(ctx) {
   const list = asyncRegion('event types');
@@ -13,15 +29,21 @@ export function eventTypesView(ctx) {
     try {
       const r = await ctx.api.get('/api/v1/event-types');
       const types = r.eventTypes ?? [];
-      list.show(types.length
-        ? dataTable([
-            { label: 'Type', render: (t) => h('a', { href: `#/event-types/${seg(t.type)}`, class: 'mono' }, t.type) },
-            { label: 'Category', render: (t) => t.category ?? '—' },
-            { label: 'Origin', render: (t) => badge(t.builtIn ? 'built-in' : 'custom', t.builtIn ? 'muted' : 'ok') },
-            { label: 'Version', render: (t) => String(t.version ?? '—') },
-            { label: 'Description', render: (t) => t.description || '—' },
-          ], types, 'Event types')
-        : empty('No event types.'));
+      list.show(
+        types.length
+          ? dataTable(
+              [
+                { label: 'Type', render: (t) => h('a', { href: `#/event-types/${seg(t.type)}`, class: 'mono' }, t.type) },
+                { label: 'Category', render: (t) => t.category ?? '—' },
+                { label: 'Origin', render: (t) => badge(t.builtIn ? 'built-in' : 'custom', t.builtIn ? 'muted' : 'ok') },
+                { label: 'Version', render: (t) => String(t.version ?? '—') },
+                { label: 'Description', render: (t) => t.description || '—' },
+              ],
+              types,
+              'Event types',
+            )
+          : empty('No event types.'),
+      );
     } catch (err) {
       list.fail(err);
     }
@@ -32,12 +54,15 @@ export function eventTypesView(ctx) {
   const schema = h('textarea', { name: 'schema', rows: 10, class: 'mono', spellcheck: false, value: SCHEMA_PLACEHOLDER });
   const message = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Register type');
-  const form = h('form', { class: 'form-grid', novalidate: true },
+  const form = h(
+    'form',
+    { class: 'form-grid', novalidate: true },
     field('Name', name, { hint: 'category.action, lower case (e.g. order.shipped)' }),
     field('Description', description),
     field('JSON Schema of data (draft 2020-12)', schema, { wide: true, hint: 'Published events of this type are validated against it.' }),
     h('div', { class: 'actions wide' }, submit),
-    h('div', { class: 'wide' }, message));
+    h('div', { class: 'wide' }, message),
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const parsed = parseJsonObject(schema.value);
@@ -49,7 +74,11 @@ export function eventTypesView(ctx) {
     if (problems.length) return;
     submit.disabled = true;
     try {
-      const created = await ctx.api.post('/api/v1/event-types', { name: name.value.trim(), ...(description.value.trim() ? { description: description.value.trim() } : {}), schema: parsed.value });
+      const created = await ctx.api.post('/api/v1/event-types', {
+        name: name.value.trim(),
+        ...(description.value.trim() ? { description: description.value.trim() } : {}),
+        schema: parsed.value,
+      });
       notify(`Event type ${created.type} registered`, 'success');
       ctx.invalidateCatalog();
       form.reset();
@@ -65,8 +94,15 @@ export function eventTypesView(ctx) {
 
   load();
   return {
-    el: h('div', { class: 'stack' },
-      h('div', { class: 'page-head' }, h('h1', {}, 'Event types'), h('div', { class: 'actions' }, h('button', { type: 'button', onclick: load }, 'Refresh'))),
+    el: h(
+      'div',
+      { class: 'stack' },
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', {}, 'Event types'),
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: load }, 'Refresh')),
+      ),
       section('Catalog', null, list.el),
       ctx.session.apiKey ? section('Register a custom type', null, form) : null,
     ),
@@ -77,24 +113,31 @@ export function eventTypeView(ctx) {
   const { name } = ctx.params;
   const region = asyncRegion('the event type');
   ctx.api.get(`/api/v1/event-types/${seg(name)}`).then(
-    (t) => region.show(
-      h('dl', { class: 'kv' }, [
-        ['Type', h('code', {}, t.type)],
-        ['Category', t.category ?? '—'],
-        ['Origin', badge(t.builtIn ? 'built-in' : 'custom', t.builtIn ? 'muted' : 'ok')],
-        ['Version', String(t.version ?? '—')],
-        ['Description', t.description || '—'],
-        ['Created', t.createdAt ? timeCell(t.createdAt) : '—'],
-      ].map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-      h('h3', {}, 'Schema of data'),
-      jsonBlock(t.schema, 'JSON Schema', true),
-      h('h3', {}, 'Example data'),
-      jsonBlock(Array.isArray(t.examples) && t.examples.length ? t.examples[0] : exampleEventData(t.schema), 'example', true),
-    ),
+    (t) =>
+      region.show(
+        h(
+          'dl',
+          { class: 'kv' },
+          [
+            ['Type', h('code', {}, t.type)],
+            ['Category', t.category ?? '—'],
+            ['Origin', badge(t.builtIn ? 'built-in' : 'custom', t.builtIn ? 'muted' : 'ok')],
+            ['Version', String(t.version ?? '—')],
+            ['Description', t.description || '—'],
+            ['Created', t.createdAt ? timeCell(t.createdAt) : '—'],
+          ].map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        ),
+        h('h3', {}, 'Schema of data'),
+        jsonBlock(t.schema, 'JSON Schema', true),
+        h('h3', {}, 'Example data'),
+        jsonBlock(Array.isArray(t.examples) && t.examples.length ? t.examples[0] : exampleEventData(t.schema), 'example', true),
+      ),
     (err) => region.fail(err),
   );
   return {
-    el: h('div', { class: 'stack' },
+    el: h(
+      'div',
+      { class: 'stack' },
       h('p', { class: 'crumbs' }, h('a', { href: '#/event-types' }, '← Event types')),
       h('h1', {}, 'Event type ', h('span', { class: 'mono' }, name)),
       section('Definition', null, region.el),

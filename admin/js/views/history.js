@@ -12,35 +12,74 @@ export function historyView(ctx) {
   const userId = h('input', { name: 'userId', class: 'mono', placeholder: 'user-789' });
   const from = h('input', { name: 'from', type: 'datetime-local', step: 1 });
   const to = h('input', { name: 'to', type: 'datetime-local', step: 1 });
-  const limit = h('select', { name: 'limit' }, [25, 50, 100, 250, 1000].map((n) => h('option', { value: n, selected: n === 50 }, String(n))));
+  const limit = h(
+    'select',
+    { name: 'limit' },
+    [25, 50, 100, 250, 1000].map((n) => h('option', { value: n, selected: n === 50 }, String(n))),
+  );
 
   const list = pagedList({
     label: 'events',
     emptyText: 'No event matches.',
     fetchPage: async (cursor) => {
-      const r = await ctx.api.get(`/api/v1/events/history${toQuery({
-        eventType: eventType.value, companionId: companionId.value.trim(), userId: userId.value.trim(),
-        from: localInputToIso(from.value) ?? '', to: localInputToIso(to.value) ?? '', limit: limit.value, cursor,
-      })}`);
+      const r = await ctx.api.get(
+        `/api/v1/events/history${toQuery({
+          eventType: eventType.value,
+          companionId: companionId.value.trim(),
+          userId: userId.value.trim(),
+          from: localInputToIso(from.value) ?? '',
+          to: localInputToIso(to.value) ?? '',
+          limit: limit.value,
+          cursor,
+        })}`,
+      );
       return { items: r.events ?? [], nextCursor: r.nextCursor };
     },
     render: (events) =>
-      h('ol', { class: 'event-log', 'aria-label': 'Events, newest first' }, events.map((e) =>
-        h('li', {},
-          h('details', {},
-            h('summary', {}, timeCell(e.timestamp), h('span', { class: 'chip type' }, e.type), h('code', { class: 'muted' }, e.id), dataGlance(e.data)),
-            h('pre', {}, prettyJson(e.data)))))),
+      h(
+        'ol',
+        { class: 'event-log', 'aria-label': 'Events, newest first' },
+        events.map((e) =>
+          h(
+            'li',
+            {},
+            h(
+              'details',
+              {},
+              h(
+                'summary',
+                {},
+                timeCell(e.timestamp),
+                h('span', { class: 'chip type' }, e.type),
+                h('code', { class: 'muted' }, e.id),
+                dataGlance(e.data),
+              ),
+              h('pre', {}, prettyJson(e.data)),
+            ),
+          ),
+        ),
+      ),
   });
 
-  const form = h('form', { class: 'inline-form' },
-    field('Event type', eventType), field('Companion id', companionId), field('User id', userId), field('From', from), field('To', to), field('Page size', limit),
-    h('button', { type: 'submit', class: 'primary' }, 'Search'));
+  const form = h(
+    'form',
+    { class: 'inline-form' },
+    field('Event type', eventType),
+    field('Companion id', companionId),
+    field('User id', userId),
+    field('From', from),
+    field('To', to),
+    field('Page size', limit),
+    h('button', { type: 'submit', class: 'primary' }, 'Search'),
+  );
   form.addEventListener('submit', (e) => (e.preventDefault(), list.reload()));
   eventType.addEventListener('change', () => list.reload());
 
   list.reload();
   return {
-    el: h('div', { class: 'stack' },
+    el: h(
+      'div',
+      { class: 'stack' },
       h('div', { class: 'page-head' }, h('h1', {}, 'Event history')),
       section('Events', null, form, list.el),
     ),

@@ -16,7 +16,10 @@ async function explainStreamFailure(url) {
     const res = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: abort.signal, cache: 'no-store' });
     if (res.ok) return { text: 'The server closed the stream.', retry: true };
     // A refused credential or a bad filter will not get better by retrying; a restarting server will.
-    return { text: errorSummary(errorFromResponse(res.status, await res.text(), res.statusText)), retry: res.status >= 500 || res.status === 429 };
+    return {
+      text: errorSummary(errorFromResponse(res.status, await res.text(), res.statusText)),
+      retry: res.status >= 500 || res.status === 429,
+    };
   } catch (err) {
     return { text: `Cannot reach the server: ${err instanceof Error ? err.message : String(err)}`, retry: true };
   } finally {
@@ -52,14 +55,23 @@ export function liveView(ctx) {
   const updateCounter = () => replace(counter, `${log.total} received · ${log.size} shown (max ${MAX_EVENTS})`);
 
   function row(entry) {
-    return h('li', { dataset: { id: entry.id ?? '' } },
-      h('details', {},
-        h('summary', {},
+    return h(
+      'li',
+      { dataset: { id: entry.id ?? '' } },
+      h(
+        'details',
+        {},
+        h(
+          'summary',
+          {},
           h('time', { dateTime: entry.time, title: entry.time }, formatTime(entry.time)),
           h('span', { class: 'chip type' }, entry.type),
           h('code', { class: 'muted' }, entry.id ?? '(no id)'),
-          dataGlance(entry.data)),
-        h('pre', {}, prettyJson(entry.data))));
+          dataGlance(entry.data),
+        ),
+        h('pre', {}, prettyJson(entry.data)),
+      ),
+    );
   }
 
   function flush() {
@@ -80,7 +92,12 @@ export function liveView(ctx) {
     } catch {
       data = e.data;
     }
-    const entry = { id: e.lastEventId || undefined, type, data, time: (data && typeof data === 'object' && typeof data.timestamp === 'string' && data.timestamp) || new Date().toISOString() };
+    const entry = {
+      id: e.lastEventId || undefined,
+      type,
+      data,
+      time: (data && typeof data === 'object' && typeof data.timestamp === 'string' && data.timestamp) || new Date().toISOString(),
+    };
     if (entry.id) lastEventId = entry.id;
     if (!log.push(entry).added) return;
     pending.push(entry);
@@ -176,34 +193,42 @@ export function liveView(ctx) {
     pauseButton.textContent = 'Resume';
   });
 
-  const filters = h('form', { class: 'inline-form' },
+  const filters = h(
+    'form',
+    { class: 'inline-form' },
     field('Event types', events, { hint: 'Comma-separated; empty: every type.' }),
     field('Companions', companions),
     field('User id', userId),
-    h('button', { type: 'submit', class: 'primary' }, 'Apply'));
+    h('button', { type: 'submit', class: 'primary' }, 'Apply'),
+  );
   filters.addEventListener('submit', (e) => {
     e.preventDefault();
     connect();
   });
 
-  const clear = h('button', { type: 'button', onclick: () => {
-    log.clear();
-    pending = [];
-    listEl.replaceChildren();
-    updateCounter();
-  } }, 'Clear');
+  const clear = h(
+    'button',
+    {
+      type: 'button',
+      onclick: () => {
+        log.clear();
+        pending = [];
+        listEl.replaceChildren();
+        updateCounter();
+      },
+    },
+    'Clear',
+  );
 
   tick();
   updateCounter();
   connect();
   return {
-    el: h('div', { class: 'stack' },
+    el: h(
+      'div',
+      { class: 'stack' },
       h('div', { class: 'page-head' }, h('h1', {}, 'Live events'), h('div', { class: 'actions' }, pauseButton, clear)),
-      section('Stream', null,
-        filters,
-        h('p', { class: 'status-line' }, state, counter, heartbeat),
-        problem,
-        listEl),
+      section('Stream', null, filters, h('p', { class: 'status-line' }, state, counter, heartbeat), problem, listEl),
       publishForm(ctx),
     ),
     dispose() {
@@ -231,7 +256,10 @@ function publishForm(ctx) {
   ctx.catalog().then(
     (types) => {
       schemas = new Map(types.map((t) => [t.type, t.schema]));
-      replace(type, types.map((t) => h('option', { value: t.type }, t.type)));
+      replace(
+        type,
+        types.map((t) => h('option', { value: t.type }, t.type)),
+      );
       const preferred = types.find((t) => t.type === 'message.sent') ?? types[0];
       if (preferred) type.value = preferred.type;
       fillExample();
@@ -243,12 +271,15 @@ function publishForm(ctx) {
   );
   type.addEventListener('change', fillExample);
 
-  const form = h('form', { class: 'form-grid' },
+  const form = h(
+    'form',
+    { class: 'form-grid' },
     field('Event type', type),
     field('Id', id, { hint: 'A repeated id within 24 h returns the first event and is not sent again.' }),
     field('Data (JSON)', data, { wide: true, hint: 'Prefilled with an example from the type’s schema; timestamp is added by the server.' }),
     h('div', { class: 'actions wide' }, h('button', { type: 'button', onclick: fillExample }, 'Reset example'), submit),
-    h('div', { class: 'wide' }, result));
+    h('div', { class: 'wide' }, result),
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const parsed = parseJsonObject(data.value);
@@ -258,8 +289,16 @@ function publishForm(ctx) {
     }
     submit.disabled = true;
     try {
-      const envelope = await ctx.api.post('/api/v1/events', { type: type.value, data: parsed.value, ...(id.value.trim() ? { id: id.value.trim() } : {}) });
-      replace(result, h('p', { class: 'success-box', role: 'status' }, 'Published ', h('code', {}, envelope.id)), jsonBlock(envelope, 'Envelope'));
+      const envelope = await ctx.api.post('/api/v1/events', {
+        type: type.value,
+        data: parsed.value,
+        ...(id.value.trim() ? { id: id.value.trim() } : {}),
+      });
+      replace(
+        result,
+        h('p', { class: 'success-box', role: 'status' }, 'Published ', h('code', {}, envelope.id)),
+        jsonBlock(envelope, 'Envelope'),
+      );
     } catch (err) {
       replace(result, errorBox(err));
     } finally {

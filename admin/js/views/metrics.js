@@ -5,14 +5,41 @@ import { formatDuration, formatNumber, formatPercent, formatTime, successPercent
 import { toQuery } from '../lib/query.js';
 import { badge, dataTable, empty, errorBox, field, kvList, section } from '../ui/components.js';
 
-const WINDOWS = [['', 'server default'], ['5m', 'last 5 minutes'], ['15m', 'last 15 minutes'], ['1h', 'last hour'], ['24h', 'last 24 hours']];
-const INTERVALS = [[0, 'off'], [5, 'every 5 s'], [15, 'every 15 s'], [60, 'every minute']];
+const WINDOWS = [
+  ['', 'server default'],
+  ['5m', 'last 5 minutes'],
+  ['15m', 'last 15 minutes'],
+  ['1h', 'last hour'],
+  ['24h', 'last 24 hours'],
+];
+const INTERVALS = [
+  [0, 'off'],
+  [5, 'every 5 s'],
+  [15, 'every 15 s'],
+  [60, 'every minute'],
+];
 
-const stat = (label, value, note) => h('div', { class: 'stat' }, h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value' }, value), note ? h('div', { class: 'stat-note' }, note) : null);
+const stat = (label, value, note) =>
+  h(
+    'div',
+    { class: 'stat' },
+    h('div', { class: 'stat-label' }, label),
+    h('div', { class: 'stat-value' }, value),
+    note ? h('div', { class: 'stat-note' }, note) : null,
+  );
 
 function countsTable(obj, keyLabel, caption) {
   const rows = Object.entries(obj ?? {}).sort((a, b) => Number(b[1]) - Number(a[1]));
-  return rows.length ? dataTable([{ label: keyLabel, render: (r) => r[0] }, { label: 'Count', class: 'num', render: (r) => formatNumber(Number(r[1]), 0) }], rows, caption) : empty('None.');
+  return rows.length
+    ? dataTable(
+        [
+          { label: keyLabel, render: (r) => r[0] },
+          { label: 'Count', class: 'num', render: (r) => formatNumber(Number(r[1]), 0) },
+        ],
+        rows,
+        caption,
+      )
+    : empty('None.');
 }
 
 function renderMetrics(m) {
@@ -21,8 +48,14 @@ function renderMetrics(m) {
   const throughput = m.throughput ?? {};
   const errors = m.errors ?? {};
   return [
-    h('div', { class: 'stats' },
-      stat('Delivery success', formatPercent(rate), `${formatNumber(m.deliveryRate?.successful ?? 0, 0)} ok · ${formatNumber(m.deliveryRate?.failed ?? 0, 0)} failed`),
+    h(
+      'div',
+      { class: 'stats' },
+      stat(
+        'Delivery success',
+        formatPercent(rate),
+        `${formatNumber(m.deliveryRate?.successful ?? 0, 0)} ok · ${formatNumber(m.deliveryRate?.failed ?? 0, 0)} failed`,
+      ),
       stat('Latency p50', formatDuration(latency.p50)),
       stat('Latency p95', formatDuration(latency.p95)),
       stat('Latency p99', formatDuration(latency.p99), `average ${formatDuration(latency.average)}`),
@@ -33,7 +66,9 @@ function renderMetrics(m) {
       stat('Average deliveries / s', formatNumber(throughput.averageThroughput), 'over the window'),
       stat('Retry successes', formatNumber(errors.retrySuccess ?? 0, 0)),
     ),
-    h('div', { class: 'two-col' },
+    h(
+      'div',
+      { class: 'two-col' },
       h('div', {}, h('h3', {}, 'Errors by type'), countsTable(errors.byType, 'Type', 'Errors by type')),
       h('div', {}, h('h3', {}, 'Errors by status code'), countsTable(errors.byStatusCode, 'HTTP status', 'Errors by status code')),
     ),
@@ -43,24 +78,44 @@ function renderMetrics(m) {
 function renderHealth(body) {
   const checks = Object.entries(body.checks ?? {}).map(([name, value]) => ({
     name,
-    status: typeof value === 'string' ? value : value?.status ?? '—',
-    detail: value && typeof value === 'object' ? Object.entries(value).filter(([k]) => k !== 'status').map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ') : '',
+    status: typeof value === 'string' ? value : (value?.status ?? '—'),
+    detail:
+      value && typeof value === 'object'
+        ? Object.entries(value)
+            .filter(([k]) => k !== 'status')
+            .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`)
+            .join(' · ')
+        : '',
   }));
   return [
     h('p', { class: 'status-line' }, 'Overall ', badge(body.status ?? 'unknown')),
-    checks.length ? dataTable([
-      { label: 'Check', render: (c) => c.name },
-      { label: 'Status', render: (c) => badge(c.status) },
-      { label: 'Detail', render: (c) => c.detail || '—' },
-    ], checks, 'Health checks') : null,
+    checks.length
+      ? dataTable(
+          [
+            { label: 'Check', render: (c) => c.name },
+            { label: 'Status', render: (c) => badge(c.status) },
+            { label: 'Detail', render: (c) => c.detail || '—' },
+          ],
+          checks,
+          'Health checks',
+        )
+      : null,
     h('h3', {}, 'Gauges'),
     kvList(body.metrics),
   ];
 }
 
 export function metricsView(ctx) {
-  const windowSelect = h('select', { name: 'window' }, WINDOWS.map(([v, label]) => h('option', { value: v }, label)));
-  const every = h('select', { name: 'refresh' }, INTERVALS.map(([v, label]) => h('option', { value: v, selected: v === 15 }, label)));
+  const windowSelect = h(
+    'select',
+    { name: 'window' },
+    WINDOWS.map(([v, label]) => h('option', { value: v }, label)),
+  );
+  const every = h(
+    'select',
+    { name: 'refresh' },
+    INTERVALS.map(([v, label]) => h('option', { value: v, selected: v === 15 }, label)),
+  );
   const updated = h('span', { class: 'muted' });
   const metrics = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading metrics…'));
   const health = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading health…'));
@@ -71,12 +126,21 @@ export function metricsView(ctx) {
     if (inFlight) return;
     inFlight = true;
     const [m, hl] = await Promise.allSettled([
-      ctx.session.apiKey ? ctx.api.get(`/api/v1/events/metrics${toQuery({ window: windowSelect.value })}`) : Promise.reject(new Error('Metrics are per organization: sign in with an API key to see them.')),
+      ctx.session.apiKey
+        ? ctx.api.get(`/api/v1/events/metrics${toQuery({ window: windowSelect.value })}`)
+        : Promise.reject(new Error('Metrics are per organization: sign in with an API key to see them.')),
       // Health answers 503 with its body when unhealthy: that body is the data to show.
       ctx.api.get('/api/v1/events/health', { token: '', okStatuses: [503] }),
     ]);
     inFlight = false;
-    replace(metrics, m.status === 'fulfilled' ? renderMetrics(m.value ?? {}) : m.reason instanceof ApiError ? errorBox(m.reason) : h('p', { class: 'muted' }, m.reason.message));
+    replace(
+      metrics,
+      m.status === 'fulfilled'
+        ? renderMetrics(m.value ?? {})
+        : m.reason instanceof ApiError
+          ? errorBox(m.reason)
+          : h('p', { class: 'muted' }, m.reason.message),
+    );
     replace(health, hl.status === 'fulfilled' ? renderHealth(hl.value ?? {}) : errorBox(hl.reason));
     replace(updated, `updated ${formatTime(new Date().toISOString())}`);
   }
@@ -92,10 +156,22 @@ export function metricsView(ctx) {
   refresh();
   schedule();
   return {
-    el: h('div', { class: 'stack' },
-      h('div', { class: 'page-head' },
+    el: h(
+      'div',
+      { class: 'stack' },
+      h(
+        'div',
+        { class: 'page-head' },
         h('h1', {}, 'Metrics & health'),
-        h('div', { class: 'actions inline-form' }, field('Window', windowSelect), field('Auto-refresh', every), h('button', { type: 'button', onclick: refresh }, 'Refresh now'), updated)),
+        h(
+          'div',
+          { class: 'actions inline-form' },
+          field('Window', windowSelect),
+          field('Auto-refresh', every),
+          h('button', { type: 'button', onclick: refresh }, 'Refresh now'),
+          updated,
+        ),
+      ),
       section('Health', null, health),
       section('Deliveries', null, metrics),
     ),

@@ -3,7 +3,19 @@ import { seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { maskSecret } from '../lib/format.js';
 import {
-  asyncRegion, confirmDialog, dataTable, empty, errorBox, field, infoDialog, notify, section, secretField, showFieldErrors, timeCell, withBusy,
+  asyncRegion,
+  confirmDialog,
+  dataTable,
+  empty,
+  errorBox,
+  field,
+  infoDialog,
+  notify,
+  section,
+  secretField,
+  showFieldErrors,
+  timeCell,
+  withBusy,
 } from '../ui/components.js';
 
 const SCOPES = ['events:write', 'events:read', 'streams:read', 'webhooks:read', 'webhooks:write', 'dlq:manage', 'audit:read'];
@@ -29,32 +41,67 @@ export function organizationsView(ctx) {
   }
 
   function orgTable() {
-    return dataTable([
-      { label: 'Name', render: (o) => o.name },
-      { label: 'Id', render: (o) => h('code', {}, o.id) },
-      { label: 'Created', render: (o) => timeCell(o.createdAt) },
-      { label: 'Limits', render: (o) => (o.limits && Object.keys(o.limits).length ? Object.entries(o.limits).map(([k, v]) => h('span', { class: 'chip' }, `${k}: ${v}`)) : h('span', { class: 'muted' }, 'none')) },
-      { label: 'Actions', class: 'actions-cell', render: (o) => [
-        h('button', { type: 'button', class: 'small primary', onclick: () => newKeyDialog(o) }, 'New API key'),
-        h('button', { type: 'button', class: 'small', onclick: () => limitsDialog(o) }, 'Limits'),
-      ] },
-    ], organizations, 'Organizations');
+    return dataTable(
+      [
+        { label: 'Name', render: (o) => o.name },
+        { label: 'Id', render: (o) => h('code', {}, o.id) },
+        { label: 'Created', render: (o) => timeCell(o.createdAt) },
+        {
+          label: 'Limits',
+          render: (o) =>
+            o.limits && Object.keys(o.limits).length
+              ? Object.entries(o.limits).map(([k, v]) => h('span', { class: 'chip' }, `${k}: ${v}`))
+              : h('span', { class: 'muted' }, 'none'),
+        },
+        {
+          label: 'Actions',
+          class: 'actions-cell',
+          render: (o) => [
+            h('button', { type: 'button', class: 'small primary', onclick: () => newKeyDialog(o) }, 'New API key'),
+            h('button', { type: 'button', class: 'small', onclick: () => limitsDialog(o) }, 'Limits'),
+          ],
+        },
+      ],
+      organizations,
+      'Organizations',
+    );
   }
 
   function renderSessionKeys() {
     const keys = ctx.session.createdKeys ?? [];
-    replace(sessionKeys, keys.length
-      ? dataTable([
-          { label: 'Organization', render: (k) => h('code', {}, k.organizationId) },
-          { label: 'Name', render: (k) => k.name || '—' },
-          { label: 'Key id', render: (k) => h('code', {}, k.id) },
-          { label: '', class: 'actions-cell', render: (k) => h('button', { type: 'button', class: 'small danger', onclick: (e) => revoke(e.currentTarget, k.organizationId, k.id) }, 'Revoke') },
-        ], keys, 'API keys created in this tab')
-      : empty('Keys you create here are listed for quick revocation (ids only, never the keys).'));
+    replace(
+      sessionKeys,
+      keys.length
+        ? dataTable(
+            [
+              { label: 'Organization', render: (k) => h('code', {}, k.organizationId) },
+              { label: 'Name', render: (k) => k.name || '—' },
+              { label: 'Key id', render: (k) => h('code', {}, k.id) },
+              {
+                label: '',
+                class: 'actions-cell',
+                render: (k) =>
+                  h(
+                    'button',
+                    { type: 'button', class: 'small danger', onclick: (e) => revoke(e.currentTarget, k.organizationId, k.id) },
+                    'Revoke',
+                  ),
+              },
+            ],
+            keys,
+            'API keys created in this tab',
+          )
+        : empty('Keys you create here are listed for quick revocation (ids only, never the keys).'),
+    );
   }
 
   async function revoke(button, organizationId, keyId) {
-    const ok = await confirmDialog({ title: 'Revoke API key', message: `Revoke key ${keyId} of ${organizationId}? Clients using it get 401 within seconds.`, confirmLabel: 'Revoke', danger: true });
+    const ok = await confirmDialog({
+      title: 'Revoke API key',
+      message: `Revoke key ${keyId} of ${organizationId}? Clients using it get 401 within seconds.`,
+      confirmLabel: 'Revoke',
+      danger: true,
+    });
     if (!ok) return false;
     const done = await withBusy(button, () => admin('DELETE', `/api/v1/admin/organizations/${seg(organizationId)}/api-keys/${seg(keyId)}`));
     if (!done) return false;
@@ -69,11 +116,19 @@ export function organizationsView(ctx) {
     const boxes = SCOPES.map((scope) => h('input', { type: 'checkbox', name: 'scopes', value: scope, checked: true }));
     const result = h('div');
     const create = h('button', { type: 'submit', class: 'primary' }, 'Create key');
-    const form = h('form', { class: 'form-grid' },
+    const form = h(
+      'form',
+      { class: 'form-grid' },
       field('Name', name, { wide: true }),
-      h('fieldset', { class: 'wide field', dataset: { field: 'scopes' } },
+      h(
+        'fieldset',
+        { class: 'wide field', dataset: { field: 'scopes' } },
         h('legend', {}, 'Scopes'),
-        h('div', { class: 'checks' }, boxes.map((box) => h('label', { class: 'check' }, box, box.value))),
+        h(
+          'div',
+          { class: 'checks' },
+          boxes.map((box) => h('label', { class: 'check' }, box, box.value)),
+        ),
         h('small', { class: 'field-error' }),
       ),
       h('div', { class: 'actions wide' }, create),
@@ -86,18 +141,32 @@ export function organizationsView(ctx) {
       try {
         create.disabled = true;
         const key = await admin('POST', `/api/v1/admin/organizations/${seg(org.id)}/api-keys`, body);
-        ctx.setSession({ createdKeys: [...(ctx.session.createdKeys ?? []), { organizationId: org.id, id: key.id, name: body.name ?? '' }] });
+        ctx.setSession({
+          createdKeys: [...(ctx.session.createdKeys ?? []), { organizationId: org.id, id: key.id, name: body.name ?? '' }],
+        });
         renderSessionKeys();
         form.remove();
-        replace(result,
+        replace(
+          result,
           h('p', { class: 'warning' }, 'Copy the key now: it is shown only this once.'),
           secretField(`API key ${key.id}`, key.key),
-          h('div', { class: 'actions' },
-            h('button', { type: 'button', class: 'primary', onclick: () => {
-              ctx.setSession({ apiKey: key.key, keyLabel: `${org.name} · ${maskSecret(key.key)}` });
-              dialog.close();
-              ctx.navigate('#/webhooks');
-            } }, `Use in console as ${org.name}`)),
+          h(
+            'div',
+            { class: 'actions' },
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'primary',
+                onclick: () => {
+                  ctx.setSession({ apiKey: key.key, keyLabel: `${org.name} · ${maskSecret(key.key)}` });
+                  dialog.close();
+                  ctx.navigate('#/webhooks');
+                },
+              },
+              `Use in console as ${org.name}`,
+            ),
+          ),
         );
       } catch (err) {
         showFieldErrors(form, err.details ?? []);
@@ -109,10 +178,14 @@ export function organizationsView(ctx) {
   }
 
   function limitsDialog(org) {
-    const inputs = LIMITS.map(([key]) => h('input', { type: 'number', name: key, min: 1, step: 1, value: org.limits?.[key] ?? '', placeholder: 'unlimited' }));
+    const inputs = LIMITS.map(([key]) =>
+      h('input', { type: 'number', name: key, min: 1, step: 1, value: org.limits?.[key] ?? '', placeholder: 'unlimited' }),
+    );
     const result = h('div');
     const save = h('button', { type: 'submit', class: 'primary' }, 'Save limits');
-    const form = h('form', { class: 'form-grid' },
+    const form = h(
+      'form',
+      { class: 'form-grid' },
       LIMITS.map(([, label], i) => field(label, inputs[i])),
       h('p', { class: 'muted wide' }, 'Empty means unlimited.'),
       h('div', { class: 'actions wide' }, save),
@@ -139,7 +212,12 @@ export function organizationsView(ctx) {
   }
 
   const orgName = h('input', { name: 'name', required: true, maxLength: 200, placeholder: 'Acme Inc.' });
-  const createForm = h('form', { class: 'inline-form' }, field('New organization', orgName), h('button', { type: 'submit', class: 'primary' }, 'Create'));
+  const createForm = h(
+    'form',
+    { class: 'inline-form' },
+    field('New organization', orgName),
+    h('button', { type: 'submit', class: 'primary' }, 'Create'),
+  );
   createForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const button = createForm.querySelector('button');
@@ -152,7 +230,13 @@ export function organizationsView(ctx) {
 
   const revokeOrg = h('input', { name: 'organizationId', required: true, placeholder: 'org_…', class: 'mono' });
   const revokeKey = h('input', { name: 'keyId', required: true, placeholder: 'key_…', class: 'mono' });
-  const revokeForm = h('form', { class: 'inline-form' }, field('Organization id', revokeOrg), field('Key id', revokeKey), h('button', { type: 'submit', class: 'danger' }, 'Revoke'));
+  const revokeForm = h(
+    'form',
+    { class: 'inline-form' },
+    field('Organization id', revokeOrg),
+    field('Key id', revokeKey),
+    h('button', { type: 'submit', class: 'danger' }, 'Revoke'),
+  );
   revokeForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (await revoke(revokeForm.querySelector('button'), revokeOrg.value.trim(), revokeKey.value.trim())) revokeForm.reset();
@@ -161,7 +245,9 @@ export function organizationsView(ctx) {
   renderSessionKeys();
   load();
   return {
-    el: h('div', { class: 'stack' },
+    el: h(
+      'div',
+      { class: 'stack' },
       h('h1', {}, 'Organizations'),
       section('All organizations', null, createForm, list.el),
       section('API keys created in this tab', null, sessionKeys),

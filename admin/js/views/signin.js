@@ -24,15 +24,30 @@ async function identify(api, token) {
 }
 
 export function signInView(ctx) {
-  const input = h('input', { name: 'token', type: 'password', required: true, autocomplete: 'off', spellcheck: false, placeholder: 'hk_… or the admin token' });
+  const input = h('input', {
+    name: 'token',
+    type: 'password',
+    required: true,
+    autocomplete: 'off',
+    spellcheck: false,
+    placeholder: 'hk_… or the admin token',
+  });
   const message = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const form = h('form', { class: 'signin card', novalidate: true },
+  const form = h(
+    'form',
+    { class: 'signin card', novalidate: true },
     h('h1', {}, 'Sign in'),
-    h('p', { class: 'muted' },
+    h(
+      'p',
+      { class: 'muted' },
       'Paste an organization\u2019s API key to manage its webhooks, deliveries, dead letters and streams, ',
-      'or the deployment\u2019s admin token (ADMIN_TOKEN) to manage organizations and API keys.'),
-    field('API key or admin token', input, { hint: 'Kept in this tab only (sessionStorage) and sent as Authorization: Bearer.', wide: true }),
+      'or the deployment\u2019s admin token (ADMIN_TOKEN) to manage organizations and API keys.',
+    ),
+    field('API key or admin token', input, {
+      hint: 'Kept in this tab only (sessionStorage) and sent as Authorization: Bearer.',
+      wide: true,
+    }),
     h('div', { class: 'actions' }, submit),
     message,
   );

@@ -15,33 +15,54 @@ function eventPicker(catalogPromise, selected) {
   const boxes = [];
   const chosen = new Set(selected);
   const anyBox = h('input', { type: 'checkbox', value: '*', checked: chosen.has('*') });
-  const patterns = h('input', { name: 'patterns', placeholder: 'message.*, companion.*', value: selected.filter((e) => e !== '*' && e.includes('*')).join(', ') });
+  const patterns = h('input', {
+    name: 'patterns',
+    placeholder: 'message.*, companion.*',
+    value: selected.filter((e) => e !== '*' && e.includes('*')).join(', '),
+  });
   catalogPromise.then(
     (types) => {
       const known = new Set(types.map((t) => t.type));
       const byCategory = new Map();
       for (const t of types) byCategory.set(t.category, [...(byCategory.get(t.category) ?? []), t]);
-      replace(container, [...byCategory].map(([category, list]) =>
-        h('fieldset', { class: 'check-group' }, h('legend', {}, category),
-          list.map((t) => {
-            const box = h('input', { type: 'checkbox', value: t.type, checked: chosen.has(t.type) });
-            boxes.push(box);
-            return h('label', { class: 'check', title: t.description }, box, t.type);
-          }))));
+      replace(
+        container,
+        [...byCategory].map(([category, list]) =>
+          h(
+            'fieldset',
+            { class: 'check-group' },
+            h('legend', {}, category),
+            list.map((t) => {
+              const box = h('input', { type: 'checkbox', value: t.type, checked: chosen.has(t.type) });
+              boxes.push(box);
+              return h('label', { class: 'check', title: t.description }, box, t.type);
+            }),
+          ),
+        ),
+      );
       // Exact types the catalog does not know (kept on edit) go to the patterns field so nothing is lost.
       const unknown = selected.filter((e) => e !== '*' && !e.includes('*') && !known.has(e));
       if (unknown.length) patterns.value = [patterns.value, ...unknown].filter(Boolean).join(', ');
     },
     (err) => replace(container, errorBox(err), h('p', { class: 'muted' }, 'Type event names or patterns below.')),
   );
-  const el = h('fieldset', { class: 'field wide', dataset: { field: 'events' } },
+  const el = h(
+    'fieldset',
+    { class: 'field wide', dataset: { field: 'events' } },
     h('legend', {}, 'Events'),
     h('label', { class: 'check' }, anyBox, 'Every event (*)'),
     container,
-    field('Patterns or other types (comma-separated)', patterns, { hint: 'Patterns like message.* match every type with that prefix.', wide: true }),
+    field('Patterns or other types (comma-separated)', patterns, {
+      hint: 'Patterns like message.* match every type with that prefix.',
+      wide: true,
+    }),
     h('small', { class: 'field-error', 'aria-live': 'polite' }),
   );
-  const value = () => [...(anyBox.checked ? ['*'] : []), ...boxes.filter((b) => b.checked).map((b) => b.value), ...splitList(patterns.value)];
+  const value = () => [
+    ...(anyBox.checked ? ['*'] : []),
+    ...boxes.filter((b) => b.checked).map((b) => b.value),
+    ...splitList(patterns.value),
+  ];
   return { el, value };
 }
 
@@ -63,34 +84,75 @@ export function webhookFormView(ctx) {
 
 function buildForm(ctx, initial) {
   const editing = Boolean(initial.id);
-  const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks/humana', value: initial.url ?? '' });
+  const url = h('input', {
+    name: 'url',
+    type: 'url',
+    required: true,
+    placeholder: 'https://example.com/hooks/humana',
+    value: initial.url ?? '',
+  });
   const description = h('input', { name: 'description', maxLength: 500, value: initial.description ?? '' });
   const events = eventPicker(ctx.catalog(), initial.events ?? []);
   const secret = h('input', { name: 'secret', type: 'text', autocomplete: 'off', placeholder: 'leave empty to generate whsec_…' });
-  const headers = h('textarea', { name: 'headers', rows: 3, class: 'mono', placeholder: '{ "X-Team": "billing" }', value: initial.headers && Object.keys(initial.headers).length ? JSON.stringify(initial.headers, null, 2) : '' });
-  const filters = h('textarea', { name: 'filters', rows: 3, class: 'mono', placeholder: '{ "companionId": ["comp-123"], "userId": ["user-*"] }', value: initial.filters && Object.keys(initial.filters).length ? JSON.stringify(initial.filters, null, 2) : '' });
-  const retry = RETRY_FIELDS.map(([name, , min, max, step, dflt]) => h('input', { name, type: 'number', min, max, step, required: true, value: initial.retry?.[name] ?? dflt }));
+  const headers = h('textarea', {
+    name: 'headers',
+    rows: 3,
+    class: 'mono',
+    placeholder: '{ "X-Team": "billing" }',
+    value: initial.headers && Object.keys(initial.headers).length ? JSON.stringify(initial.headers, null, 2) : '',
+  });
+  const filters = h('textarea', {
+    name: 'filters',
+    rows: 3,
+    class: 'mono',
+    placeholder: '{ "companionId": ["comp-123"], "userId": ["user-*"] }',
+    value: initial.filters && Object.keys(initial.filters).length ? JSON.stringify(initial.filters, null, 2) : '',
+  });
+  const retry = RETRY_FIELDS.map(([name, , min, max, step, dflt]) =>
+    h('input', { name, type: 'number', min, max, step, required: true, value: initial.retry?.[name] ?? dflt }),
+  );
   const timeoutMs = h('input', { name: 'timeoutMs', type: 'number', min: 1, step: 1, value: initial.timeoutMs ?? 10000 });
   const enabled = h('input', { name: 'enabled', type: 'checkbox', checked: initial.enabled !== false });
   const message = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary' }, editing ? 'Save changes' : 'Create webhook');
 
-  const form = h('form', { class: 'card form-grid', novalidate: true },
+  const form = h(
+    'form',
+    { class: 'card form-grid', novalidate: true },
     field('Endpoint URL', url, { wide: true, hint: 'http(s) URL that receives a signed POST per event.' }),
     field('Description', description, { wide: true }),
     events.el,
     editing ? null : field('Secret', secret, { hint: 'Optional. Shown once after creation when generated.' }),
     field('Timeout (ms)', timeoutMs),
-    h('div', { class: 'field', dataset: { field: 'enabled' } }, h('label', { class: 'check' }, enabled, 'Enabled'), h('small', { class: 'field-error' })),
-    h('fieldset', { class: 'wide field', dataset: { field: 'retry' } },
+    h(
+      'div',
+      { class: 'field', dataset: { field: 'enabled' } },
+      h('label', { class: 'check' }, enabled, 'Enabled'),
+      h('small', { class: 'field-error' }),
+    ),
+    h(
+      'fieldset',
+      { class: 'wide field', dataset: { field: 'retry' } },
       h('legend', {}, 'Retries'),
-      h('div', { class: 'row' }, RETRY_FIELDS.map(([, label, min, max], i) => field(label, retry[i], { hint: `${min}–${max}` }))),
+      h(
+        'div',
+        { class: 'row' },
+        RETRY_FIELDS.map(([, label, min, max], i) => field(label, retry[i], { hint: `${min}–${max}` })),
+      ),
       h('small', { class: 'hint' }, 'Attempt n ≥ 2 waits min(multiplier^(n−1), max delay) seconds.'),
       h('small', { class: 'field-error' }),
     ),
-    field('Filters (JSON)', filters, { wide: true, hint: 'Dotted path into the event’s data → a list of values (* wildcards), or an operator: {"gte": 3}, {"lt": 10}, {"not": ["low"]}, {"exists": true}.' }),
+    field('Filters (JSON)', filters, {
+      wide: true,
+      hint: 'Dotted path into the event’s data → a list of values (* wildcards), or an operator: {"gte": 3}, {"lt": 10}, {"not": ["low"]}, {"exists": true}.',
+    }),
     field('Custom headers (JSON)', headers, { wide: true }),
-    h('div', { class: 'actions wide' }, h('a', { href: editing ? `#/webhooks/${seg(initial.id)}` : '#/webhooks', class: 'button' }, 'Cancel'), submit),
+    h(
+      'div',
+      { class: 'actions wide' },
+      h('a', { href: editing ? `#/webhooks/${seg(initial.id)}` : '#/webhooks', class: 'button' }, 'Cancel'),
+      submit,
+    ),
     h('div', { class: 'wide' }, message),
   );
 
@@ -123,7 +185,9 @@ function buildForm(ctx, initial) {
     submit.disabled = true;
     replace(message);
     try {
-      const saved = editing ? await ctx.api.patch(`/api/v1/webhooks/${seg(initial.id)}`, body) : await ctx.api.post('/api/v1/webhooks', body);
+      const saved = editing
+        ? await ctx.api.patch(`/api/v1/webhooks/${seg(initial.id)}`, body)
+        : await ctx.api.post('/api/v1/webhooks', body);
       if (editing) {
         notify('Webhook saved', 'success');
         ctx.navigate(`#/webhooks/${seg(initial.id)}`);
@@ -141,14 +205,22 @@ function buildForm(ctx, initial) {
 }
 
 function created(webhook) {
-  return h('section', { class: 'card' },
+  return h(
+    'section',
+    { class: 'card' },
     h('h2', {}, 'Webhook created'),
     h('p', {}, 'Deliveries to ', h('code', {}, webhook.url), ' start with the next matching event.'),
     webhook.secret
-      ? [h('p', { class: 'warning' }, 'Copy the signing secret now: it is shown only this once (later: “Secret” on the webhook).'), secretField('Signing secret', webhook.secret)]
+      ? [
+          h('p', { class: 'warning' }, 'Copy the signing secret now: it is shown only this once (later: “Secret” on the webhook).'),
+          secretField('Signing secret', webhook.secret),
+        ]
       : null,
-    h('div', { class: 'actions' },
+    h(
+      'div',
+      { class: 'actions' },
       h('a', { href: '#/webhooks', class: 'button' }, 'Back to webhooks'),
-      webhook.id ? h('a', { href: `#/webhooks/${seg(webhook.id)}`, class: 'button primary' }, 'Open webhook') : null),
+      webhook.id ? h('a', { href: `#/webhooks/${seg(webhook.id)}`, class: 'button primary' }, 'Open webhook') : null,
+    ),
   );
 }

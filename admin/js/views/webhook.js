@@ -25,7 +25,13 @@ export function replayButton(ctx, webhookId, deliveryId, onDone, className = 'sm
 /** Readable filter conditions, one per line (operators as ≥, <, is not, exists). */
 export function filterList(filters) {
   const entries = filters && typeof filters === 'object' ? Object.entries(filters) : [];
-  return entries.length ? h('ul', { class: 'plain' }, entries.map(([f, c]) => h('li', {}, h('code', {}, describeFilter(f, c))))) : 'none';
+  return entries.length
+    ? h(
+        'ul',
+        { class: 'plain' },
+        entries.map(([f, c]) => h('li', {}, h('code', {}, describeFilter(f, c)))),
+      )
+    : 'none';
 }
 
 /** Endpoint health (circuit breaker / auto-disable), when the server reports it. */
@@ -37,17 +43,30 @@ function healthCell(health) {
     health.lastFailureAt ? ['last failure ', timeCell(health.lastFailureAt)] : null,
     health.disabledAt ? ['disabled ', timeCell(health.disabledAt), health.disabledReason ? ` (${health.disabledReason})` : ''] : null,
   ].filter(Boolean);
-  return [badge(health.state ?? 'unknown', { healthy: 'ok', failing: 'warn', circuit_open: 'bad', disabled: 'muted' }[health.state]),
-    facts.map((f) => h('span', { class: 'chip' }, f))];
+  return [
+    badge(health.state ?? 'unknown', { healthy: 'ok', failing: 'warn', circuit_open: 'bad', disabled: 'muted' }[health.state]),
+    facts.map((f) => h('span', { class: 'chip' }, f)),
+  ];
 }
 
 function transformHealthCell(webhook) {
   if (!webhook.transform) return 'none';
   const th = webhook.transformHealth;
-  return [h('code', { class: 'break' }, String(webhook.transform)), h('div', {},
-    th && th.consecutiveFailures > 0
-      ? [badge('failing', 'bad'), ` ${th.consecutiveFailures} consecutive failure(s)`, th.lastFailureAt ? [', last ', timeCell(th.lastFailureAt)] : '', th.lastError ? h('div', { class: 'error-box' }, String(th.lastError)) : null]
-      : badge('healthy'))];
+  return [
+    h('code', { class: 'break' }, String(webhook.transform)),
+    h(
+      'div',
+      {},
+      th && th.consecutiveFailures > 0
+        ? [
+            badge('failing', 'bad'),
+            ` ${th.consecutiveFailures} consecutive failure(s)`,
+            th.lastFailureAt ? [', last ', timeCell(th.lastFailureAt)] : '',
+            th.lastError ? h('div', { class: 'error-box' }, String(th.lastError)) : null,
+          ]
+        : badge('healthy'),
+    ),
+  ];
 }
 
 function summary(webhook) {
@@ -59,18 +78,34 @@ function summary(webhook) {
     ['Status', [badge(webhook.enabled === false ? 'disabled' : 'enabled'), webhook.paused ? [' ', badge('paused')] : null]],
     webhook.health ? ['Health', healthCell(webhook.health)] : null,
     ['Events', eventChips(webhook.events)],
-    ['Retries', webhook.retry ? `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s` : '—'],
+    [
+      'Retries',
+      webhook.retry
+        ? `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s`
+        : '—',
+    ],
     ['Timeout', webhook.timeoutMs ? formatDuration(webhook.timeoutMs) : '—'],
     ['Filters', filterList(webhook.filters)],
     ['Transform', transformHealthCell(webhook)],
     webhook.batch ? ['Batching', `up to ${webhook.batch.maxSize} events or ${formatDuration(webhook.batch.maxWaitMs)}`] : null,
     webhook.rateLimit ? ['Rate limit', `${webhook.rateLimit.perSecond} / s`] : null,
     webhook.ordering ? ['Ordering', ['by ', h('code', {}, String(webhook.ordering.key))]] : null,
-    Array.isArray(webhook.variants) && webhook.variants.length ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))] : null,
-    ['Custom headers', webhook.headers && Object.keys(webhook.headers).length ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k)) : 'none'],
+    Array.isArray(webhook.variants) && webhook.variants.length
+      ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))]
+      : null,
+    [
+      'Custom headers',
+      webhook.headers && Object.keys(webhook.headers).length
+        ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k))
+        : 'none',
+    ],
     ['Created', timeCell(webhook.createdAt)],
   ];
-  return h('dl', { class: 'kv' }, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  return h(
+    'dl',
+    { class: 'kv' },
+    rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+  );
 }
 
 export function webhookView(ctx) {
@@ -94,10 +129,12 @@ export function webhookView(ctx) {
     try {
       const webhook = await ctx.api.get(base);
       replace(title, 'Webhook ', h('span', { class: 'muted mono' }, webhook.id));
-      replace(headActions,
+      replace(
+        headActions,
         h('a', { href: `#/dlq?webhookId=${encodeURIComponent(webhook.id)}`, class: 'button small' }, 'Dead letters'),
         h('a', { href: `#/webhooks/${seg(id)}/edit`, class: 'button small' }, 'Edit'),
-        webhookActions(ctx, webhook, { onChange: loadWebhook, onDelete: () => ctx.navigate('#/webhooks') }));
+        webhookActions(ctx, webhook, { onChange: loadWebhook, onDelete: () => ctx.navigate('#/webhooks') }),
+      );
       details.show(summary(webhook), backlogRegion);
       if (webhook.paused !== undefined) loadBacklog();
     } catch (err) {
@@ -105,9 +142,20 @@ export function webhookView(ctx) {
     }
   }
 
-  const status = h('select', { name: 'status' }, h('option', { value: '' }, 'Any status'), DELIVERY_STATUSES.map((s) => h('option', { value: s }, s)));
+  const status = h(
+    'select',
+    { name: 'status' },
+    h('option', { value: '' }, 'Any status'),
+    DELIVERY_STATUSES.map((s) => h('option', { value: s }, s)),
+  );
   const eventType = eventTypeSelect(ctx);
-  const filters = h('form', { class: 'inline-form' }, field('Status', status), field('Event type', eventType), h('button', { type: 'submit' }, 'Apply'));
+  const filters = h(
+    'form',
+    { class: 'inline-form' },
+    field('Status', status),
+    field('Event type', eventType),
+    h('button', { type: 'submit' }, 'Apply'),
+  );
   const deliveries = pagedList({
     label: 'deliveries',
     emptyText: 'No deliveries match.',
@@ -116,16 +164,20 @@ export function webhookView(ctx) {
       return { items: r.deliveries ?? [], nextCursor: r.nextCursor };
     },
     render: (items) =>
-      dataTable([
-        { label: 'Time', render: (d) => timeCell(d.timestamp) },
-        { label: 'Event', render: (d) => [h('span', {}, d.event ?? '—'), h('div', { class: 'muted mono small-text' }, d.eventId ?? '')] },
-        { label: 'Status', render: (d) => badge(d.status) },
-        { label: 'HTTP', render: (d) => (d.statusCode ? String(d.statusCode) : '—') },
-        { label: 'Duration', render: (d) => formatDuration(d.duration) },
-        { label: 'Attempts', render: (d) => String(d.attempts ?? '—') },
-        { label: 'Delivery', render: (d) => h('a', { href: `#/webhooks/${seg(id)}/deliveries/${seg(d.id)}`, class: 'mono' }, d.id) },
-        { label: '', class: 'actions-cell', render: (d) => replayButton(ctx, id, d.id, () => deliveries.reload()) },
-      ], items, 'Deliveries'),
+      dataTable(
+        [
+          { label: 'Time', render: (d) => timeCell(d.timestamp) },
+          { label: 'Event', render: (d) => [h('span', {}, d.event ?? '—'), h('div', { class: 'muted mono small-text' }, d.eventId ?? '')] },
+          { label: 'Status', render: (d) => badge(d.status) },
+          { label: 'HTTP', render: (d) => (d.statusCode ? String(d.statusCode) : '—') },
+          { label: 'Duration', render: (d) => formatDuration(d.duration) },
+          { label: 'Attempts', render: (d) => String(d.attempts ?? '—') },
+          { label: 'Delivery', render: (d) => h('a', { href: `#/webhooks/${seg(id)}/deliveries/${seg(d.id)}`, class: 'mono' }, d.id) },
+          { label: '', class: 'actions-cell', render: (d) => replayButton(ctx, id, d.id, () => deliveries.reload()) },
+        ],
+        items,
+        'Deliveries',
+      ),
   });
   filters.addEventListener('submit', (e) => (e.preventDefault(), deliveries.reload()));
   status.addEventListener('change', () => deliveries.reload());
@@ -134,7 +186,9 @@ export function webhookView(ctx) {
   loadWebhook();
   deliveries.reload();
   return {
-    el: h('div', { class: 'stack' },
+    el: h(
+      'div',
+      { class: 'stack' },
       h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, '← Webhooks')),
       h('div', { class: 'page-head' }, title, headActions),
       section('Settings', null, details.el),

@@ -15,9 +15,24 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
     const r = await withBusy(test, () => ctx.api.post(`${path}/test`));
     if (!r) return;
     infoDialog(`Test delivery to ${truncate(webhook.url, 60)}`, [
-      h('p', {}, badge(r.success ? 'success' : 'failed'), ' ', r.statusCode ? `HTTP ${r.statusCode}` : 'no HTTP answer', ' in ', formatDuration(r.duration)),
+      h(
+        'p',
+        {},
+        badge(r.success ? 'success' : 'failed'),
+        ' ',
+        r.statusCode ? `HTTP ${r.statusCode}` : 'no HTTP answer',
+        ' in ',
+        formatDuration(r.duration),
+      ),
       r.error ? h('p', { class: 'error-box' }, String(r.error)) : null,
-      r.deliveryId ? h('p', {}, 'Recorded as delivery ', h('a', { href: `#/webhooks/${seg(webhook.id)}/deliveries/${seg(r.deliveryId)}`, class: 'mono' }, r.deliveryId)) : null,
+      r.deliveryId
+        ? h(
+            'p',
+            {},
+            'Recorded as delivery ',
+            h('a', { href: `#/webhooks/${seg(webhook.id)}/deliveries/${seg(r.deliveryId)}`, class: 'mono' }, r.deliveryId),
+          )
+        : null,
     ]);
   });
 
@@ -34,20 +49,28 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
   secret.addEventListener('click', async () => {
     const r = await withBusy(secret, () => ctx.api.get(`${path}/secret`));
     if (!r) return;
-    const values = typeof r.secret === 'string' ? [['Signing secret', r.secret]] : Object.entries(r).filter(([, v]) => typeof v === 'string');
+    const values =
+      typeof r.secret === 'string' ? [['Signing secret', r.secret]] : Object.entries(r).filter(([, v]) => typeof v === 'string');
     infoDialog('Webhook signing secret', values.length ? values.map(([label, value]) => secretField(label, value)) : kvList(r));
   });
 
   const rotate = h('button', { type: 'button', class: 'small' }, 'Rotate secret');
   rotate.addEventListener('click', async () => {
-    const ok = await confirmDialog({ title: 'Rotate signing secret', message: 'Generate a new signing secret? Deliveries carry signatures with both secrets until the previous one expires (24 h), so receivers can switch over.', confirmLabel: 'Rotate' });
+    const ok = await confirmDialog({
+      title: 'Rotate signing secret',
+      message:
+        'Generate a new signing secret? Deliveries carry signatures with both secrets until the previous one expires (24 h), so receivers can switch over.',
+      confirmLabel: 'Rotate',
+    });
     if (!ok) return;
     const r = await withBusy(rotate, () => ctx.api.post(`${path}/secret/rotate`));
     if (!r) return;
     infoDialog('New signing secret', [
       h('p', { class: 'warning' }, 'Give the new secret to the receiver now.'),
       secretField('New signing secret', r.secret),
-      r.previousSecretExpiresAt ? h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.') : null,
+      r.previousSecretExpiresAt
+        ? h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.')
+        : null,
     ]);
   });
 
@@ -61,7 +84,12 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
 
   const remove = h('button', { type: 'button', class: 'small danger' }, 'Delete');
   remove.addEventListener('click', async () => {
-    const ok = await confirmDialog({ title: 'Delete webhook', message: `Delete the webhook to ${webhook.url}? Pending deliveries to it stop.`, confirmLabel: 'Delete', danger: true });
+    const ok = await confirmDialog({
+      title: 'Delete webhook',
+      message: `Delete the webhook to ${webhook.url}? Pending deliveries to it stop.`,
+      confirmLabel: 'Delete',
+      danger: true,
+    });
     if (!ok) return;
     const done = await withBusy(remove, () => ctx.api.delete(path));
     if (!done) return;
@@ -82,25 +110,54 @@ export function webhooksView(ctx) {
       return { items: r.webhooks ?? [], nextCursor: r.nextCursor };
     },
     render: (webhooks) =>
-      dataTable([
-        { label: 'Endpoint', render: (w) => [h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'mono' }, truncate(w.url, 56)), w.transport ? h('span', { class: 'chip' }, String(w.transport)) : null, w.description ? h('div', { class: 'muted' }, truncate(w.description, 90)) : null] },
-        { label: 'Events', render: (w) => eventChips(w.events) },
-        { label: 'Status', render: (w) => [badge(w.enabled === false ? 'disabled' : 'enabled'), w.paused ? badge('paused') : null, w.health?.state && w.health.state !== 'healthy' ? badge(w.health.state.replace('_', ' '), 'bad') : null] },
-        { label: 'Created', render: (w) => timeCell(w.createdAt) },
-        { label: 'Actions', class: 'actions-cell', render: (w) => [
-          h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'button small' }, 'Deliveries'),
-          webhookActions(ctx, w, { onChange: list.reload, onDelete: list.reload }),
-        ] },
-      ], webhooks, 'Webhooks'),
+      dataTable(
+        [
+          {
+            label: 'Endpoint',
+            render: (w) => [
+              h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'mono' }, truncate(w.url, 56)),
+              w.transport ? h('span', { class: 'chip' }, String(w.transport)) : null,
+              w.description ? h('div', { class: 'muted' }, truncate(w.description, 90)) : null,
+            ],
+          },
+          { label: 'Events', render: (w) => eventChips(w.events) },
+          {
+            label: 'Status',
+            render: (w) => [
+              badge(w.enabled === false ? 'disabled' : 'enabled'),
+              w.paused ? badge('paused') : null,
+              w.health?.state && w.health.state !== 'healthy' ? badge(w.health.state.replace('_', ' '), 'bad') : null,
+            ],
+          },
+          { label: 'Created', render: (w) => timeCell(w.createdAt) },
+          {
+            label: 'Actions',
+            class: 'actions-cell',
+            render: (w) => [
+              h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'button small' }, 'Deliveries'),
+              webhookActions(ctx, w, { onChange: list.reload, onDelete: list.reload }),
+            ],
+          },
+        ],
+        webhooks,
+        'Webhooks',
+      ),
   });
   list.reload();
   return {
-    el: h('div', { class: 'stack' },
-      h('div', { class: 'page-head' },
+    el: h(
+      'div',
+      { class: 'stack' },
+      h(
+        'div',
+        { class: 'page-head' },
         h('h1', {}, 'Webhooks'),
-        h('div', { class: 'actions' },
+        h(
+          'div',
+          { class: 'actions' },
           h('button', { type: 'button', onclick: () => list.reload() }, 'Refresh'),
-          h('a', { href: '#/webhooks/new', class: 'button primary' }, 'New webhook')),
+          h('a', { href: '#/webhooks/new', class: 'button primary' }, 'New webhook'),
+        ),
       ),
       h('section', { class: 'card' }, list.el),
     ),
