@@ -61,7 +61,7 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
     await page.getByRole('button', { name: 'Create webhook' }).click();
     const fieldError = page.locator('.field[data-field="url"] .field-error');
     await page.waitForFunction(() => document.querySelector('.field[data-field="url"] .field-error')?.textContent);
-    assert.match(await fieldError.innerText(), /scheme "ftp" is not allowed/);
+    assert.match(await fieldError.innerText(), /scheme "ftp" is not supported/);
     assert.equal(await page.getByLabel('Endpoint URL').getAttribute('aria-invalid'), 'true');
 
     await page.getByLabel('Endpoint URL').fill(`${rx.url}/flaky`);

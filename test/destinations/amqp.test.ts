@@ -59,7 +59,7 @@ describe('amqp destination', () => {
     const list = (await app.http.get('/api/v1/webhooks').set(org.auth).expect(200)).body.webhooks;
     assert.equal(list[0].url, view.url);
     // PUT back what was read: the stored password is kept, deliveries still authenticate.
-    const { id: _id, transport: _t, createdAt: _c, updatedAt: _u, ...config } = view;
+    const { id: _id, transport: _t, createdAt: _c, updatedAt: _u, health: _h, paused: _p, transformHealth: _th, ...config } = view;
     const put = await app.http
       .put(`/api/v1/webhooks/${hook.id}`)
       .set(org.auth)

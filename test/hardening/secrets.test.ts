@@ -1,23 +1,27 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startApp } from '../../src/bootstrap.js';
 import { decodeSecretsKey, decryptSecret, encryptSecret, keyRing, SecretKeyError, secretKeyIdOf } from '../../src/common/secret-box.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { resolveSecretKeys } from '../../src/config/secrets-key.js';
-import { createTestDatabase, databases, startTestApp, type DbKind, type TestApp, type TestDatabase } from '../support/launcher.js';
+import {
+  createTestDatabase,
+  databases,
+  spawnApp,
+  startTestApp,
+  type DbKind,
+  type TestApp,
+  type TestDatabase,
+} from '../support/launcher.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { assertSigned, hookFor, publish, until, type Hook } from '../webhooks/fixtures.js';
 import { Receiver } from '../support/receiver.js';
-
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 const newKey = () => randomBytes(32);
 const keyIdOf = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
@@ -89,20 +93,12 @@ async function assertDelivers(app: TestApp, rx: Receiver, hook: Hook, secret: st
 }
 
 /** `node dist/src/main.js` that is expected to refuse to start: its exit code and stderr. */
-function failedStart(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env },
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdout.resume();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    }),
-  );
+/** Starts the app as `npm start` does, expecting it to exit; returns its exit code and its fatal log line. */
+async function failedStart(env: Record<string, string>): Promise<{ code: number | null; fatal: string }> {
+  const app = await spawnApp({ LOG_LEVEL: 'fatal', ...env }, { waitForStart: false });
+  const { code } = await app.exited;
+  const fatal = app.lines.map((l) => JSON.parse(l) as { level: string; msg: string }).find((l) => l.level === 'fatal');
+  return { code, fatal: fatal?.msg ?? app.logTail() };
 }
 
 test('secret box: AES-256-GCM in enc:v1:<keyId>:…, key id = SHA-256 prefix, tampering and unknown keys refused', () => {
@@ -254,9 +250,9 @@ for (const kind of databases()) {
       const before = await storedSecrets(db.url, hook.id);
       const wrong = newKey();
       const res = await failedStart({ REDIS_URL: redis.url, DATABASE_URL: db.url, SECRETS_KEY: wrong.toString('hex') });
-      assert.equal(res.code, 1, res.stderr);
-      const line = res.stderr.split('\n').find((l) => l.startsWith('humana-events: '));
-      assert.ok(line, res.stderr);
+      assert.equal(res.code, 1, res.fatal);
+      const line = res.fatal;
+      assert.ok(line.startsWith('humana-events: '), line);
       assert.match(line, /stored secrets cannot be opened/);
       assert.ok(line.includes(`sealed with key ${keyIdOf(k2)}`) && line.includes(`SECRETS_KEY is ${keyIdOf(wrong)}`), line);
       assert.deepEqual(await storedSecrets(db.url, hook.id), before);

@@ -9,11 +9,9 @@ export async function typeChecks(c: HumanaEvents): Promise<void> {
   });
   // @ts-expect-error `content` is required for message.sent
   await c.events.publish({ type: 'message.sent', data: { messageId: 'm', companionId: 'c', userId: 'u', type: 'text', metadata: {} } });
+  // prettier-ignore
   // @ts-expect-error `type` must be one of the enum values
-  await c.events.publish({
-    type: 'message.sent',
-    data: { messageId: 'm', companionId: 'c', userId: 'u', content: 'hi', type: 'video', metadata: {} },
-  });
+  await c.events.publish({ type: 'message.sent', data: { messageId: 'm', companionId: 'c', userId: 'u', content: 'hi', type: 'video', metadata: {} } });
   // @ts-expect-error unknown event type
   await c.events.publish({ type: 'message.deleted', data: {} });
   // @ts-expect-error `severity` is required for error.occurred

@@ -297,7 +297,7 @@ export class AppProcess {
     const { role, env, port = 0, nodeArgs = [], logFile } = this.opts;
     const fd = logFile === undefined ? undefined : openSync(logFile, 'a');
     const child = spawn(process.execPath, [...nodeArgs, MAIN], {
-      env: { ...env, ROLE: role, PORT: String(port) },
+      env: { ...env, ROLE: role, PORT: env.PORT ?? String(port) },
       stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'],
     });
     if (fd === undefined) this.capture(child);
