@@ -8,16 +8,15 @@ export class AuditScope1764375100000 implements MigrationInterface {
   name = 'AuditScope1764375100000';
 
   async up(q: QueryRunner): Promise<void> {
-    const rows: { id: string; scopes: string }[] = await q.manager
-      .createQueryBuilder()
-      .select(['k.id AS id', 'k.scopes AS scopes'])
-      .from('api_keys', 'k')
-      .getRawMany();
+    // Raw SQL runs outside TypeORM's table resolution: name the Postgres schema (tests and `?schema=` use one).
+    const schema = (q.connection.options as { schema?: string }).schema;
+    const table = schema ? `${q.connection.driver.escape(schema)}.${q.connection.driver.escape('api_keys')}` : 'api_keys';
+    const rows: { id: string; scopes: string }[] = await q.query(`SELECT id, scopes FROM ${table}`);
     for (const row of rows) {
       const scopes = JSON.parse(row.scopes) as string[];
       if (!PREVIOUS_ALL.every((s) => scopes.includes(s)) || scopes.includes('audit:read')) continue;
       const params = { scopes: JSON.stringify([...scopes, 'audit:read']), id: row.id };
-      await q.query(...q.connection.driver.escapeQueryWithParameters('UPDATE api_keys SET scopes = :scopes WHERE id = :id', params));
+      await q.query(...q.connection.driver.escapeQueryWithParameters(`UPDATE ${table} SET scopes = :scopes WHERE id = :id`, params));
     }
   }
 
