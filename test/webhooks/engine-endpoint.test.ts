@@ -186,7 +186,8 @@ describe('delivery engine: endpoint health, breaker, pause, auto-disable, orderi
     const hook = await hookFor(app, rx.url, {
       events: ['message.*'],
       ordering: { key: 'companionId' },
-      retry: { maxAttempts: 5, backoffMultiplier: 1, maxDelay: 1 },
+      // a2's retry waits 3 s: long enough for b3 and b4 to arrive first however loaded the machine is
+      retry: { maxAttempts: 5, backoffMultiplier: 3, maxDelay: 3 },
     });
     let failedOnce = false;
     rx.on(hook.path, (r) => {
@@ -199,10 +200,12 @@ describe('delivery engine: endpoint health, breaker, pause, auto-disable, orderi
       answered.set(r, 200);
       return { status: 200 };
     });
-    for (let i = 1; i <= 4; i++) {
-      await publish(app, hook.org, 'message.sent', { companionId: 'comp-a', content: `a${i}` });
-      await publish(app, hook.org, 'message.sent', { companionId: 'comp-b', content: `b${i}` });
-    }
+    // One batch: the log order is a1 b1 a2 b2 … and every event is in the log before a2's retry is due.
+    const events = [1, 2, 3, 4].flatMap((i) => [
+      { type: 'message.sent', data: { ...exampleEvents['message.sent'], companionId: 'comp-a', content: `a${i}` } },
+      { type: 'message.sent', data: { ...exampleEvents['message.sent'], companionId: 'comp-b', content: `b${i}` } },
+    ]);
+    await app.http.post('/api/v1/events/batch').set(hook.org.auth).send({ events }).expect(202);
     await until(() => (rx.at(hook.path).filter((r) => answered.get(r) === 200).length >= 8 ? true : null), 15_000);
     const got = rx.at(hook.path).map((r) => ({
       content: JSON.parse(r.body).data.content as string,
