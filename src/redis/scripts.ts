@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.service.js';
 
 /**
  * Typed access to the Lua scripts in `./scripts/*.lua` (each file's header names its KEYS and ARGV). Every key a script
@@ -38,16 +38,17 @@ interface ScriptCommands {
   humanaReleaseLock(key: string, token: string): Promise<number>;
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
-function withScripts(client: Redis): Redis & ScriptCommands {
+function withScripts(client: RedisClient): RedisClient & ScriptCommands {
   if (!defined.has(client)) {
     for (const [name, s] of Object.entries(SCRIPTS)) {
-      client.defineCommand(s.command, s.numberOfKeys === undefined ? { lua: sources[name as ScriptName] } : { lua: sources[name as ScriptName], numberOfKeys: s.numberOfKeys });
+      const lua = sources[name as ScriptName];
+      client.defineCommand(s.command, s.numberOfKeys === undefined ? { lua } : { lua, numberOfKeys: s.numberOfKeys });
     }
     defined.add(client);
   }
-  return client as Redis & ScriptCommands;
+  return client as RedisClient & ScriptCommands;
 }
 
 // ── append-events.lua ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -66,7 +67,7 @@ export interface AppendEntry {
  * Appends entries to the event log stream atomically, skipping those whose idempotency record exists. One reply per
  * entry: `'0' + streamId` when appended, `'1' + streamId\norg\ntype\nts\ndata` (the first append) for a duplicate.
  */
-export async function appendEvents(client: Redis, stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): Promise<string[]> {
+export async function appendEvents(client: RedisClient, stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): Promise<string[]> {
   const keys = [stream];
   const args = [String(idempotencyTtlSeconds)];
   for (const e of entries) {
@@ -97,7 +98,7 @@ export interface QuotaAdmitArgs {
   expireAt: readonly [minute: number, month: number];
 }
 
-export async function quotaAdmit(client: Redis, keys: QuotaAdmitKeys, args: QuotaAdmitArgs): Promise<QuotaAdmitReply> {
+export async function quotaAdmit(client: RedisClient, keys: QuotaAdmitKeys, args: QuotaAdmitArgs): Promise<QuotaAdmitReply> {
   const [fMinute, fMonth] = keys.flags;
   return withScripts(client).humanaQuotaAdmit(
     ...keys.counters,
@@ -114,6 +115,6 @@ export async function quotaAdmit(client: Redis, keys: QuotaAdmitKeys, args: Quot
 // ── release-lock.lua ──────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Deletes `lock` if it still holds `token`; true when released. */
-export async function releaseLock(client: Redis, lock: string, token: string): Promise<boolean> {
+export async function releaseLock(client: RedisClient, lock: string, token: string): Promise<boolean> {
   return (await withScripts(client).humanaReleaseLock(lock, token)) === 1;
 }

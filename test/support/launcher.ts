@@ -69,6 +69,8 @@ export interface TestAppOptions {
   db?: DbKind;
   /** Reuse a Redis (several apps on one Redis, or a restart); otherwise a private one is started and owned. */
   redis?: PrivateRedis;
+  /** A Redis (Cluster) started by the test (startPrivateCluster): REDIS_URL, not owned; `redis` is then a stand-in. */
+  redisUrl?: string;
   /** Reuse a database URL (restart on the same data). */
   databaseUrl?: string;
   env?: Record<string, string>;
@@ -87,12 +89,18 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/** A Redis this launcher does not manage (a private cluster of the test): stop/start/destroy do nothing. */
+function externalRedis(url: string): PrivateRedis {
+  const noop = async () => undefined;
+  return { url, port: Number(new URL(url).port), dir: '', stop: noop, start: noop, destroy: noop };
+}
+
 /** The app in this process (startApp, what `npm start` runs), on a port the OS picks. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   // Loaded on first use: the child-process launchers (bench, fault suite) never load the app into their own process.
   const { startApp } = await import('../../src/bootstrap.js');
-  const ownRedis = !opts.redis;
-  const redis = opts.redis ?? (await startPrivateRedis());
+  const ownRedis = !opts.redis && !opts.redisUrl;
+  const redis = opts.redis ?? (opts.redisUrl ? externalRedis(opts.redisUrl) : await startPrivateRedis());
   const ownDb = !opts.databaseUrl;
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : createTestDatabase(opts.db ?? 'sqlite');
   const release = async () => {
