@@ -68,6 +68,11 @@ export interface AppendEntry {
  * entry: `'0' + streamId` when appended, `'1' + streamId\norg\ntype\nts\ndata` (the first append) for a duplicate.
  */
 export async function appendEvents(client: RedisClient, stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): Promise<string[]> {
+  const [keys, args] = appendArguments(stream, idempotencyTtlSeconds, entries);
+  return withScripts(client).humanaAppendEvents(keys.length, ...keys, ...args);
+}
+
+function appendArguments(stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): [keys: string[], args: string[]] {
   const keys = [stream];
   const args = [String(idempotencyTtlSeconds)];
   for (const e of entries) {
@@ -75,7 +80,50 @@ export async function appendEvents(client: RedisClient, stream: string, idempote
     if (e.idempotencyKey) idemIndex = keys.push(e.idempotencyKey); // 1-based index in KEYS
     args.push(String(idemIndex), e.organizationId, e.type, e.timestamp, e.dataJson, e.traceparent ?? '');
   }
-  return withScripts(client).humanaAppendEvents(keys.length, ...keys, ...args);
+  return [keys, args];
+}
+
+/** What a replicated append returns: the script's replies and how many replicas acknowledged it (WAIT's answer). */
+export interface ReplicatedAppend {
+  replies: string[];
+  replicas: number;
+}
+
+/**
+ * appendEvents followed by `WAIT replicas timeoutMs` in one pipeline on `client`: WAIT counts the replicas that
+ * acknowledged every write this connection made, so the pipeline must reach the master holding the stream (a Cluster
+ * routes a pipeline by the slot of its keys; WAIT has none). Use a connection of its own: WAIT blocks it meanwhile.
+ *
+ * A duplicate (the idempotency record exists) writes nothing, so WAIT alone would not cover the first append, made by
+ * another connection: its idempotency records are then re-armed (EXPIRE, a write replicated after that first append)
+ * and waited for. The replication stream is ordered, so a replica that has the EXPIRE has the event.
+ */
+export async function appendEventsReplicated(
+  client: RedisClient,
+  stream: string,
+  idempotencyTtlSeconds: number,
+  entries: readonly AppendEntry[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<ReplicatedAppend> {
+  const [keys, args] = appendArguments(stream, idempotencyTtlSeconds, entries);
+  const pipe = withScripts(client).pipeline() as ReturnType<RedisClient['pipeline']> & { humanaAppendEvents(n: number, ...a: string[]): unknown };
+  pipe.humanaAppendEvents(keys.length, ...keys, ...args);
+  pipe.call('WAIT', replicas, timeoutMs);
+  const [replies, acked] = pipelineResults<[string[], number]>(await pipe.exec());
+  const duplicates = entries.filter((e, i) => e.idempotencyKey && replies[i][0] === '1').map((e) => e.idempotencyKey!);
+  if (duplicates.length === 0) return { replies, replicas: acked };
+  const again = client.pipeline();
+  for (const key of new Set(duplicates)) again.expire(key, idempotencyTtlSeconds);
+  again.call('WAIT', replicas, timeoutMs);
+  const results = pipelineResults<unknown[]>(await again.exec());
+  return { replies, replicas: Math.min(acked, Number(results[results.length - 1])) };
+}
+
+function pipelineResults<T extends unknown[]>(results: [Error | null, unknown][] | null): T {
+  if (!results) throw new Error('Redis pipeline aborted');
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, r]) => r) as T;
 }
 
 // ── quota-admit.lua ───────────────────────────────────────────────────────────────────────────────────────────────

@@ -21,7 +21,7 @@ describe('on a Redis Cluster (3 masters, 3 replicas)', { skip }, () => {
 
   before(async () => {
     cluster = await startPrivateCluster();
-    a = await startTestApp({ redisUrl: cluster.url, env: { ...RT_ENV, REDIS_MIN_REPLICAS_ACK: '1' } });
+    a = await startTestApp({ redisUrl: cluster.url, env: { ...RT_ENV, REDIS_MIN_REPLICAS_ACK: '1', REDIS_WAIT_TIMEOUT_MS: '500' } });
     // the second API process finds the cluster through REDIS_CLUSTER_NODES
     b = await startTestApp({
       redisUrl: cluster.url,
@@ -104,6 +104,26 @@ describe('on a Redis Cluster (3 masters, 3 replicas)', { skip }, () => {
     const [entry] = await until(async () => ((await dlqOf(a, dead)).length === 1 ? dlqOf(a, dead) : null), 20_000);
     assert.equal((entry.event as { id: string }).id, chat.id);
     assert.equal(rx.at(dead.path).length, 2);
+  });
+
+  test('REDIS_MIN_REPLICAS_ACK=1: WAIT runs on the master holding the log; a silent replica means 503 replication_timeout, then a safe retry', async () => {
+    const master = await cluster.masterOf(cluster.slotOf(new RedisKeys('humana').eventLog()));
+    const [replica] = cluster.replicasOf(master);
+    assert.ok(replica, `the log's master ${master} has a replica`);
+    const body = { id: 'cluster-durable-1', type: 'message.sent', data: eventOf('message.sent').data };
+    cluster.pause(replica);
+    try {
+      const res = await a.http.post('/api/v1/events').set(org.auth).send(body);
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'replication_timeout');
+    } finally {
+      cluster.resume(replica);
+    }
+    const retry = (await waitFor(async () => {
+      const r = await a.http.post('/api/v1/events').set(org.auth).send(body);
+      return r.status === 202 ? r : null;
+    }, 15_000))!;
+    assert.match(retry.body.id, /^evt_/);
   });
 
   test('SSE resume with Last-Event-ID on the other process', async () => {

@@ -60,6 +60,13 @@ export interface PrivateCluster {
   members: PrivateClusterNode[];
   /** Port of the master currently serving `slot` (asks a live node). */
   masterOf(slot: number): Promise<number>;
+  /** The hash slot of a key (CLUSTER KEYSLOT). */
+  slotOf(key: string): number;
+  /** Ports of the replicas of the master on `port`. */
+  replicasOf(port: number): number[];
+  /** SIGSTOP / SIGCONT of one node (a replica that stops acknowledging). */
+  pause(port: number): void;
+  resume(port: number): void;
   /** SIGKILL of one node (a crash, nothing flushed). */
   kill(port: number): Promise<void>;
   /** Waits until every live node reports cluster_state:ok and agrees that `slot` is served by a live master. */
@@ -207,6 +214,29 @@ export async function startPrivateCluster(opts: { masters?: number; nodeTimeoutM
     members,
     masterOf,
     waitHealthy,
+    slotOf: (key) => {
+      for (const m of live()) {
+        const out = cli(m.port, 'CLUSTER', 'KEYSLOT', key);
+        if (out !== null) return Number(out.trim());
+      }
+      throw new Error('no live node');
+    },
+    replicasOf: (port) => {
+      for (const m of live()) {
+        const out = cli(m.port, 'CLUSTER', 'NODES');
+        if (out === null) continue;
+        const lines = out
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' '));
+        const master = lines.find((f) => f[1].split('@')[0].endsWith(`:${port}`));
+        if (!master) continue;
+        return lines.filter((f) => f[3] === master[0] && !f[2].includes('fail')).map((f) => Number(f[1].split('@')[0].split(':')[1]));
+      }
+      return [];
+    },
+    pause: (port) => void members.find((x) => x.port === port)?.child?.kill('SIGSTOP'),
+    resume: (port) => void members.find((x) => x.port === port)?.child?.kill('SIGCONT'),
     kill: async (port) => {
       const m = members.find((x) => x.port === port);
       const c = m?.child;
@@ -217,5 +247,53 @@ export async function startPrivateCluster(opts: { masters?: number; nodeTimeoutM
       await exited;
     },
     destroy,
+  };
+}
+
+export interface PrivateReplica {
+  port: number;
+  child: ChildProcess;
+  /** SIGSTOP: the replica stops acknowledging (WAIT times out) without the master noticing a disconnection. */
+  pause(): void;
+  resume(): void;
+  /** Waits until its replication link is up (it then acknowledges). */
+  synced(timeoutMs?: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** A replica of `primary` (`--replicaof`), a private redis-server of its own. */
+export async function startPrivateReplica(primary: PrivateRedis): Promise<PrivateReplica> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'humana-replica-'));
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--replicaof', '127.0.0.1', String(primary.port)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const synced = async (timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!/master_link_status:up/.test(cli(port, 'INFO', 'replication') ?? '')) {
+      if (child.exitCode !== null) throw new Error(`replica redis-server exited with code ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`replica on ${port} did not sync within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await synced();
+  return {
+    port,
+    child,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    synced,
+    destroy: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
