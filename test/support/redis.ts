@@ -69,6 +69,8 @@ export interface PrivateCluster {
   resume(port: number): void;
   /** SIGKILL of one node (a crash, nothing flushed). */
   kill(port: number): Promise<void>;
+  /** Starts a killed node again on its port, nodes.conf and AOF (a failed master rejoins as a replica). */
+  restart(port: number): Promise<void>;
   /** Waits until every live node reports cluster_state:ok and agrees that `slot` is served by a live master. */
   waitHealthy(timeoutMs?: number, slot?: number): Promise<void>;
   /** Stops every node and removes their data. */
@@ -105,37 +107,31 @@ export async function startPrivateCluster(opts: { masters?: number; nodeTimeoutM
     // the cluster bus listens on port + 10000: both must be free, and distinct from the others
     if (p + 10_000 < 65_536 && !ports.includes(p) && !ports.some((q) => q + 10_000 === p || p + 10_000 === q)) ports.push(p);
   }
-  const members: PrivateClusterNode[] = ports.map((port) => ({
-    port,
-    child: spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        path.join(dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout',
-        String(nodeTimeout),
-        '--appendonly',
-        'yes',
-        '--appendfilename',
-        `appendonly-${port}.aof`,
-        '--appenddirname',
-        `aof-${port}`,
-        '--appendfsync',
-        'everysec',
-      ],
-      { stdio: 'ignore' },
-    ),
-  }));
+  const nodeArgs = (port: number): string[] => [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    path.join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout',
+    String(nodeTimeout),
+    '--appendonly',
+    'yes',
+    '--appendfilename',
+    `appendonly-${port}.aof`,
+    '--appenddirname',
+    `aof-${port}`,
+    '--appendfsync',
+    'everysec',
+  ];
+  const members: PrivateClusterNode[] = ports.map((port) => ({ port, child: spawn('redis-server', nodeArgs(port), { stdio: 'ignore' }) }));
   const destroy = async () => {
     await Promise.all(
       members.map(async (m) => {
@@ -234,6 +230,16 @@ export async function startPrivateCluster(opts: { masters?: number; nodeTimeoutM
         return lines.filter((f) => f[3] === master[0] && !f[2].includes('fail')).map((f) => Number(f[1].split('@')[0].split(':')[1]));
       }
       return [];
+    },
+    restart: async (port) => {
+      const m = members.find((x) => x.port === port);
+      if (!m || m.child) return;
+      m.child = spawn('redis-server', nodeArgs(port), { stdio: 'ignore' });
+      const deadline = Date.now() + 10_000;
+      while (!(await redisAnswers('127.0.0.1', port, 200))) {
+        if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not answer within 10 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     pause: (port) => void members.find((x) => x.port === port)?.child?.kill('SIGSTOP'),
     resume: (port) => void members.find((x) => x.port === port)?.child?.kill('SIGCONT'),
