@@ -33,10 +33,7 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         BullModule.forRootAsync({
           inject: [RedisService],
-          useFactory: (redis: RedisService) => ({
-            connection: redis.connectionOptions() as ConnectionOptions,
-            prefix: redis.keys.bullPrefix(),
-          }),
+          useFactory: (redis: RedisService) => ({ connection: redis.bullConnection('queues') as ConnectionOptions, prefix: redis.keys.bullPrefix() }),
         }),
         AuthModule.forRoot(config),
         AuditModule.forRoot(config),
