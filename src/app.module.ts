@@ -33,7 +33,10 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         BullModule.forRootAsync({
           inject: [RedisService],
-          useFactory: (redis: RedisService) => ({ connection: redis.bullConnection('queues') as ConnectionOptions, prefix: redis.keys.bullPrefix() }),
+          useFactory: (redis: RedisService) => ({
+            connection: redis.bullConnection('queues') as ConnectionOptions,
+            prefix: redis.keys.bullPrefix(),
+          }),
         }),
         AuthModule.forRoot(config),
         AuditModule.forRoot(config),

@@ -36,7 +36,9 @@ export interface FaultRig {
    * `message.sent` batches of 10 for faultSeconds() through every API process (or `urls`), to companion comp-1 (or
    * `companions`), collecting the acknowledged ids unless told not to.
    */
-  publish(load: Pick<FixedRatePlan, 'rate' | 'maxInFlight'> & Partial<Pick<FixedRatePlan, 'urls' | 'companions' | 'collectIds' | 'seconds'>>): Promise<PublishOutcome>;
+  publish(
+    load: Pick<FixedRatePlan, 'rate' | 'maxInFlight'> & Partial<Pick<FixedRatePlan, 'urls' | 'companions' | 'collectIds' | 'seconds'>>,
+  ): Promise<PublishOutcome>;
   /** Starts the receiver (signatures checked; failing at random with `faults`) and creates `count` webhooks to it; their ids. */
   webhooks(count: number, spec?: WebhookSpec & { faults?: ReceiverFaults }): Promise<string[]>;
   /** Every DLQ entry of org_default. */

@@ -41,7 +41,8 @@ const connection = (url: string): ConnectionOptions => {
   const u = new URL(url);
   const node = { host: u.hostname, port: Number(u.port) };
   // bench --cluster: a Cluster client (the prefix is hash-tagged, as the app's)
-  if (u.searchParams.get('cluster') === 'true') return new Cluster([node], { redisOptions: { maxRetriesPerRequest: null } }) as unknown as ConnectionOptions;
+  if (u.searchParams.get('cluster') === 'true')
+    return new Cluster([node], { redisOptions: { maxRetriesPerRequest: null } }) as unknown as ConnectionOptions;
   return { ...node, maxRetriesPerRequest: null };
 };
 

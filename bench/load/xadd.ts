@@ -25,7 +25,8 @@ export interface XaddOutcome {
 async function run(p: XaddPlan): Promise<XaddOutcome> {
   const u = new URL(p.redisUrl);
   // `?cluster=true` (bench --cluster): the stream's key is hash-tagged, so one Cluster client pipelines to its master
-  const redis = u.searchParams.get('cluster') === 'true' ? new Cluster([{ host: u.hostname, port: Number(u.port) }]) : new Redis(p.redisUrl);
+  const redis =
+    u.searchParams.get('cluster') === 'true' ? new Cluster([{ host: u.hostname, port: Number(u.port) }]) : new Redis(p.redisUrl);
   const latency = Latency.create();
   let events = 0;
   let seq = 0;

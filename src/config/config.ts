@@ -247,7 +247,8 @@ function clusterNodes(redisUrl: string | undefined, nodes: string | undefined): 
   if (nodes) {
     return nodes.split(',').map((n) => {
       const [host, port] = n.trim().split(':');
-      if (Number(port) < 1 || Number(port) > 65535) throw new ConfigError(`Invalid configuration: REDIS_CLUSTER_NODES: port ${port} out of range`);
+      if (Number(port) < 1 || Number(port) > 65535)
+        throw new ConfigError(`Invalid configuration: REDIS_CLUSTER_NODES: port ${port} out of range`);
       return { host, port: Number(port) };
     });
   }
@@ -256,7 +257,8 @@ function clusterNodes(redisUrl: string | undefined, nodes: string | undefined): 
   const flag = url.searchParams.get('cluster');
   if (flag === null || flag === 'false' || flag === '0') return undefined;
   if (flag !== 'true' && flag !== '1') throw new ConfigError('Invalid configuration: REDIS_URL: cluster= must be true or false');
-  if (url.pathname.length > 1 && url.pathname !== '/0') throw new ConfigError('Invalid configuration: REDIS_URL: a Redis Cluster has only database 0');
+  if (url.pathname.length > 1 && url.pathname !== '/0')
+    throw new ConfigError('Invalid configuration: REDIS_URL: a Redis Cluster has only database 0');
   return [{ host: url.hostname, port: Number(url.port || 6379) }];
 }
 

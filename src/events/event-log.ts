@@ -55,7 +55,9 @@ export class EventLog {
    */
   async append(items: LogAppend[]): Promise<AppendResult[]> {
     if (items.length === 0) return [];
-    const raw = this.durable ? await this.appendReplicated(items) : await appendEvents(this.redis.client, this.streamKey, IDEMPOTENCY_TTL_SECONDS, items);
+    const raw = this.durable
+      ? await this.appendReplicated(items)
+      : await appendEvents(this.redis.client, this.streamKey, IDEMPOTENCY_TTL_SECONDS, items);
     return raw.map((r, i) => {
       const duplicate = r[0] === '1';
       if (!duplicate) {

@@ -87,7 +87,12 @@ export interface AppendEntry {
  * Appends entries to the event log stream atomically, skipping those whose idempotency record exists. One reply per
  * entry: `'0' + streamId` when appended, `'1' + streamId\norg\ntype\nts\ndata` (the first append) for a duplicate.
  */
-export async function appendEvents(client: RedisClient, stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): Promise<string[]> {
+export async function appendEvents(
+  client: RedisClient,
+  stream: string,
+  idempotencyTtlSeconds: number,
+  entries: readonly AppendEntry[],
+): Promise<string[]> {
   const [keys, args] = appendArguments(stream, idempotencyTtlSeconds, entries);
   return withScripts(client).humanaAppendEvents(keys.length, ...keys, ...args);
 }
@@ -127,7 +132,9 @@ export async function appendEventsReplicated(
   timeoutMs: number,
 ): Promise<ReplicatedAppend> {
   const [keys, args] = appendArguments(stream, idempotencyTtlSeconds, entries);
-  const pipe = withScripts(client).pipeline() as ReturnType<RedisClient['pipeline']> & { humanaAppendEvents(n: number, ...a: string[]): unknown };
+  const pipe = withScripts(client).pipeline() as ReturnType<RedisClient['pipeline']> & {
+    humanaAppendEvents(n: number, ...a: string[]): unknown;
+  };
   pipe.humanaAppendEvents(keys.length, ...keys, ...args);
   pipe.call('WAIT', replicas, timeoutMs);
   const [replies, acked] = pipelineResults<[string[], number]>(await pipe.exec());
@@ -276,12 +283,21 @@ export function rateTake(client: RedisClient, rateKey: string, perSecond: number
 }
 
 /** True when the drain flag was cleared (backlog empty, or paused). */
-export async function drainRelease(client: RedisClient, k: Pick<EndpointKeys, 'backlog' | 'drain' | 'health'>, ttlMs: number): Promise<boolean> {
+export async function drainRelease(
+  client: RedisClient,
+  k: Pick<EndpointKeys, 'backlog' | 'drain' | 'health'>,
+  ttlMs: number,
+): Promise<boolean> {
   return (await withScripts(client).humanaDrainRelease(k.backlog, k.drain, k.health, String(ttlMs))) === 1;
 }
 
 /** True when the drain was parked (the backlog still has `seen` members); false when it changed meanwhile. */
-export async function drainPark(client: RedisClient, k: Pick<EndpointKeys, 'backlog' | 'drain'>, seen: number, ttlMs: number): Promise<boolean> {
+export async function drainPark(
+  client: RedisClient,
+  k: Pick<EndpointKeys, 'backlog' | 'drain'>,
+  seen: number,
+  ttlMs: number,
+): Promise<boolean> {
   return (await withScripts(client).humanaDrainPark(k.backlog, k.drain, String(seen), String(ttlMs))) === 1;
 }
 

@@ -431,7 +431,10 @@ export class Stack {
   ) {
     this.cluster = cluster;
     this.admin = cluster
-      ? new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })), { redisOptions: { maxRetriesPerRequest: 1 } })
+      ? new Cluster(
+          cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+          { redisOptions: { maxRetriesPerRequest: 1 } },
+        )
       : new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
     this.admin.on('error', () => undefined);
   }
