@@ -22,6 +22,10 @@ export interface BenchOptions {
   roles: Role[];
   /** Directory for --cpu-prof profiles of the app processes. */
   cpuProfDir?: string;
+  /** --cluster: publish and webhooks also run on a private Redis Cluster, beside the single Redis. */
+  cluster: boolean;
+  /** Set for the runs on the cluster (the Stack starts one). */
+  onCluster?: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -34,6 +38,7 @@ export const USAGE = `npm run bench -- [options]
   --per-event N       fanout: subscribers each event reaches (default 10; = --subscribers for a broadcast)
   --roles LIST        app processes under test (default api,worker; e.g. all or api,api,worker,worker)
   --cpu-prof DIR      write V8 CPU profiles of the app processes to DIR
+  --cluster           publish and webhooks run twice: on one Redis, then on a private Redis Cluster (3 masters + 3 replicas)
   --quick             smoke run: 3 s per scenario, smaller subscriber counts`;
 
 function positive(name: string, v: string | undefined): number | undefined {
@@ -57,6 +62,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       roles: { type: 'string' },
       'cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -80,5 +86,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     perEvent: positive('per-event', values['per-event']),
     roles: roles as Role[],
     cpuProfDir: values['cpu-prof'],
+    cluster: values.cluster,
   };
 }

@@ -8,6 +8,9 @@ import { mixedScenario } from './scenarios/mixed.js';
 import { publishScenario } from './scenarios/publish.js';
 import { webhooksScenario } from './scenarios/webhooks.js';
 
+/** The scenarios `--cluster` runs a second time on a Redis Cluster. */
+const ON_CLUSTER: readonly ScenarioName[] = ['publish', 'webhooks'];
+
 const SCENARIO_RUNNERS: Record<ScenarioName, (o: BenchOptions) => Promise<ScenarioLine>> = {
   publish: publishScenario,
   webhooks: webhooksScenario,
@@ -25,15 +28,21 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   let failed = false;
-  for (const name of opts.scenarios) {
+  const runs = opts.scenarios.flatMap((name) => [
+    { name, o: opts },
+    ...(opts.cluster && ON_CLUSTER.includes(name) ? [{ name, o: { ...opts, onCluster: true } }] : []),
+  ]);
+  for (const { name, o } of runs) {
     // Other work on the machine disturbs the figures: every line says how busy it was when the scenario started.
     const loadAvg1m = Math.round(loadavg()[0] * 100) / 100;
     try {
-      const line = await SCENARIO_RUNNERS[name](opts);
-      process.stdout.write(`${JSON.stringify({ ...line, loadAvg1m })}\n`);
+      const line = await SCENARIO_RUNNERS[name](o);
+      process.stdout.write(
+        `${JSON.stringify({ ...line, ...(opts.cluster ? { redis: o.onCluster ? 'cluster' : 'single' } : {}), loadAvg1m })}\n`,
+      );
     } catch (err) {
       failed = true;
-      progress(`${name} failed: ${(err as Error).stack ?? err}`);
+      progress(`${name}${o.onCluster ? ' (cluster)' : ''} failed: ${(err as Error).stack ?? err}`);
     }
   }
   process.exit(failed ? 1 : 0);

@@ -34,7 +34,7 @@ export class AppModule {
         BullModule.forRootAsync({
           inject: [RedisService],
           useFactory: (redis: RedisService) => ({
-            connection: redis.connectionOptions() as ConnectionOptions,
+            connection: redis.bullConnection('queues') as ConnectionOptions,
             prefix: redis.keys.bullPrefix(),
           }),
         }),

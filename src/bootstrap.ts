@@ -113,7 +113,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env, opts: Start
   const onAbort = () => void stopRedis();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await waitForRedis(redis.url, wait);
+    await waitForRedis(redis.url, { ...wait, cluster: config.redisCluster !== undefined });
     await prepareDatabase(config.databaseUrl, wait);
     // Nest logs through pino from its first line (no coloured console output); errors are thrown, never process.abort().
     const logger = new AppLogger(config);

@@ -68,7 +68,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
   onApplicationBootstrap(): void {
     const stallMs = this.config.webhookStallMs;
     this.worker = new Worker(WEBHOOK_QUEUES.delivery, (job) => this.process(job), {
-      connection: this.redis.connectionOptions({ connectionName: 'humana:delivery-worker' }) as ConnectionOptions,
+      connection: this.redis.bullConnection('delivery-worker') as ConnectionOptions,
       prefix: this.redis.keys.bullPrefix(),
       concurrency: this.config.webhookConcurrency,
       lockDuration: stallMs,

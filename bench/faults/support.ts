@@ -37,7 +37,7 @@ export interface FaultRig {
    * `companions`), collecting the acknowledged ids unless told not to.
    */
   publish(
-    load: Pick<FixedRatePlan, 'rate' | 'maxInFlight'> & Partial<Pick<FixedRatePlan, 'urls' | 'companions' | 'collectIds'>>,
+    load: Pick<FixedRatePlan, 'rate' | 'maxInFlight'> & Partial<Pick<FixedRatePlan, 'urls' | 'companions' | 'collectIds' | 'seconds'>>,
   ): Promise<PublishOutcome>;
   /** Starts the receiver (signatures checked; failing at random with `faults`) and creates `count` webhooks to it; their ids. */
   webhooks(count: number, spec?: WebhookSpec & { faults?: ReceiverFaults }): Promise<string[]>;

@@ -1,4 +1,5 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { nowMs } from '../../test/support/time.js';
 import { envelopeBody, signedHeaders } from '../lib/delivery-body.js';
 import { keepAliveAgent, postJson } from '../lib/http.js';
@@ -38,7 +39,11 @@ interface DeliveryJob {
 
 const connection = (url: string): ConnectionOptions => {
   const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null };
+  const node = { host: u.hostname, port: Number(u.port) };
+  // bench --cluster: a Cluster client (the prefix is hash-tagged, as the app's)
+  if (u.searchParams.get('cluster') === 'true')
+    return new Cluster([node], { redisOptions: { maxRetriesPerRequest: null } }) as unknown as ConnectionOptions;
+  return { ...node, maxRetriesPerRequest: null };
 };
 
 let seq = 0;

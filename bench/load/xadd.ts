@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { nowMs } from '../../test/support/time.js';
 import { benchEvent } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
@@ -23,7 +23,10 @@ export interface XaddOutcome {
 }
 
 async function run(p: XaddPlan): Promise<XaddOutcome> {
-  const redis = new Redis(p.redisUrl);
+  const u = new URL(p.redisUrl);
+  // `?cluster=true` (bench --cluster): the stream's key is hash-tagged, so one Cluster client pipelines to its master
+  const redis =
+    u.searchParams.get('cluster') === 'true' ? new Cluster([{ host: u.hostname, port: Number(u.port) }]) : new Redis(p.redisUrl);
   const latency = Latency.create();
   let events = 0;
   let seq = 0;

@@ -15,6 +15,12 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   ROLE: z.enum(['api', 'worker', 'all']).default('all'),
   REDIS_URL: z.string().url().optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'must be host:port[,host:port…]')
+    .optional(),
+  REDIS_MIN_REPLICAS_ACK: z.coerce.number().int().min(0).max(16).default(0),
+  REDIS_WAIT_TIMEOUT_MS: positiveInt.max(60_000).default(1_000),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<file> or postgres://…')
@@ -77,8 +83,17 @@ export interface AppConfig {
   port: number;
   host: string;
   role: Role;
-  /** Unset means "auto": resolved by resolveRedis() before the app starts. */
+  /** Unset means "auto": resolved by resolveRedis() before the app starts (never in cluster mode). */
   redisUrl?: string;
+  /**
+   * Redis Cluster seed nodes (REDIS_CLUSTER_NODES, or the host of a REDIS_URL ending in `?cluster=true`); unset means one
+   * Redis server. Credentials and TLS still come from REDIS_URL when it is set.
+   */
+  redisCluster?: { host: string; port: number }[];
+  /** A publish answers 202 only once `WAIT` saw this many replicas acknowledge the append (0: no wait). */
+  redisMinReplicasAck: number;
+  /** How long a publish waits for those replicas before answering 503 replication_timeout. */
+  redisWaitTimeoutMs: number;
   databaseUrl: string;
   /** Total time start-up waits for Redis and for the database (each) before it exits non-zero. */
   startupTimeoutMs: number;
@@ -167,12 +182,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.NODE_ENV === 'production' && !e.SECRETS_KEY) {
     throw new ConfigError(`Invalid configuration: SECRETS_KEY: required when NODE_ENV=production, ${KEY_FORMAT}`);
   }
+  const redisCluster = clusterNodes(e.REDIS_URL, e.REDIS_CLUSTER_NODES);
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     role: e.ROLE,
-    redisUrl: e.REDIS_URL,
+    redisUrl: e.REDIS_URL ?? (redisCluster ? `redis://${redisCluster[0].host}:${redisCluster[0].port}?cluster=true` : undefined),
+    redisCluster,
+    redisMinReplicasAck: e.REDIS_MIN_REPLICAS_ACK,
+    redisWaitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
     databaseUrl: e.DATABASE_URL,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     bootstrapApiKey: e.BOOTSTRAP_API_KEY,
@@ -221,6 +240,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxQueue: e.TRANSFORM_QUEUE_MAX,
     },
   };
+}
+
+/** Cluster seed nodes from REDIS_CLUSTER_NODES, else from a REDIS_URL with `?cluster=true`; undefined for one server. */
+function clusterNodes(redisUrl: string | undefined, nodes: string | undefined): { host: string; port: number }[] | undefined {
+  if (nodes) {
+    return nodes.split(',').map((n) => {
+      const [host, port] = n.trim().split(':');
+      if (Number(port) < 1 || Number(port) > 65535)
+        throw new ConfigError(`Invalid configuration: REDIS_CLUSTER_NODES: port ${port} out of range`);
+      return { host, port: Number(port) };
+    });
+  }
+  if (!redisUrl) return undefined;
+  const url = new URL(redisUrl);
+  const flag = url.searchParams.get('cluster');
+  if (flag === null || flag === 'false' || flag === '0') return undefined;
+  if (flag !== 'true' && flag !== '1') throw new ConfigError('Invalid configuration: REDIS_URL: cluster= must be true or false');
+  if (url.pathname.length > 1 && url.pathname !== '/0')
+    throw new ConfigError('Invalid configuration: REDIS_URL: a Redis Cluster has only database 0');
+  return [{ host: url.hostname, port: Number(url.port || 6379) }];
 }
 
 /** The development key sits in the data folder of the database it seals, so apps on different data never share it. */

@@ -86,9 +86,14 @@ export async function resolveRedis(configured: string | undefined, dataDir = '.d
   return spawnRedis(dataDir);
 }
 
-/** One connection attempt with ioredis itself (so AUTH, TLS and db index are checked as the app will use them). */
-async function pingOnce(url: string, timeoutMs: number): Promise<void> {
-  const probe = new Redis(url, {
+/**
+ * One connection attempt with ioredis itself (so AUTH, TLS and db index are checked as the app will use them). In
+ * cluster mode the seed node must also report `cluster_state:ok` (every slot served).
+ */
+async function pingOnce(url: string, timeoutMs: number, cluster: boolean): Promise<void> {
+  const plain = new URL(url);
+  plain.searchParams.delete('cluster');
+  const probe = new Redis(plain.toString(), {
     lazyConnect: true,
     connectTimeout: Math.max(100, Math.min(timeoutMs, 5_000)),
     retryStrategy: () => null,
@@ -101,6 +106,9 @@ async function pingOnce(url: string, timeoutMs: number): Promise<void> {
   try {
     await probe.connect();
     await probe.ping();
+    if (cluster && !/cluster_state:ok/.test(String(await probe.call('CLUSTER', 'INFO')))) {
+      throw new Error('Redis Cluster is not ready (cluster_state is not ok)');
+    }
   } catch (err) {
     throw cause ?? err;
   } finally {
@@ -109,6 +117,6 @@ async function pingOnce(url: string, timeoutMs: number): Promise<void> {
 }
 
 /** Start-up: waits (bounded, abortable) until the Redis at `url` answers PING; else throws one line naming it. */
-export function waitForRedis(url: string, opts: WaitOptions): Promise<void> {
-  return retryUntil(`Redis at ${maskUrl(url)}`, (remaining) => pingOnce(url, remaining), opts);
+export function waitForRedis(url: string, opts: WaitOptions & { cluster?: boolean }): Promise<void> {
+  return retryUntil(`Redis at ${maskUrl(url)}`, (remaining) => pingOnce(url, remaining, opts.cluster ?? false), opts);
 }

@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Redis } from 'ioredis';
 import type { Repository } from 'typeorm';
 import type { ErrorDetail } from '../common/api-error.js';
 import { EventTypeDirectory, type CustomEventType, type EventTypeResolver } from '../events/event-type-directory.js';
-import { RedisService } from '../redis/redis.service.js';
+import { RedisService, type RedisClient } from '../redis/redis.service.js';
 import { EventTypeRow } from './event-type.entity.js';
 import { compileEventSchema, releaseEventSchema, validationFailures, type CompiledSchema } from './schema-policy.js';
 
@@ -38,7 +37,7 @@ export class EventTypeRegistry implements EventTypeResolver, OnModuleInit, OnApp
   /** `<org>\0<name>\0<version>` → compiled type (kept across reloads of the organization). */
   private readonly compiled = new Map<string, CompiledEventType>();
   private seenVersion = '';
-  private sub?: Redis;
+  private sub?: RedisClient;
   private timer?: NodeJS.Timeout;
 
   constructor(

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiError } from '../common/api-error.js';
 import { eventIdFromStreamId } from '../common/ids.js';
-import { RedisService } from '../redis/redis.service.js';
-import { appendEvents } from '../redis/scripts.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { RedisService, type RedisClient } from '../redis/redis.service.js';
+import { appendEvents, appendEventsReplicated } from '../redis/scripts.js';
 import type { EventType } from './catalog.js';
 import type { LoggedEvent } from './envelope.js';
 
@@ -26,9 +28,19 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 @Injectable()
 export class EventLog {
   readonly streamKey: string;
+  /** REDIS_MIN_REPLICAS_ACK > 0: appends go through a connection of their own, each followed by WAIT on it. */
+  private readonly durable?: { conn: RedisClient; replicas: number; timeoutMs: number };
 
-  constructor(private readonly redis: RedisService) {
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     this.streamKey = redis.keys.eventLog();
+    if (config.redisMinReplicasAck > 0) {
+      const timeoutMs = config.redisWaitTimeoutMs;
+      const conn = redis.connect('publish-durable', { maxRetriesPerRequest: 1, commandTimeout: Math.max(5_000, timeoutMs + 2_000) });
+      this.durable = { conn, replicas: config.redisMinReplicasAck, timeoutMs };
+    }
   }
 
   /** The idempotency record of `key` (same hash tag as the stream: the append script touches both). */
@@ -43,7 +55,9 @@ export class EventLog {
    */
   async append(items: LogAppend[]): Promise<AppendResult[]> {
     if (items.length === 0) return [];
-    const raw = await appendEvents(this.redis.client, this.streamKey, IDEMPOTENCY_TTL_SECONDS, items);
+    const raw = this.durable
+      ? await this.appendReplicated(items)
+      : await appendEvents(this.redis.client, this.streamKey, IDEMPOTENCY_TTL_SECONDS, items);
     return raw.map((r, i) => {
       const duplicate = r[0] === '1';
       if (!duplicate) {
@@ -63,6 +77,27 @@ export class EventLog {
       const [sid, org, type, ts, ...data] = r.slice(1).split('\n');
       return { duplicate, event: toLogged(sid, org, type, ts, data.join('\n')) };
     });
+  }
+
+  /**
+   * The append, then WAIT on the master holding the log: answers only once enough replicas have it. Fewer within the
+   * timeout: 503 replication_timeout (the events are on the master and may survive or be lost in a failover; the
+   * idempotency key makes a retry safe either way).
+   */
+  private async appendReplicated(items: LogAppend[]): Promise<string[]> {
+    const { conn, replicas, timeoutMs } = this.durable!;
+    const res = await appendEventsReplicated(conn, this.streamKey, IDEMPOTENCY_TTL_SECONDS, items, replicas, timeoutMs);
+    if (res.replicas < replicas) {
+      throw new ApiError(
+        503,
+        'replication_timeout',
+        `The event log's Redis master had ${res.replicas} of ${replicas} required replica acknowledgement(s) after ${timeoutMs} ms: ` +
+          'the event may or may not exist. Retry with the same id or Idempotency-Key: a retry never publishes it twice.',
+        [],
+        { 'Retry-After': '1' },
+      );
+    }
+    return res.replies;
   }
 
   /** Entries strictly after `afterStreamId` (exclusive), oldest first. */

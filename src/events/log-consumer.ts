@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis.service.js';
 import type { LoggedEvent } from './envelope.js';
 import { parseEntry } from './event-log.js';
 
@@ -34,14 +34,14 @@ export class LogConsumer {
   lastError: string | null = null;
 
   constructor(
-    private readonly conn: Redis,
+    private readonly conn: RedisClient,
     private readonly stream: string,
     private readonly opts: LogConsumerOptions,
   ) {
     this.logger = new Logger(`LogConsumer:${opts.group}`);
   }
 
-  static async ensureGroup(conn: Redis, stream: string, group: string): Promise<void> {
+  static async ensureGroup(conn: RedisClient, stream: string, group: string): Promise<void> {
     try {
       await conn.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
     } catch (err) {

@@ -210,6 +210,7 @@ export class EventPublisher {
     try {
       results = await this.log.append(items);
     } catch (err) {
+      if (err instanceof ApiError) throw err; // replication_timeout: appended, not yet on enough replicas
       throw ApiError.unavailable(`Event log unavailable, the event was not accepted: ${(err as Error).message}`);
     }
     for (const listener of this.listeners) listener(organizationId, results);

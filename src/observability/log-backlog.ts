@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis.service.js';
 
 export interface ConsumerGroupBacklog {
   group: string;
@@ -9,7 +9,7 @@ export interface ConsumerGroupBacklog {
 }
 
 /** Backlog of every consumer group of the event log (XINFO GROUPS; Redis 7 reports `lag`). */
-export async function consumerGroupBacklogs(redis: Redis, streamKey: string): Promise<ConsumerGroupBacklog[]> {
+export async function consumerGroupBacklogs(redis: RedisClient, streamKey: string): Promise<ConsumerGroupBacklog[]> {
   let groups: unknown[][];
   try {
     groups = (await redis.call('XINFO', 'GROUPS', streamKey)) as unknown[][];

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { EventLog, parseEntry } from '../events/event-log.js';
-import { RedisService } from '../redis/redis.service.js';
+import { RedisService, type RedisClient } from '../redis/redis.service.js';
 import { FanoutEvent } from './fanout-event.js';
 import { TailStatus } from './tail-status.js';
 import { LogReplay } from './log-replay.js';
@@ -27,7 +26,7 @@ const DISPATCH_SLICE_MS = 5;
 export class EventFanout implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('EventFanout');
   private readonly index = new SubscriptionIndex<StreamConnection>();
-  private conn?: Redis;
+  private conn?: RedisClient;
   private running = false;
   private loop?: Promise<void>;
   /** Stream id of the last event dispatched: events after it are still to come through the tail. */
@@ -128,7 +127,7 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  private async run(conn: Redis): Promise<void> {
+  private async run(conn: RedisClient): Promise<void> {
     while (this.running) {
       try {
         const reply = (await conn.xread(

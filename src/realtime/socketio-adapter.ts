@@ -2,10 +2,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import type { Redis } from 'ioredis';
 import { Server, type Namespace, type ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/config.js';
-import type { RedisService } from '../redis/redis.service.js';
+import type { RedisClient, RedisService } from '../redis/redis.service.js';
 
 /** How long a disconnected Socket.IO client can come back to its session (subscriptions) and missed events. */
 export const RECOVERY_WINDOW_MS = 2 * 60_000;
@@ -40,7 +39,7 @@ const SESSION_ID = /^[\w-]{1,64}$/;
  * the offset a client reconnects with is an event-log stream id: restoring hands it to the gateway, which replays
  * from the log instead of from the adapter.
  */
-function streamsAdapter(redis: RedisService, client: Redis) {
+function streamsAdapter(redis: RedisService, client: RedisClient) {
   const create = createAdapter(client, {
     streamName: redis.keys.socketIo(),
     channelPrefix: redis.keys.socketIo(),
@@ -75,7 +74,7 @@ type NestIoServer = ReturnType<IoAdapter['createIOServer']>;
  */
 export class EventsIoAdapter extends IoAdapter {
   private io?: Server;
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
 
   constructor(
     private readonly host: HttpAdapterHost,
@@ -88,7 +87,8 @@ export class EventsIoAdapter extends IoAdapter {
   override createIOServer(_port: number, options?: object): NestIoServer {
     const client = this.redis.connect('socketio');
     // The adapter duplicates its client for its blocking reader and subscriber; those must close with the app too.
-    client.duplicate = () => {
+    // (On a cluster `connect` builds a new Cluster client, as the adapter's own duplicate() would.)
+    (client as { duplicate: () => RedisClient }).duplicate = () => {
       const dup = this.redis.connect('socketio-reader');
       this.clients.push(dup);
       return dup;

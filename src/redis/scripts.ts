@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis.service.js';
 
 /**
  * Typed access to the Lua scripts in `./scripts/*.lua` (each file's header names its KEYS and ARGV). Every key a script
@@ -57,21 +58,17 @@ interface ScriptCommands {
   humanaWindowAdmit(key: string, limit: string, expireAt: string): Promise<[number, number]>;
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
-function withScripts(client: Redis): Redis & ScriptCommands {
+function withScripts(client: RedisClient): RedisClient & ScriptCommands {
   if (!defined.has(client)) {
     for (const [name, s] of Object.entries(SCRIPTS)) {
-      client.defineCommand(
-        s.command,
-        s.numberOfKeys === undefined
-          ? { lua: sources[name as ScriptName] }
-          : { lua: sources[name as ScriptName], numberOfKeys: s.numberOfKeys },
-      );
+      const lua = sources[name as ScriptName];
+      client.defineCommand(s.command, s.numberOfKeys === undefined ? { lua } : { lua, numberOfKeys: s.numberOfKeys });
     }
     defined.add(client);
   }
-  return client as Redis & ScriptCommands;
+  return client as RedisClient & ScriptCommands;
 }
 
 // ── append-events.lua ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -91,11 +88,16 @@ export interface AppendEntry {
  * entry: `'0' + streamId` when appended, `'1' + streamId\norg\ntype\nts\ndata` (the first append) for a duplicate.
  */
 export async function appendEvents(
-  client: Redis,
+  client: RedisClient,
   stream: string,
   idempotencyTtlSeconds: number,
   entries: readonly AppendEntry[],
 ): Promise<string[]> {
+  const [keys, args] = appendArguments(stream, idempotencyTtlSeconds, entries);
+  return withScripts(client).humanaAppendEvents(keys.length, ...keys, ...args);
+}
+
+function appendArguments(stream: string, idempotencyTtlSeconds: number, entries: readonly AppendEntry[]): [keys: string[], args: string[]] {
   const keys = [stream];
   const args = [String(idempotencyTtlSeconds)];
   for (const e of entries) {
@@ -103,7 +105,52 @@ export async function appendEvents(
     if (e.idempotencyKey) idemIndex = keys.push(e.idempotencyKey); // 1-based index in KEYS
     args.push(String(idemIndex), e.organizationId, e.type, e.timestamp, e.dataJson, e.traceparent ?? '');
   }
-  return withScripts(client).humanaAppendEvents(keys.length, ...keys, ...args);
+  return [keys, args];
+}
+
+/** What a replicated append returns: the script's replies and how many replicas acknowledged it (WAIT's answer). */
+export interface ReplicatedAppend {
+  replies: string[];
+  replicas: number;
+}
+
+/**
+ * appendEvents followed by `WAIT replicas timeoutMs` in one pipeline on `client`: WAIT counts the replicas that
+ * acknowledged every write this connection made, so the pipeline must reach the master holding the stream (a Cluster
+ * routes a pipeline by the slot of its keys; WAIT has none). Use a connection of its own: WAIT blocks it meanwhile.
+ *
+ * A duplicate (the idempotency record exists) writes nothing, so WAIT alone would not cover the first append, made by
+ * another connection: its idempotency records are then re-armed (EXPIRE, a write replicated after that first append)
+ * and waited for. The replication stream is ordered, so a replica that has the EXPIRE has the event.
+ */
+export async function appendEventsReplicated(
+  client: RedisClient,
+  stream: string,
+  idempotencyTtlSeconds: number,
+  entries: readonly AppendEntry[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<ReplicatedAppend> {
+  const [keys, args] = appendArguments(stream, idempotencyTtlSeconds, entries);
+  const pipe = withScripts(client).pipeline() as ReturnType<RedisClient['pipeline']> & {
+    humanaAppendEvents(n: number, ...a: string[]): unknown;
+  };
+  pipe.humanaAppendEvents(keys.length, ...keys, ...args);
+  pipe.call('WAIT', replicas, timeoutMs);
+  const [replies, acked] = pipelineResults<[string[], number]>(await pipe.exec());
+  const duplicates = entries.filter((e, i) => e.idempotencyKey && replies[i][0] === '1').map((e) => e.idempotencyKey!);
+  if (duplicates.length === 0) return { replies, replicas: acked };
+  const again = client.pipeline();
+  for (const key of new Set(duplicates)) again.expire(key, idempotencyTtlSeconds);
+  again.call('WAIT', replicas, timeoutMs);
+  const results = pipelineResults<unknown[]>(await again.exec());
+  return { replies, replicas: Math.min(acked, Number(results[results.length - 1])) };
+}
+
+function pipelineResults<T extends unknown[]>(results: [Error | null, unknown][] | null): T {
+  if (!results) throw new Error('Redis pipeline aborted');
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, r]) => r) as T;
 }
 
 // ── quota-admit.lua ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -126,7 +173,7 @@ export interface QuotaAdmitArgs {
   expireAt: readonly [minute: number, month: number];
 }
 
-export async function quotaAdmit(client: Redis, keys: QuotaAdmitKeys, args: QuotaAdmitArgs): Promise<QuotaAdmitReply> {
+export async function quotaAdmit(client: RedisClient, keys: QuotaAdmitKeys, args: QuotaAdmitArgs): Promise<QuotaAdmitReply> {
   const [fMinute, fMonth] = keys.flags;
   return withScripts(client).humanaQuotaAdmit(
     ...keys.counters,
@@ -143,7 +190,7 @@ export async function quotaAdmit(client: Redis, keys: QuotaAdmitKeys, args: Quot
 // ── release-lock.lua ──────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Deletes `lock` if it still holds `token`; true when released. */
-export async function releaseLock(client: Redis, lock: string, token: string): Promise<boolean> {
+export async function releaseLock(client: RedisClient, lock: string, token: string): Promise<boolean> {
   return (await withScripts(client).humanaReleaseLock(lock, token)) === 1;
 }
 
@@ -191,7 +238,7 @@ export function endpointAdmit(pipe: ChainableCommander, keys: EndpointKeys, args
 }
 
 /** Registers the scripts on a pipeline's connection (call before queuing script commands on it). */
-export function pipelineWithScripts(client: Redis): ChainableCommander {
+export function pipelineWithScripts(client: RedisClient): ChainableCommander {
   withScripts(client);
   return client.pipeline();
 }
@@ -212,7 +259,7 @@ export interface RecordArgs {
   probeIntervalMs: number;
 }
 
-export async function endpointRecord(client: Redis, health: string, a: RecordArgs): Promise<RecordReply> {
+export async function endpointRecord(client: RedisClient, health: string, a: RecordArgs): Promise<RecordReply> {
   const [cf, open, since, dead, now] = await withScripts(client).humanaEndpointRecord(
     health,
     a.success ? '1' : '0',
@@ -225,23 +272,32 @@ export async function endpointRecord(client: Redis, health: string, a: RecordArg
 
 export type GateReply = { status: 'paused' } | { status: 'closed' } | { status: 'probe' } | { status: 'open'; waitMs: number };
 
-export async function endpointGate(client: Redis, health: string, probeIntervalMs: number): Promise<GateReply> {
+export async function endpointGate(client: RedisClient, health: string, probeIntervalMs: number): Promise<GateReply> {
   const [s, wait] = await withScripts(client).humanaEndpointGate(health, String(probeIntervalMs));
   return s === 0 ? { status: 'paused' } : s === 1 ? { status: 'closed' } : s === 2 ? { status: 'probe' } : { status: 'open', waitMs: wait };
 }
 
 /** 0 when a token was taken, else ms to wait. */
-export function rateTake(client: Redis, rateKey: string, perSecond: number): Promise<number> {
+export function rateTake(client: RedisClient, rateKey: string, perSecond: number): Promise<number> {
   return withScripts(client).humanaRateTake(rateKey, String(perSecond));
 }
 
 /** True when the drain flag was cleared (backlog empty, or paused). */
-export async function drainRelease(client: Redis, k: Pick<EndpointKeys, 'backlog' | 'drain' | 'health'>, ttlMs: number): Promise<boolean> {
+export async function drainRelease(
+  client: RedisClient,
+  k: Pick<EndpointKeys, 'backlog' | 'drain' | 'health'>,
+  ttlMs: number,
+): Promise<boolean> {
   return (await withScripts(client).humanaDrainRelease(k.backlog, k.drain, k.health, String(ttlMs))) === 1;
 }
 
 /** True when the drain was parked (the backlog still has `seen` members); false when it changed meanwhile. */
-export async function drainPark(client: Redis, k: Pick<EndpointKeys, 'backlog' | 'drain'>, seen: number, ttlMs: number): Promise<boolean> {
+export async function drainPark(
+  client: RedisClient,
+  k: Pick<EndpointKeys, 'backlog' | 'drain'>,
+  seen: number,
+  ttlMs: number,
+): Promise<boolean> {
   return (await withScripts(client).humanaDrainPark(k.backlog, k.drain, String(seen), String(ttlMs))) === 1;
 }
 
@@ -249,7 +305,7 @@ export async function drainPark(client: Redis, k: Pick<EndpointKeys, 'backlog' |
 
 /** Counts one request in a fixed window unless `limit` is reached (then nothing is counted). */
 export async function windowAdmit(
-  client: Redis,
+  client: RedisClient,
   counter: string,
   limit: number,
   expireAtSeconds: number,

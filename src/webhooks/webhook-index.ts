@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Redis } from 'ioredis';
 import type { Repository } from 'typeorm';
 import { compareStreamIds } from '../common/stream-ids.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { anyTypeMatches } from '../events/matching.js';
-import { RedisService } from '../redis/redis.service.js';
+import { RedisService, type RedisClient } from '../redis/redis.service.js';
 import { compileFilters, type DataPredicate } from './filters.js';
 import { signingKey, type SigningKey } from './signing.js';
 import { Webhook } from './webhook.entity.js';
@@ -72,7 +71,7 @@ export class WebhookIndex implements OnModuleInit, OnApplicationShutdown {
   private byId = new Map<string, CompiledWebhook>();
   private byOrg = new Map<string, OrgIndex>();
   private seenVersion = '';
-  private sub?: Redis;
+  private sub?: RedisClient;
   private timer?: NodeJS.Timeout;
   private reloading: Promise<void> = Promise.resolve();
 

@@ -10,13 +10,13 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import request from 'supertest';
 import type { RunningApp } from '../../src/bootstrap.js';
 import { freePort } from '../../src/config/redis-bootstrap.js';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { startPrivateRedis, type PrivateRedis } from './redis.js';
+import { startPrivateCluster, startPrivateRedis, type PrivateCluster, type PrivateRedis } from './redis.js';
 import { nowMs, sleep } from './time.js';
 
 /** The admin token and the org_default API key of every app launched here. */
@@ -69,6 +69,8 @@ export interface TestAppOptions {
   db?: DbKind;
   /** Reuse a Redis (several apps on one Redis, or a restart); otherwise a private one is started and owned. */
   redis?: PrivateRedis;
+  /** A Redis (Cluster) started by the test (startPrivateCluster): REDIS_URL, not owned; `redis` is then a stand-in. */
+  redisUrl?: string;
   /** Reuse a database URL (restart on the same data). */
   databaseUrl?: string;
   env?: Record<string, string>;
@@ -87,12 +89,18 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/** A Redis this launcher does not manage (a private cluster of the test): stop/start/destroy do nothing. */
+function externalRedis(url: string): PrivateRedis {
+  const noop = async () => undefined;
+  return { url, port: Number(new URL(url).port), dir: '', stop: noop, start: noop, destroy: noop };
+}
+
 /** The app in this process (startApp, what `npm start` runs), on a port the OS picks. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   // Loaded on first use: the child-process launchers (bench, fault suite) never load the app into their own process.
   const { startApp } = await import('../../src/bootstrap.js');
-  const ownRedis = !opts.redis;
-  const redis = opts.redis ?? (await startPrivateRedis());
+  const ownRedis = !opts.redis && !opts.redisUrl;
+  const redis = opts.redis ?? (opts.redisUrl ? externalRedis(opts.redisUrl) : await startPrivateRedis());
   const ownDb = !opts.databaseUrl;
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : createTestDatabase(opts.db ?? 'sqlite');
   const release = async () => {
@@ -376,6 +384,14 @@ function httpStatus(url: string, timeoutMs = 2_000): Promise<number> {
 // ---------------------------------------------------------------------------------------------------------------
 // A stack of app processes
 
+/** A cluster seen as a PrivateRedis: its URL (`?cluster=true`); stop/start of "the" Redis mean nothing on a cluster. */
+function clusterStandIn(cluster: PrivateCluster): PrivateRedis {
+  const refuse = async () => {
+    throw new Error('a cluster stack has no single Redis to stop or start: use stack.cluster (kill, pause)');
+  };
+  return { url: cluster.url, port: cluster.ports[0], dir: cluster.dir, stop: refuse, start: refuse, destroy: async () => undefined };
+}
+
 const REDIS_PREFIX = 'humana';
 
 export interface StackOptions {
@@ -384,6 +400,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Extra node flags for the app processes (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** On a private Redis Cluster (3 masters, 3 replicas) instead of one redis-server. */
+  cluster?: boolean;
 }
 
 interface GroupInfo {
@@ -401,20 +419,30 @@ interface GroupInfo {
 export class Stack {
   private static readonly live = new Set<Stack>();
   readonly procs: AppProcess[] = [];
-  readonly admin: Redis;
+  readonly admin: Redis | Cluster;
+  /** Set when the stack runs on a Redis Cluster (`redis` then only carries its URL: stop/start are refused). */
+  readonly cluster?: PrivateCluster;
 
   private constructor(
     readonly dir: string,
     readonly redis: PrivateRedis,
     private readonly opts: StackOptions,
+    cluster?: PrivateCluster,
   ) {
-    this.admin = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
+    this.cluster = cluster;
+    this.admin = cluster
+      ? new Cluster(
+          cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+          { redisOptions: { maxRetriesPerRequest: 1 } },
+        )
+      : new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
     this.admin.on('error', () => undefined);
   }
 
   static async start(opts: StackOptions): Promise<Stack> {
     const dir = mkdtempSync(path.join(tmpdir(), 'humana-stack-'));
-    const stack = new Stack(dir, await startPrivateRedis(), opts);
+    const cluster = opts.cluster ? await startPrivateCluster() : undefined;
+    const stack = new Stack(dir, cluster ? clusterStandIn(cluster) : await startPrivateRedis(), opts, cluster);
     Stack.live.add(stack);
     try {
       for (const role of opts.roles) await stack.add(role);
@@ -501,6 +529,8 @@ export class Stack {
 
   /** Pids of the app processes (`api0`, `worker1`, …) and of redis-server, for CPU and memory accounting. */
   async pids(): Promise<Record<string, number | undefined>> {
+    const procs = Object.fromEntries(this.procs.map((p, i) => [`${p.role}${i}`, p.pid]));
+    if (this.cluster) return { ...procs, ...Object.fromEntries(this.cluster.members.map((m, i) => [`redis${i}`, m.child?.pid])) };
     const info = await this.admin.info('server');
     const redis = Number(/process_id:(\d+)/.exec(info)?.[1]);
     return { ...Object.fromEntries(this.procs.map((p, i) => [`${p.role}${i}`, p.pid])), redis };
@@ -516,6 +546,7 @@ export class Stack {
     await Promise.all(this.procs.map((p) => p.kill('SIGTERM')));
     this.admin.disconnect();
     await this.redis.destroy();
+    await this.cluster?.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
