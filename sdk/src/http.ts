@@ -26,6 +26,8 @@ export interface RequestOptions {
   /** Retry network errors and 502/503/504 (default: GET, PUT, DELETE, and requests carrying an Idempotency-Key). */
   retry?: boolean;
   signal?: AbortSignal;
+  /** Non-2xx statuses whose body is the answer (health checks answer 503 with their report). */
+  answerStatuses?: readonly number[];
 }
 
 const RETRY_STATUS = new Set([502, 503, 504]);
@@ -109,12 +111,13 @@ export class HttpClient {
         await sleep(backoff(attempt, this.retryBaseMs), opts.signal);
         continue;
       }
-      if (RETRY_STATUS.has(res.status) && retry && attempt < this.maxRetries) {
+      const answer = res.ok || (opts.answerStatuses?.includes(res.status) ?? false);
+      if (!answer && RETRY_STATUS.has(res.status) && retry && attempt < this.maxRetries) {
         await res.body?.cancel().catch(() => undefined);
         await sleep(backoff(attempt, this.retryBaseMs), opts.signal);
         continue;
       }
-      if (res.ok) {
+      if (answer) {
         if (res.status === 204) return undefined as T;
         const text = await res.text();
         return (text ? JSON.parse(text) : undefined) as T;

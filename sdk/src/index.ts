@@ -1,4 +1,4 @@
-export { HumanaEvents, EventsApi, WebhooksApi, DlqApi, EventTypesApi } from './client.js';
+export { HumanaEvents, EventsApi, WebhooksApi, DlqApi, EventTypesApi, HealthApi, AuditLogApi, AdminApi } from './client.js';
 export { HttpClient, Paginated, type ClientOptions, type FetchLike } from './http.js';
 export {
   HumanaApiError,
@@ -23,4 +23,5 @@ export { SseParser, type SseMessage, type StreamOptions, type StreamFilterOption
 export type { SocketOptions } from './socket.js';
 export type { ResumeOptions, ResumableIterator } from './resume.js';
 export * from './generated/catalog.js';
+export { typesModule, sample, type JsonSchema, type TypeDefinition } from './schema-types.js';
 export type * from './types.js';

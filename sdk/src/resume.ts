@@ -18,7 +18,7 @@ export interface ResumeOptions {
   onReconnect?: (info: { error: unknown; attempt: number; delayMs: number; lastEventId: string | undefined }) => void;
 }
 
-export type ResumableIterator = AsyncIterableIterator<StreamEvent> & { readonly lastEventId: string | undefined };
+export type ResumableIterator<E = StreamEvent> = AsyncIterableIterator<E> & { readonly lastEventId: string | undefined };
 
 /** One connection: yields events until it ends (returns) or fails (throws). `opened()` must be called once it is up. */
 export type ConnectOnce = (lastEventId: string | undefined, signal: AbortSignal, opened: () => void) => AsyncIterable<StreamEvent>;
