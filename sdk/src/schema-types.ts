@@ -120,7 +120,13 @@ export function declaration(name: string, schema: JsonSchema, doc?: string): str
   const defs = new Map<string, string>();
   const root = isObject(schema) ? schema : {};
   const defSchemas = { ...(isObject(root.definitions) ? root.definitions : {}), ...(isObject(root.$defs) ? root.$defs : {}) };
-  for (const def of Object.keys(defSchemas)) defs.set(def, `${name}${pascalName(def) || 'Def'}`);
+  const taken = new Set([name]);
+  for (const def of Object.keys(defSchemas)) {
+    let defName = `${name}${pascalName(def) || 'Def'}`;
+    for (let i = 2; taken.has(defName); i++) defName = `${name}${pascalName(def) || 'Def'}${i}`;
+    taken.add(defName);
+    defs.set(def, defName);
+  }
   const ctx: EmitContext = { rootName: name, defs };
   for (const [def, s] of Object.entries(defSchemas)) {
     const d = docOf(s as JsonSchema);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EVENT_TYPES, HumanaApiError, HumanaEvents, HumanaNetworkError, sampleData, type FetchLike } from '../../sdk/src/index.js';
-import { createOrg, Receiver, REPO_ROOT, startTestApp, waitFor, type TestApp, type TestOrg } from './server.js';
+import { ADMIN_TOKEN, createOrg, Receiver, REPO_ROOT, startTestApp, waitFor, type TestApp, type TestOrg } from './server.js';
 
 describe('sdk client against a running server', () => {
   let app: TestApp;
@@ -182,6 +182,153 @@ describe('sdk client against a running server', () => {
     const purged = await client.dlq.purge(new Date(Date.now() + 60_000));
     assert.equal(typeof purged.purged, 'number');
     await waitFor(async () => (await client.dlq.list().toArray()).length === 0 || null, 15_000).catch(() => undefined);
+  });
+
+  it('pause holds deliveries in the backlog; resume drains it in order', async () => {
+    const client = new HumanaEvents({ baseUrl: app.url, apiKey: (await createOrg(app)).key });
+    receiver.on('/paused', () => ({ status: 200 }));
+    const hook = await client.webhooks.create({ url: `${receiver.url}/paused`, events: ['insight.generated'] });
+    const paused = await client.webhooks.pause(hook.id);
+    assert.equal(paused.paused, true);
+    assert.equal(paused.health.state, 'healthy');
+    assert.equal((await client.webhooks.get(hook.id)).paused, true);
+    assert.deepEqual(await client.webhooks.backlog(hook.id), { pending: 0, oldestAt: null });
+    const first = await client.events.publish({ type: 'insight.generated', data: sampleData['insight.generated'] });
+    const second = await client.events.publish({ type: 'insight.generated', data: sampleData['insight.generated'] });
+    const held = (await waitFor(async () => {
+      const b = await client.webhooks.backlog(hook.id);
+      return b.pending === 2 ? b : null;
+    }, 15_000))!;
+    assert.equal(held.oldestAt, first.timestamp, 'oldestAt: the publish time of the oldest held event');
+    assert.equal(receiver.at('/paused').length, 0, 'nothing delivered while paused');
+
+    const resumed = await client.webhooks.resume(hook.id);
+    assert.equal(resumed.paused, false);
+    await waitFor(() => receiver.at('/paused').length >= 2 || null, 15_000);
+    assert.deepEqual(
+      receiver.at('/paused').map((r) => r.headers['webhook-id']),
+      [first.id, second.id],
+    );
+    assert.deepEqual(await client.webhooks.backlog(hook.id), { pending: 0, oldestAt: null });
+    const m = await client.webhooks.metrics(hook.id, { window: '5m' });
+    assert.equal(m.webhookId, hook.id);
+    assert.equal(m.window, '5m');
+    await waitFor(async () => ((await client.webhooks.metrics(hook.id)).deliveryRate.successful >= 2 ? true : null), 15_000);
+    const org = await client.events.metrics();
+    assert.equal(org.window, '1h');
+    assert.ok(org.deliveryRate.successful >= 2);
+    await assert.rejects(
+      client.events.metrics({ window: '2d' as '1h' }),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 400 && e.details.length > 0,
+    );
+  });
+
+  it("another organization's webhook is a typed 404 (not_found) on every call", async () => {
+    const hook = await sdk.webhooks.create({ url: `${receiver.url}/ok`, events: ['chat.started'] });
+    const other = new HumanaEvents({ baseUrl: app.url, apiKey: (await createOrg(app)).key });
+    const notFound = (e: unknown) => e instanceof HumanaApiError && e.status === 404 && e.code === 'not_found';
+    await assert.rejects(other.webhooks.pause(hook.id), notFound);
+    await assert.rejects(other.webhooks.resume(hook.id), notFound);
+    await assert.rejects(other.webhooks.backlog(hook.id), notFound);
+    await assert.rejects(other.webhooks.metrics(hook.id), notFound);
+    await assert.rejects(other.webhooks.get(hook.id), notFound);
+    await assert.rejects(other.webhooks.deliveries(hook.id).toArray(), notFound);
+    assert.equal((await sdk.webhooks.get(hook.id)).paused, false, 'untouched');
+    await sdk.webhooks.delete(hook.id);
+  });
+
+  it('event types: create, get, list, update with the versioning rules, delete, asyncapi', async () => {
+    const client = new HumanaEvents({ baseUrl: app.url, apiKey: (await createOrg(app)).key });
+    const schema = { type: 'object', required: ['sku'], properties: { sku: { type: 'string' }, qty: { type: 'integer' } } };
+    const created = await client.eventTypes.create({
+      name: 'inventory.changed',
+      description: 'Stock moved.',
+      schema,
+      examples: [{ sku: 'a', qty: 1 }],
+    });
+    assert.deepEqual([created.type, created.builtIn, created.version, created.category], ['inventory.changed', false, 1, 'inventory']);
+    assert.deepEqual((await client.eventTypes.get('inventory.changed')).schema, schema);
+    assert.equal((await client.eventTypes.get('message.sent')).builtIn, true);
+    assert.ok((await client.eventTypes.list()).some((t) => t.type === 'inventory.changed' && !t.builtIn));
+    await assert.rejects(
+      client.eventTypes.create({ name: 'message.sent', schema }),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 409 && e.code === 'built_in_event_type',
+    );
+    await assert.rejects(
+      client.eventTypes.create({ name: 'Bad Name', schema }),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 400 && e.details.some((d) => d.field === 'name'),
+    );
+
+    const widened = { ...schema, properties: { ...schema.properties, note: { type: 'string' } } };
+    const v2 = await client.eventTypes.update('inventory.changed', { schema: widened });
+    assert.equal(v2.version, 2);
+    const narrowed = { ...widened, required: ['sku', 'note'] };
+    await assert.rejects(
+      client.eventTypes.update('inventory.changed', { schema: narrowed, examples: [{ sku: 'b', note: 'n' }] }),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 409 && e.code === 'incompatible_schema' && e.details.length > 0,
+    );
+    const forced = await client.eventTypes.update(
+      'inventory.changed',
+      { schema: narrowed, examples: [{ sku: 'b', note: 'n' }] },
+      { force: true },
+    );
+    assert.equal(forced.version, 3);
+    assert.deepEqual(forced.examples, [{ sku: 'b', note: 'n' }]);
+
+    const doc = await client.eventTypes.asyncapi();
+    assert.equal(doc.asyncapi, '3.0.0');
+    assert.ok(JSON.stringify(doc).includes('inventory.changed'), 'own types in the AsyncAPI document');
+
+    const hook = await client.webhooks.create({ url: `${receiver.url}/ok`, events: ['inventory.changed'] });
+    await assert.rejects(
+      client.eventTypes.delete('inventory.changed'),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 409 && e.code === 'event_type_in_use',
+    );
+    const other = new HumanaEvents({ baseUrl: app.url, apiKey: (await createOrg(app)).key });
+    const notFound = (e: unknown) => e instanceof HumanaApiError && e.status === 404 && e.code === 'not_found';
+    await assert.rejects(other.eventTypes.get('inventory.changed'), notFound);
+    await assert.rejects(other.eventTypes.delete('inventory.changed'), notFound);
+    await client.eventTypes.delete('inventory.changed', { force: true });
+    await assert.rejects(client.eventTypes.get('inventory.changed'), notFound);
+    await client.webhooks.delete(hook.id);
+  });
+
+  it('health checks answer without a key; the audit log pages; the admin API with the admin token', async () => {
+    const anonymous = new HumanaEvents({ baseUrl: app.url, apiKey: 'none' });
+    const health = await anonymous.health.events();
+    assert.ok(['healthy', 'degraded', 'unhealthy'].includes(health.status));
+    assert.ok('webhook_processor' in health.checks);
+    assert.equal(typeof health.metrics.active_sse_connections, 'number');
+    assert.equal((await anonymous.health.live()).status, 'ok');
+    assert.equal((await anonymous.health.ready()).status, 'ok');
+
+    const client = new HumanaEvents({ baseUrl: app.url, apiKey: (await createOrg(app)).key });
+    for (let i = 0; i < 3; i++) await client.webhooks.create({ url: `${receiver.url}/ok`, events: ['chat.ended'], description: `a${i}` });
+    const entries = await client.auditLog.list({ action: 'webhook.created', limit: 1 }).toArray();
+    assert.equal(entries.length, 3, 'every page followed');
+    assert.ok(entries.every((e) => e.action === 'webhook.created' && e.after !== null));
+    assert.deepEqual(
+      entries.map((e) => e.id),
+      [...entries.map((e) => e.id)].sort().reverse(),
+      'newest first',
+    );
+
+    const admin = new HumanaEvents({ baseUrl: app.url, apiKey: ADMIN_TOKEN }).admin;
+    const created = await admin.createOrganization('sdk admin');
+    assert.match(created.id, /^org_/);
+    assert.ok((await admin.listOrganizations()).some((o) => o.id === created.id));
+    assert.deepEqual((await admin.setLimits(created.id, { eventsPerMinute: 100 })).limits, { eventsPerMinute: 100 });
+    const readOnly = await admin.createApiKey(created.id, { name: 'reader', scopes: ['events:read'] });
+    assert.deepEqual(readOnly.scopes, ['events:read']);
+    const reader = new HumanaEvents({ baseUrl: app.url, apiKey: readOnly.key });
+    assert.deepEqual(await reader.events.history().toArray(), []);
+    await assert.rejects(
+      reader.events.publish({ type: 'chat.ended', data: sampleData['chat.ended'] }),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 403,
+    );
+    await admin.revokeApiKey(created.id, readOnly.id);
+    await assert.rejects(reader.events.history().toArray(), (e: unknown) => e instanceof HumanaApiError && e.status === 401);
+    await assert.rejects(client.admin.listOrganizations(), (e: unknown) => e instanceof HumanaApiError && e.status === 401);
   });
 });
 

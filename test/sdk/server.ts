@@ -1,5 +1,5 @@
 // The only file of test/sdk that imports the shared test helpers: repoint these lines when they move (test/support/).
-export { startTestApp, createOrg, BOOTSTRAP_KEY, type TestApp, type TestOrg } from '../support/launcher.js';
+export { startTestApp, createOrg, ADMIN_TOKEN, BOOTSTRAP_KEY, type TestApp, type TestOrg } from '../support/launcher.js';
 export { waitFor } from '../support/time.js';
 export { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 export { Receiver, type Received } from '../support/receiver.js';

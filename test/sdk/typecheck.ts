@@ -31,3 +31,29 @@ export async function typeChecks(c: HumanaEvents): Promise<void> {
     }
   }
 }
+
+/** An organization's own types, as `humana-events types` writes them (test/sdk/types.test.ts runs the real command). */
+interface CustomEventDataMap {
+  'order.created': { orderId: string; items: Array<{ sku: string; quantity: number }> };
+}
+
+export async function customTypeChecks(c: HumanaEvents<CustomEventDataMap>): Promise<void> {
+  const env = await c.events.publish({ type: 'order.created', data: { orderId: 'o', items: [{ sku: 's', quantity: 1 }] } });
+  const quantity: number = env.data.items[0].quantity;
+  void quantity;
+  // prettier-ignore
+  // @ts-expect-error `quantity` is a number
+  await c.events.publish({ type: 'order.created', data: { orderId: 'o', items: [{ sku: 's', quantity: '1' }] } });
+  // @ts-expect-error `items` is required
+  await c.events.publish({ type: 'order.created', data: { orderId: 'o' } });
+  // @ts-expect-error built-ins stay typed beside custom types: `content` is required for message.sent
+  await c.events.publish({ type: 'message.sent', data: { messageId: 'm', companionId: 'c', userId: 'u', type: 'text', metadata: {} } });
+  // @ts-expect-error still no unknown types
+  await c.events.publishBatch([{ type: 'order.shipped', data: {} }]);
+  for await (const ev of c.events.history()) {
+    if (ev.type === 'order.created') {
+      const id: string = ev.data.orderId;
+      void id;
+    }
+  }
+}
