@@ -135,9 +135,7 @@ export function declaration(name: string, schema: JsonSchema, doc?: string): str
   }
   if (doc) out.push(`/** ${commentSafe(doc)} */`);
   const body = tsType(schema, 0, ctx);
-  if (body.startsWith('{\n')) out.push(`export interface ${name} ${body}`);
-  else if (/^Record<string, (unknown|never)>$/.test(body) && root.type === 'object') out.push(`export interface ${name} {}`);
-  else out.push(`export type ${name} = ${body};`);
+  out.push(body.startsWith('{\n') ? `export interface ${name} ${body}` : `export type ${name} = ${body};`);
   return out;
 }
 
