@@ -139,27 +139,48 @@ export function declaration(name: string, schema: JsonSchema, doc?: string): str
   return out;
 }
 
-/** A value valid for the schema (the first alternative, required fields only): the CLI's `trigger` samples. */
-export function sample(s: JsonSchema | undefined, name = 'x'): unknown {
-  if (!isObject(s)) return null;
+const FORMAT_SAMPLES: Record<string, string> = {
+  'date-time': '2025-01-01T00:00:00.000Z',
+  date: '2025-01-01',
+  time: '00:00:00Z',
+  email: 'user@example.com',
+  uri: 'https://example.com/',
+  uuid: '00000000-0000-4000-8000-000000000000',
+  hostname: 'example.com',
+  ipv4: '192.0.2.1',
+};
+
+/**
+ * A value valid for the simple schemas event types use (the first alternative, required fields only, `minItems`
+ * items, `$ref`s into the root's `$defs`): the CLI's `trigger` samples. `null` where it cannot tell.
+ */
+export function sample(s: JsonSchema | undefined, name = 'x', root: JsonSchema | undefined = s, depth = 0): unknown {
+  if (!isObject(s) || depth > 32) return null;
+  const next = (sub: unknown, n: string) => sample(sub as JsonSchema, n, root, depth + 1);
+  if (typeof s.$ref === 'string') {
+    const m = /^#(?:\/(\$defs|definitions)\/([^/]+))?$/.exec(s.$ref);
+    if (!m || !isObject(root)) return null;
+    const defs = m[1] ? root[m[1]] : undefined;
+    return next(m[1] ? (isObject(defs) ? defs[decodeURIComponent(m[2])] : undefined) : root, name);
+  }
   if (s.const !== undefined) return s.const;
   if (Array.isArray(s.enum)) return s.enum[0];
   const alts = s.anyOf ?? s.oneOf;
-  if (Array.isArray(alts)) return sample(alts[0] as JsonSchema, name);
+  if (Array.isArray(alts)) return next(alts[0], name);
   switch (Array.isArray(s.type) ? s.type[0] : s.type) {
     case 'string':
-      return s.format === 'date-time' ? '2025-01-01T00:00:00.000Z' : `${name}-1`;
+      return FORMAT_SAMPLES[String(s.format)] ?? `${name}-1`;
     case 'number':
     case 'integer':
       return s.minimum ?? 1;
     case 'boolean':
       return false;
     case 'array':
-      return [];
+      return Array.from({ length: Math.min(Number(s.minItems) || 0, 10) }, () => next(s.items, name));
     case 'object': {
       const o: Record<string, unknown> = {};
       const props = isObject(s.properties) ? s.properties : {};
-      for (const k of Array.isArray(s.required) ? (s.required as string[]) : []) o[k] = sample(props[k] as JsonSchema, k);
+      for (const k of Array.isArray(s.required) ? (s.required as string[]) : []) o[k] = next(props[k], k);
       return o;
     }
     default:

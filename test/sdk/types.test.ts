@@ -180,6 +180,16 @@ describe('humana-events types', () => {
     assert.equal(fromSchema.code, 0, fromSchema.stderr);
     assert.deepEqual(JSON.parse(fromSchema.stdout).data, { refundId: 'refundId-1', amount: 5 });
     assert.equal((await run(['trigger', 'no.such'], env)).code, 2);
+
+    const sdk = new HumanaEvents({ baseUrl: app.url, apiKey: org.key });
+    await sdk.eventTypes.create({ name: 'order.copied', schema: orderSchema }); // no example: sampled, $defs included
+    const sampled = await run(['trigger', 'order.copied'], env);
+    assert.equal(sampled.code, 0, sampled.stderr);
+    assert.deepEqual(JSON.parse(sampled.stdout).data, {
+      orderId: 'orderId-1',
+      items: [{ sku: 'sku-1', quantity: 1 }],
+      customer: { email: 'user@example.com' },
+    });
   });
 });
 
