@@ -5,6 +5,7 @@ import { localInputToIso, toQuery } from '../lib/query.js';
 import { dataGlance, field, section, timeCell } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
+import { eventHref } from './event.js';
 
 export function historyView(ctx) {
   const eventType = eventTypeSelect(ctx);
@@ -51,7 +52,7 @@ export function historyView(ctx) {
                 {},
                 timeCell(e.timestamp),
                 h('span', { class: 'chip type' }, e.type),
-                h('code', { class: 'muted' }, e.id),
+                h('a', { href: eventHref(e.id), class: 'mono muted' }, e.id),
                 dataGlance(e.data),
               ),
               h('pre', {}, prettyJson(e.data)),

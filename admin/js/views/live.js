@@ -6,6 +6,7 @@ import { formatAgo, formatTime, prettyJson } from '../lib/format.js';
 import { parseJsonObject, splitList, toQuery } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
 import { badge, dataGlance, errorBox, field, jsonBlock, section } from '../ui/components.js';
+import { eventHref } from './event.js';
 
 const MAX_EVENTS = 500;
 
@@ -66,7 +67,7 @@ export function liveView(ctx) {
           {},
           h('time', { dateTime: entry.time, title: entry.time }, formatTime(entry.time)),
           h('span', { class: 'chip type' }, entry.type),
-          h('code', { class: 'muted' }, entry.id ?? '(no id)'),
+          entry.id ? h('a', { href: eventHref(entry.id), class: 'mono muted' }, entry.id) : h('code', { class: 'muted' }, '(no id)'),
           dataGlance(entry.data),
         ),
         h('pre', {}, prettyJson(entry.data)),
