@@ -4,9 +4,6 @@ import { h } from '../lib/dom.js';
 import { prettyJson } from '../lib/format.js';
 import { asyncRegion, section, timeCell } from '../ui/components.js';
 
-/** The console's address of an event, as the Slack and PagerDuty formats build it (src/destinations/formats.ts). */
-export const eventHref = (/** @type {string} */ id) => `#/events/${seg(id)}`;
-
 /** @param {{ api: { get: (path: string) => Promise<any> }, params: { id: string } }} ctx */
 export function eventView(ctx) {
   const { id } = ctx.params;
