@@ -62,6 +62,8 @@ describe('console in a browser: delivery engine and destinations', { skip }, () 
     await page.getByLabel('Circuit opens after (failures)').fill('4');
     await page.getByLabel('A/B variants').fill(`${rx.url}/a 3\n${rx.url}/b`);
     await c.assertAccessible('webhook form with engine options');
+    for (const control of [/^Rate limit/, /^Ordering key/, /^Circuit opens after/, /^Probe interval/, /^A\/B variants/])
+      await c.tabTo(control, 120);
     await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.getByRole('heading', { name: 'Webhook created' }).waitFor();
     const id = await createdId();
@@ -133,6 +135,18 @@ describe('console in a browser: delivery engine and destinations', { skip }, () 
     await waitFor(async () => (await rig.http.get(`/api/v1/webhooks/${id}/backlog`).set(org.auth)).body.pending === 0 || null, 10_000);
     await page.getByRole('button', { name: 'Refresh settings' }).click();
     await page.getByText('0 pending').waitFor();
+
+    // The same controls by keyboard: Tab to Pause, Enter; Tab to Refresh settings, Enter.
+    await c.tabTo(/^Pause$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Resume', exact: true }).waitFor();
+    await c.tabTo(/^Refresh settings$/);
+    await page.keyboard.press('Enter');
+    await page.getByText('0 pending').waitFor();
+    await c.tabTo(/^Resume$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Pause', exact: true }).waitFor();
+    assert.equal((await rig.http.get(`/api/v1/webhooks/${id}`).set(org.auth)).body.paused, false);
     await rig.http.delete(`/api/v1/webhooks/${id}`).set(org.auth).expect(204);
   });
 
