@@ -182,6 +182,44 @@ describe('console in a browser: delivery engine and destinations', { skip }, () 
     await rig.http.delete(`/api/v1/webhooks/${id}`).set(org.auth).expect(204);
   });
 
+  test('a PagerDuty-format webhook: routing key required beside its field, key masked on the page, the message links to the event page', async () => {
+    rx.on('/pd', () => ({ status: 202, body: '{"status":"success"}' }));
+    await c.go('#/webhooks/new');
+    await page.getByRole('checkbox', { name: 'error.occurred' }).check();
+    await page.getByLabel('Endpoint URL').fill(`${rx.url}/pd`);
+    await page.getByLabel('Body format').selectOption('pagerduty');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page
+      .locator('.field[data-field="routingKey"] .field-error')
+      .filter({ hasText: /required for format "pagerduty"/ })
+      .waitFor();
+    await page.getByLabel('PagerDuty routing key').fill('R0UTINGKEY1234567890abcdef');
+    await page.getByLabel('PagerDuty severity').selectOption('critical');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByRole('heading', { name: 'Webhook created' }).waitFor();
+    const id = await createdId();
+    await page.getByText('routing key R0UTING…cdef').waitFor();
+    await page.getByText('severity critical').waitFor();
+
+    const ev = (
+      await rig.http
+        .post('/api/v1/events')
+        .set(org.auth)
+        .send({ type: 'error.occurred', data: { errorId: 'err-9', type: 'processing', message: 'Model timeout', severity: 'high' } })
+        .expect(202)
+    ).body as { id: string };
+    const body = (await waitFor(() => {
+      const got = rx.at('/pd')[0];
+      return got ? (JSON.parse(got.body) as { routing_key: string; links: Array<{ href: string }> }) : null;
+    }, 15_000))!;
+    assert.equal(body.routing_key, 'R0UTINGKEY1234567890abcdef');
+    assert.equal(body.links[0].href, `${rig.url}/admin/#/events/${ev.id}`);
+    await page.goto(body.links[0].href);
+    await page.getByRole('heading', { name: `Event ${ev.id}` }).waitFor();
+    await page.getByText('Model timeout').waitFor();
+    await rig.http.delete(`/api/v1/webhooks/${id}`).set(org.auth).expect(204);
+  });
+
   test('a Redis-stream destination: created in the form, credentials masked everywhere, transport shown, events arrive', async () => {
     const url = `redis://default:hunter2-pw@127.0.0.1:${target.port}/0?stream=console:{type}`;
     await c.go('#/webhooks/new');

@@ -7,6 +7,19 @@ import { errorBox, field, notify, secretField, showFieldErrors } from '../ui/com
 /** The webhook body formats (src/destinations/formats.ts). */
 const FORMATS = ['standard', 'slack', 'pagerduty'];
 
+const SEVERITIES = ['critical', 'error', 'warning', 'info'];
+
+/**
+ * The non-empty format options, or null when none is set.
+ * @param {{ routingKey: string, severity: string, source: string }} values
+ */
+function formatOptionsOf(values) {
+  const set = Object.entries(values)
+    .map(([k, v]) => [k, v.trim()])
+    .filter(([, v]) => v);
+  return set.length ? Object.fromEntries(set) : null;
+}
+
 const RETRY_FIELDS = [
   ['maxAttempts', 'Max attempts', 1, 20, 1, 3],
   ['backoffMultiplier', 'Backoff multiplier', 1, 10, 0.1, 2],
@@ -141,6 +154,20 @@ function buildForm(ctx, initial) {
     { name: 'format' },
     FORMATS.map((f) => h('option', { value: f, selected: f === (initial.format ?? 'standard') }, f)),
   );
+  const routingKey = h('input', {
+    name: 'routingKey',
+    class: 'mono',
+    autocomplete: 'off',
+    placeholder: 'PagerDuty integration key',
+    value: initial.formatOptions?.routingKey ?? '',
+  });
+  const severity = h(
+    'select',
+    { name: 'severity' },
+    h('option', { value: '' }, 'from the event'),
+    SEVERITIES.map((v) => h('option', { value: v, selected: v === initial.formatOptions?.severity }, v)),
+  );
+  const source = h('input', { name: 'source', placeholder: 'humana-events/<organization>', value: initial.formatOptions?.source ?? '' });
   const perSecond = h('input', {
     name: 'rateLimit',
     type: 'number',
@@ -190,7 +217,20 @@ function buildForm(ctx, initial) {
       hint: 'http(s) URL that receives a signed POST per event, or a broker: amqp://, nats://, mqtt://, redis://…?stream=, smtp://.',
     }),
     field('Description', description, { wide: true }),
-    field('Body format', format, { hint: 'slack and pagerduty post a message linking to the event in this console.' }),
+    h(
+      'fieldset',
+      { class: 'wide field', dataset: { field: 'format' } },
+      h('legend', {}, 'Body'),
+      h(
+        'div',
+        { class: 'row' },
+        field('Body format', format, { hint: 'slack and pagerduty post a message linking to the event in this console.' }),
+        field('PagerDuty routing key', routingKey, { hint: 'Required with pagerduty.' }),
+        field('PagerDuty severity', severity),
+        field('PagerDuty source', source),
+      ),
+      h('small', { class: 'field-error' }),
+    ),
     events.el,
     editing ? null : field('Secret', secret, { hint: 'Optional. Shown once after creation when generated.' }),
     field('Timeout (ms)', timeoutMs),
@@ -272,6 +312,8 @@ function buildForm(ctx, initial) {
       headers: parsedHeaders.value ?? (editing ? {} : undefined),
       secret: !editing && secret.value.trim() ? secret.value.trim() : undefined,
       format: format.value,
+      formatOptions:
+        formatOptionsOf({ routingKey: routingKey.value, severity: severity.value, source: source.value }) ?? (editing ? null : undefined),
       circuitBreaker: { failureThreshold: Number(failureThreshold.value), probeIntervalMs: Number(probeIntervalMs.value) },
       // Empty clears the option on an edit (null) and leaves the default on a create.
       rateLimit: perSecond.value === '' ? (editing ? null : undefined) : { perSecond: Number(perSecond.value) },

@@ -1,7 +1,7 @@
 // One webhook: its settings, its actions, and its deliveries (filter by status and event type, replay).
 import { seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
-import { describeFilter, formatDuration } from '../lib/format.js';
+import { describeFilter, formatDuration, maskSecret } from '../lib/format.js';
 import { toQuery } from '../lib/query.js';
 import { asyncRegion, badge, dataTable, field, notify, section, timeCell, withBusy } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
@@ -105,7 +105,19 @@ function summary(webhook) {
       : null,
     ['Rate limit', webhook.rateLimit ? `${webhook.rateLimit.perSecond} / s` : 'unlimited'],
     ['Ordering', webhook.ordering ? ['by ', h('code', {}, String(webhook.ordering.key))] : 'none'],
-    webhook.format && webhook.format !== 'standard' ? ['Body format', h('span', { class: 'chip' }, String(webhook.format))] : null,
+    webhook.format && webhook.format !== 'standard'
+      ? [
+          'Body format',
+          [
+            h('span', { class: 'chip' }, String(webhook.format)),
+            webhook.formatOptions?.routingKey
+              ? h('span', { class: 'chip mono' }, `routing key ${maskSecret(webhook.formatOptions.routingKey)}`)
+              : null,
+            webhook.formatOptions?.severity ? h('span', { class: 'chip' }, `severity ${webhook.formatOptions.severity}`) : null,
+            webhook.formatOptions?.source ? h('span', { class: 'chip' }, `source ${webhook.formatOptions.source}`) : null,
+          ],
+        ]
+      : null,
     Array.isArray(webhook.variants) && webhook.variants.length
       ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))]
       : null,
