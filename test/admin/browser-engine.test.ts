@@ -242,6 +242,42 @@ describe('console in a browser: delivery engine and destinations', { skip }, () 
     assert.ok(!(await page.content()).includes('hunter2'));
     await c.assertAccessible('webhooks with a redis destination');
 
+    // Every other transport: the list shows it, the credentials never reach the page.
+    const others = {
+      amqp: 'amqp://guest:amqp-pw-1@127.0.0.1:5672/%2F?exchange=console&routingKey={type}',
+      nats: 'nats://natsuser:nats-pw-2@127.0.0.1:4222?subject=console.{type}',
+      mqtt: 'mqtt://mqttuser:mqtt-pw-3@127.0.0.1:1883?topic=console/{type}',
+      smtp: 'smtp://mailer:smtp-pw-4@127.0.0.1:2525?from=a@example.com&to=b@example.com',
+    };
+    const otherIds: string[] = [];
+    for (const [transport, u] of Object.entries(others)) {
+      // A type nobody publishes here: nothing is delivered to these brokers.
+      const r = await rig.http
+        .post('/api/v1/webhooks')
+        .set(org.auth)
+        .send({ url: u, events: ['companion.deleted'], description: `${transport} destination` })
+        .expect(201);
+      otherIds.push(r.body.id as string);
+    }
+    await c.go('#/webhooks');
+    const table = page.getByRole('table', { name: 'Webhooks' });
+    for (const transport of Object.keys(others))
+      await table
+        .getByRole('row')
+        .filter({ hasText: `${transport} destination` })
+        .locator('.chip')
+        .getByText(transport, { exact: true })
+        .waitFor();
+    const html = await page.content();
+    for (const secret of ['amqp-pw-1', 'nats-pw-2', 'mqtt-pw-3', 'smtp-pw-4']) assert.ok(!html.includes(secret), `${secret} in the page`);
+    await c.go(`#/webhooks/${otherIds[0]}`);
+    await page
+      .locator('.kv')
+      .getByText(/^amqp:\/\/guest:\*\*\*@127\.0\.0\.1:5672/)
+      .waitFor();
+    await c.assertAccessible('amqp destination');
+    for (const otherId of otherIds) await rig.http.delete(`/api/v1/webhooks/${otherId}`).set(org.auth).expect(204);
+
     const ev = (await publish(6)).body as { id: string };
     const r = new Redis(target.url);
     try {
