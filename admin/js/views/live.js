@@ -2,10 +2,11 @@
 import { errorFromResponse, errorSummary } from '../lib/api.js';
 import { BoundedLog } from '../lib/bounded-log.js';
 import { h, replace } from '../lib/dom.js';
-import { formatAgo, formatTime, prettyJson } from '../lib/format.js';
+import { formatAgo } from '../lib/format.js';
 import { parseJsonObject, splitList, toQuery } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
-import { badge, dataGlance, errorBox, field, jsonBlock, section } from '../ui/components.js';
+import { badge, errorBox, field, jsonBlock, section } from '../ui/components.js';
+import { eventRow } from '../ui/event-row.js';
 
 const MAX_EVENTS = 500;
 
@@ -54,32 +55,12 @@ export function liveView(ctx) {
   const setState = (word) => replace(state, badge(word));
   const updateCounter = () => replace(counter, `${log.total} received · ${log.size} shown (max ${MAX_EVENTS})`);
 
-  function row(entry) {
-    return h(
-      'li',
-      { dataset: { id: entry.id ?? '' } },
-      h(
-        'details',
-        {},
-        h(
-          'summary',
-          {},
-          h('time', { dateTime: entry.time, title: entry.time }, formatTime(entry.time)),
-          h('span', { class: 'chip type' }, entry.type),
-          h('code', { class: 'muted' }, entry.id ?? '(no id)'),
-          dataGlance(entry.data),
-        ),
-        h('pre', {}, prettyJson(entry.data)),
-      ),
-    );
-  }
-
   function flush() {
     frame = 0;
     const batch = pending;
     pending = [];
     const fragment = document.createDocumentFragment();
-    for (let i = batch.length - 1; i >= 0; i -= 1) fragment.append(row(batch[i]));
+    for (let i = batch.length - 1; i >= 0; i -= 1) fragment.append(eventRow(batch[i]));
     listEl.prepend(fragment);
     while (listEl.childElementCount > log.size) listEl.lastElementChild.remove();
     updateCounter();
@@ -96,7 +77,7 @@ export function liveView(ctx) {
       id: e.lastEventId || undefined,
       type,
       data,
-      time: (data && typeof data === 'object' && typeof data.timestamp === 'string' && data.timestamp) || new Date().toISOString(),
+      timestamp: (data && typeof data === 'object' && typeof data.timestamp === 'string' && data.timestamp) || new Date().toISOString(),
     };
     if (entry.id) lastEventId = entry.id;
     if (!log.push(entry).added) return;
