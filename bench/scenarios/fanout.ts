@@ -85,7 +85,7 @@ export async function collectFanout(p: Pools, perCompanion: Record<string, numbe
   };
 }
 
-async function resetPools(p: Pools): Promise<void> {
+export async function resetPools(p: Pools): Promise<void> {
   await Promise.all([p.sse.call('reset', undefined), p.ws.call('reset', undefined)]);
 }
 
@@ -134,7 +134,10 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
         await closePools(pools);
         progress(`fanout: ${res.received}/${res.expected} received; ${idle} idle connections memory check`);
         const memory = await idleMemory(api.pid!, api.url, idle);
-        const base = await bareFanout(rate, o.seconds, subscribers, companions, idle);
+        progress('fanout: baseline bare SSE/ws write loop');
+        const base = await bareWriteRun({ rate, seconds: o.seconds, subscribers, companions }, ({ url, pid }) =>
+          idleMemory(pid, url, idle),
+        );
         return scenarioLine(
           'fanout',
           { events: res.received, seconds: o.seconds, latency: res.latency },
@@ -156,7 +159,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
             othersCpuSeconds: cpuUsed.others,
             idle: memory,
             baselineLost: base.result.lost,
-            baselineIdle: base.memory,
+            baselineIdle: base.more,
             baselineCpuMsPer1000Messages: base.cpuMsPer1000Messages,
           },
         );
@@ -168,22 +171,50 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
   );
 }
 
-async function bareFanout(rate: number, seconds: number, subscribers: number, companions: string[], idle: number) {
-  progress('fanout: baseline bare SSE/ws write loop');
+export interface BareWritePlan {
+  rate: number;
+  seconds: number;
+  subscribers: number;
+  companions: string[];
+  /** Events per write tick (default 1). */
+  batch?: number;
+}
+
+export interface BareWriteRun {
+  result: FanoutResult;
+  cpuMsPer1000Messages: Record<string, number>;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+/**
+ * The fan-out baseline: a bare SSE/ws server process (bench/load/bare-stream.ts) with `subscribers` fresh connections,
+ * written to by its fixed-rate loop after a 1 s warm-up; `more` runs on the same server before it stops.
+ */
+export async function bareWriteRun<T = undefined>(
+  plan: BareWritePlan,
+  more?: (at: { url: string; pid: number }) => Promise<T>,
+): Promise<BareWriteRun & { more?: T }> {
   const bare = LoadProcess.start<BareStreamMethods>(load('bare-stream.js'), 'bare-stream');
   try {
     const { url, pid } = await bare.call('start', undefined);
-    const pools = await openPools([url], subscribers, companions);
-    await bare.call('writeLoop', { rate, seconds: 1, companions });
+    const pools = await openPools([url], plan.subscribers, plan.companions);
+    const loopPlan = { rate: plan.rate, companions: plan.companions, batch: plan.batch };
+    await bare.call('writeLoop', { ...loopPlan, seconds: 1 });
     await sleep(500);
     await resetPools(pools);
     const cpu = cpuMeter({ bare: pid, ssePool: pools.sse.pid, wsPool: pools.ws.pid });
-    const loop = await bare.call('writeLoop', { rate, seconds, companions });
+    const loop = await bare.call('writeLoop', { ...loopPlan, seconds: plan.seconds });
     const result = await collectFanout(pools, loop.perCompanion);
     const cpuMsPer1000Messages = cpuPer1000(cpu(), result.received);
     await closePools(pools);
-    const memory = await idleMemory(pid, url, idle);
-    return { result, memory, cpuMsPer1000Messages };
+    return {
+      result,
+      cpuMsPer1000Messages,
+      loopDelayP99Ms: loop.loopDelayP99Ms,
+      loopDelayMaxMs: loop.loopDelayMaxMs,
+      more: await more?.({ url, pid }),
+    };
   } finally {
     await bare.stop();
   }
