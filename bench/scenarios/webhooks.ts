@@ -107,7 +107,6 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
           capacityRedisCpuUsPerDelivery: cpuUsPerEvent(capCpu, cap.unique, REDIS),
           httpBaselineCpuUsPerPost: base.httpCpuUs,
           httpBaselineMaxCpuUsPerPost: base.httpMaxCpuUs,
-          ratioCapacityToBarePost: ratio(drainRate(cap), base.httpMax),
           targets: {
             capacityVsBarePost: againstTarget(ratio(drainRate(cap), base.httpMax), '>=', 0.8),
             workerCpuPerDeliveryVsBarePost: againstTarget(ratio(capWorkerUs, base.httpMaxCpuUs), '<=', 1.5),
