@@ -8,7 +8,7 @@ import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report
 import { LoadProcess } from '../lib/rpc.js';
 import type { BareStreamMethods } from '../load/bare-stream.js';
 import type { PublisherMethods } from '../load/publisher.js';
-import type { PoolMethods, PoolStats, Transport } from '../load/subscribers.js';
+import type { ConnectionStats, PoolMethods, Transport } from '../load/subscribers.js';
 import { withStack } from './context.js';
 
 const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
@@ -58,28 +58,33 @@ export interface FanoutResult {
   latency: Latency;
 }
 
-/** Waits until every subscriber has every event of its companion (or nothing moved for `stallMs`), then accounts. */
+/**
+ * Waits until every subscriber has every event of its companion (or nothing moved for `stallMs`), then accounts.
+ * Completion is per connection: a late warm-up event on one connection must not stand in for a missing one on another.
+ */
 export async function collectFanout(p: Pools, perCompanion: Record<string, number>, stallMs = 5_000): Promise<FanoutResult> {
   const both = async () => Promise.all([p.sse.call('stats', {}), p.ws.call('stats', {})]);
-  const expectedOf = (stats: PoolStats[]) => stats.flatMap((s) => s.connections).reduce((n, c) => n + (perCompanion[c.companion] ?? 0), 0);
+  const got = (c: ConnectionStats) => c.received - c.notIncreasing;
+  const missingOf = (conns: ConnectionStats[]) => conns.reduce((n, c) => n + Math.max(0, (perCompanion[c.companion] ?? 0) - got(c)), 0);
   let stats = await both();
+  let conns = stats.flatMap((s) => s.connections);
   let last = -1;
   let since = Date.now();
   for (;;) {
-    const received = stats.reduce((n, s) => n + s.received - s.notIncreasing, 0);
-    if (received >= expectedOf(stats) || Date.now() - since > stallMs) break;
+    const received = conns.reduce((n, c) => n + got(c), 0);
+    if (missingOf(conns) === 0 || Date.now() - since > stallMs) break;
     if (received !== last) {
       last = received;
       since = Date.now();
     }
     await sleep(50);
     stats = await both();
+    conns = stats.flatMap((s) => s.connections);
   }
-  const conns = stats.flatMap((s) => s.connections);
   return {
-    received: conns.reduce((n, c) => n + c.received - c.notIncreasing, 0),
-    expected: expectedOf(stats),
-    lost: conns.reduce((n, c) => n + Math.max(0, (perCompanion[c.companion] ?? 0) - (c.received - c.notIncreasing)), 0),
+    received: conns.reduce((n, c) => n + got(c), 0),
+    expected: conns.reduce((n, c) => n + (perCompanion[c.companion] ?? 0), 0),
+    lost: missingOf(conns),
     notIncreasing: conns.reduce((n, c) => n + c.notIncreasing, 0),
     latency: Latency.merge(stats.map((s) => s.latency)),
   };
