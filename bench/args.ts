@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { Role } from '../test/support/launcher.js';
 
-export const SCENARIOS = ['publish', 'webhooks', 'fanout', 'mixed', 'amqp'] as const;
+export const SCENARIOS = ['publish', 'webhooks', 'fanout', 'mixed', 'fairness', 'broadcast', 'amqp'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What runs without --scenario: `amqp` needs a RabbitMQ, so it is asked for by name. */
-export const DEFAULT_SCENARIOS: ScenarioName[] = ['publish', 'webhooks', 'fanout', 'mixed'];
+export const DEFAULT_SCENARIOS: ScenarioName[] = ['publish', 'webhooks', 'fanout', 'mixed', 'fairness', 'broadcast'];
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -29,17 +29,19 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [options]
-  --scenario LIST     publish,webhooks,fanout,mixed,amqp (comma-separated; default: all but amqp, which needs RabbitMQ at RABBITMQ_URL)
+  --scenario LIST     publish,webhooks,fanout,mixed,fairness,broadcast,amqp (comma-separated; default: all but amqp,
+                      which needs RabbitMQ at RABBITMQ_URL)
   --duration SECONDS  measured time per scenario (default 10; --quick: 3)
-  --rate N            publish rate in events/s (defaults: publish 10000, webhooks 1000, fanout 1000, mixed 1000, amqp 500)
-  --batch N           events per POST /events/batch (defaults: publish 100, others 10)
-  --webhooks N        webhook endpoints (defaults: webhooks 10, mixed 50, amqp 4)
-  --subscribers N     real-time subscribers, half SSE half WebSocket (defaults: fanout 2000, mixed 500)
+  --rate N            publish rate in events/s (defaults: publish 10000, webhooks 1000, fanout 1000, mixed 1000,
+                      fairness 2000 (the flooding organization's), broadcast 10, amqp 500)
+  --batch N           events per POST /events/batch (defaults: publish 100, fairness 50 (flood), others 10)
+  --webhooks N        webhook endpoints (defaults: webhooks 10, mixed 50, fairness 5 (flood), amqp 4)
+  --subscribers N     real-time subscribers, half SSE half WebSocket (defaults: fanout 2000, broadcast 2000, mixed 500)
   --per-event N       fanout: subscribers each event reaches (default 10; = --subscribers for a broadcast)
   --roles LIST        app processes under test (default api,worker; e.g. all or api,api,worker,worker)
   --cpu-prof DIR      write V8 CPU profiles of the app processes to DIR
   --cluster           publish and webhooks run twice: on one Redis, then on a private Redis Cluster (3 masters + 3 replicas)
-  --quick             smoke run: 3 s per scenario, smaller subscriber counts`;
+  --quick             smoke run: 3 s per scenario, smaller subscriber counts (fanout 400, broadcast 1000, mixed 200)`;
 
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

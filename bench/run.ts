@@ -3,6 +3,8 @@ import { Stack } from '../test/support/launcher.js';
 import { parseBenchArgs, type BenchOptions, type ScenarioName } from './args.js';
 import { progress, type ScenarioLine } from './lib/report.js';
 import { amqpScenario } from './scenarios/amqp.js';
+import { broadcastScenario } from './scenarios/broadcast.js';
+import { fairnessScenario } from './scenarios/fairness.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { mixedScenario } from './scenarios/mixed.js';
 import { publishScenario } from './scenarios/publish.js';
@@ -16,6 +18,8 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (o: BenchOptions) => Promise<Scenar
   webhooks: webhooksScenario,
   fanout: fanoutScenario,
   mixed: mixedScenario,
+  fairness: fairnessScenario,
+  broadcast: broadcastScenario,
   amqp: amqpScenario,
 };
 

@@ -49,3 +49,16 @@ export function cpuPer1000(used: Record<string, number>, events: number): Record
       .map(([k, s]) => [k, events ? Math.round((s * 1e6) / events) : 0]),
   );
 }
+
+/** CPU µs per event of the processes whose meter name matches `which` together (e.g. every worker, every redis node). */
+export function cpuUsPerEvent(used: Record<string, number>, events: number, which: RegExp): number {
+  const seconds = Object.entries(used)
+    .filter(([k]) => k !== 'others' && which.test(k))
+    .reduce((n, [, s]) => n + s, 0);
+  return events ? Math.round((seconds * 1e6) / events) : 0;
+}
+
+/** The processes that deliver webhooks in a stack's meter (`worker1`, or `all0` when one process does everything). */
+export const DELIVERING = /^(worker|all)\d+$/;
+/** The stack's redis-server(s) in a meter (`redis`, or `redis0`… on a cluster). */
+export const REDIS = /^redis\d*$/;

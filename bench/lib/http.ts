@@ -41,8 +41,8 @@ export function postJson(
   });
 }
 
-/** GET a JSON document; rejects on non-2xx. */
-export function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<T> {
+/** GET a text document; rejects on non-2xx. */
+export function getText(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers, timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -50,10 +50,15 @@ export function getJson<T>(url: string, headers: Record<string, string> = {}, ti
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         if ((res.statusCode ?? 0) >= 300) reject(new Error(`GET ${url} → ${res.statusCode}: ${text.slice(0, 300)}`));
-        else resolve(JSON.parse(text) as T);
+        else resolve(text);
       });
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
+}
+
+/** GET a JSON document; rejects on non-2xx. */
+export async function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<T> {
+  return JSON.parse(await getText(url, headers, timeoutMs)) as T;
 }

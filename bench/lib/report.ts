@@ -67,3 +67,17 @@ export function scenarioLine(
 export const progress = (msg: string): void => {
   process.stderr.write(`[bench] ${msg}\n`);
 };
+
+export interface TargetCheck {
+  measured: number;
+  target: string;
+  met: boolean;
+}
+
+/** A figure beside its issue target, e.g. againstTarget(0.74, '>=', 0.8) → {measured: 0.74, target: '>= 0.8', met: false}. */
+export function againstTarget(measured: number, op: '<=' | '>=', bound: number): TargetCheck {
+  return { measured: r2(measured), target: `${op} ${bound}`, met: op === '<=' ? measured <= bound : measured >= bound };
+}
+
+/** a ÷ b to 3 decimals (0 when b is 0). */
+export const ratio = (a: number, b: number): number => (b ? Math.round((a / b) * 1000) / 1000 : 0);

@@ -1,5 +1,6 @@
 import { sleep } from '../../test/support/time.js';
 import { getJson, keepAliveAgent, postJson } from './http.js';
+import { perSec } from './report.js';
 import type { LoadProcess } from './rpc.js';
 import type { ReceiverMethods, ReceiverStats } from '../load/receiver.js';
 
@@ -38,6 +39,9 @@ export async function createWebhooks(
   agent.destroy();
   return ids;
 }
+
+/** Deliveries per second between the first and the last arrival at a receiver. */
+export const drainRate = (s: ReceiverStats): number => perSec(s.unique, (s.lastOkMs - s.firstOkMs) / 1000);
 
 /**
  * Polls the receiver until it has `expected` unique deliveries, or until nothing new arrived for `stallMs`

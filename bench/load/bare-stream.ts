@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { eventIdFromStreamId } from '../../src/common/ids.js';
 import { nowMs } from '../../test/support/time.js';
@@ -46,28 +47,47 @@ async function start(_: void): Promise<{ url: string; pid: number }> {
 
 let seq = 0;
 
-/** Writes `rate` events/s for `seconds`, cycling through `companions`; returns how many events each companion got. */
-async function writeLoop(p: {
+export interface WriteLoopPlan {
   rate: number;
   seconds: number;
   companions: string[];
-}): Promise<{ events: number; perCompanion: Record<string, number> }> {
+  /** Events written back to back per tick (like one published batch); default 1. */
+  batch?: number;
+}
+
+export interface WriteLoopOutcome {
+  events: number;
+  perCompanion: Record<string, number>;
+  /** This process's event-loop delay during the loop (monitorEventLoopDelay, 10 ms resolution as the app's metric). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+/** Writes `rate` events/s for `seconds`, cycling through `companions`; returns how many events each companion got. */
+async function writeLoop(p: WriteLoopPlan): Promise<WriteLoopOutcome> {
   const perCompanion: Record<string, number> = {};
-  const count = Math.round(p.rate * p.seconds);
-  await openLoop(count, 1000 / p.rate, nowMs(), (_k, scheduled) => {
-    const s = seq++;
-    const companion = p.companions[s % p.companions.length];
-    const e = benchEvent(s, scheduled, companion);
-    const id = eventIdFromStreamId(`${Math.floor(scheduled)}-${s}`);
-    const data = JSON.stringify({ ...e.data, timestamp: new Date().toISOString() });
-    const sse = `event: ${e.type}\nid: ${id}\ndata: ${data}\n\n`;
-    const ws = `{"type":"event","payload":{"eventType":"${e.type}","eventId":"${id}","data":${data}}}`;
-    const subs = subsOf(companion);
-    for (const res of subs.sse) res.write(sse);
-    for (const w of subs.ws) w.send(ws);
-    perCompanion[companion] = (perCompanion[companion] ?? 0) + 1;
+  const batch = p.batch ?? 1;
+  const ticks = Math.max(1, Math.round((p.rate * p.seconds) / batch));
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  await openLoop(ticks, (batch * 1000) / p.rate, nowMs(), (_k, scheduled) => {
+    for (let i = 0; i < batch; i++) {
+      const s = seq++;
+      const companion = p.companions[s % p.companions.length];
+      const e = benchEvent(s, scheduled, companion);
+      const id = eventIdFromStreamId(`${Math.floor(scheduled)}-${s}`);
+      const data = JSON.stringify({ ...e.data, timestamp: new Date().toISOString() });
+      const sse = `event: ${e.type}\nid: ${id}\ndata: ${data}\n\n`;
+      const ws = `{"type":"event","payload":{"eventType":"${e.type}","eventId":"${id}","data":${data}}}`;
+      const subs = subsOf(companion);
+      for (const res of subs.sse) res.write(sse);
+      for (const w of subs.ws) w.send(ws);
+      perCompanion[companion] = (perCompanion[companion] ?? 0) + 1;
+    }
   });
-  return { events: count, perCompanion };
+  delay.disable();
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  return { events: ticks * batch, perCompanion, loopDelayP99Ms: ms(delay.percentile(99)), loopDelayMaxMs: ms(delay.max) };
 }
 
 const methods = { start, writeLoop };

@@ -1,12 +1,15 @@
+import { Pool } from 'undici';
 import { nowMs } from '../../test/support/time.js';
 import { envelopeBody, signedHeaders } from '../lib/delivery-body.js';
-import { keepAliveAgent, postJson } from '../lib/http.js';
 import { serve } from '../lib/rpc.js';
 import { openLoop } from '../lib/schedule.js';
 
-/** The webhooks baseline "bare HTTP": signed keep-alive node:http POSTs straight to the receiver, no queue, no app. */
+/**
+ * The webhooks baseline "bare signed POST": signed keep-alive POSTs straight to the receiver over an undici Pool (the
+ * client the app delivers with), no queue, no app.
+ */
 export interface PostPlan {
-  /** One URL per webhook: every event is POSTed to each. */
+  /** One URL per webhook, all on one origin: every event is POSTed to each. */
   urls: string[];
   secret: string;
   seconds: number;
@@ -19,37 +22,54 @@ export interface PostOutcome {
   posted: number;
   statuses: Record<string, number>;
   seconds: number;
+  /** This process's CPU (process.cpuUsage, user + system) per POST, µs. */
+  cpuUsPerPost: number;
 }
 
 let seq = 0;
 
 async function run(p: PostPlan): Promise<PostOutcome> {
-  const agent = keepAliveAgent(p.concurrency);
-  const out: PostOutcome = { posted: 0, statuses: {}, seconds: 0 };
-  const post = async (url: string, scheduledMs: number) => {
+  const pool = new Pool(new URL(p.urls[0]).origin, { connections: p.concurrency, pipelining: 1 });
+  const paths = p.urls.map((u) => new URL(u).pathname);
+  const out: PostOutcome = { posted: 0, statuses: {}, seconds: 0, cpuUsPerPost: 0 };
+  const post = async (path: string, scheduledMs: number) => {
     const s = seq++;
     const body = envelopeBody(s, scheduledMs);
-    const reply = await postJson(agent, url, body, signedHeaders(p.secret, body, `evt_bench${s}`));
+    const status = await pool
+      .request({
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signedHeaders(p.secret, body, `evt_bench${s}`) },
+        body,
+      })
+      .then(async (res) => {
+        await res.body.dump();
+        return res.statusCode;
+      })
+      .catch(() => 0);
     out.posted++;
-    out.statuses[reply.status] = (out.statuses[reply.status] ?? 0) + 1;
+    out.statuses[status] = (out.statuses[status] ?? 0) + 1;
   };
+  const cpu = process.cpuUsage();
   const start = nowMs();
   if (p.rate) {
     const inFlight: Promise<void>[] = [];
     await openLoop(Math.round(p.rate * p.seconds), 1000 / p.rate, start, (_k, scheduled) => {
-      for (const url of p.urls) inFlight.push(post(url, scheduled));
+      for (const path of paths) inFlight.push(post(path, scheduled));
     });
     await Promise.all(inFlight);
   } else {
     const deadline = start + p.seconds * 1000;
     let n = 0;
     const lane = async () => {
-      while (nowMs() < deadline) await post(p.urls[n++ % p.urls.length], nowMs());
+      while (nowMs() < deadline) await post(paths[n++ % paths.length], nowMs());
     };
     await Promise.all(Array.from({ length: p.concurrency }, lane));
   }
   out.seconds = (nowMs() - start) / 1000;
-  agent.destroy();
+  const used = process.cpuUsage(cpu);
+  out.cpuUsPerPost = out.posted ? Math.round((used.user + used.system) / out.posted) : 0;
+  await pool.close();
   return out;
 }
 

@@ -8,7 +8,7 @@ import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report
 import { LoadProcess } from '../lib/rpc.js';
 import type { BareStreamMethods } from '../load/bare-stream.js';
 import type { PublisherMethods } from '../load/publisher.js';
-import type { PoolMethods, PoolStats, Transport } from '../load/subscribers.js';
+import type { ConnectionStats, PoolMethods, Transport } from '../load/subscribers.js';
 import { withStack } from './context.js';
 
 const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
@@ -58,34 +58,39 @@ export interface FanoutResult {
   latency: Latency;
 }
 
-/** Waits until every subscriber has every event of its companion (or nothing moved for `stallMs`), then accounts. */
+/**
+ * Waits until every subscriber has every event of its companion (or nothing moved for `stallMs`), then accounts.
+ * Completion is per connection: a late warm-up event on one connection must not stand in for a missing one on another.
+ */
 export async function collectFanout(p: Pools, perCompanion: Record<string, number>, stallMs = 5_000): Promise<FanoutResult> {
   const both = async () => Promise.all([p.sse.call('stats', {}), p.ws.call('stats', {})]);
-  const expectedOf = (stats: PoolStats[]) => stats.flatMap((s) => s.connections).reduce((n, c) => n + (perCompanion[c.companion] ?? 0), 0);
+  const got = (c: ConnectionStats) => c.received - c.notIncreasing;
+  const missingOf = (conns: ConnectionStats[]) => conns.reduce((n, c) => n + Math.max(0, (perCompanion[c.companion] ?? 0) - got(c)), 0);
   let stats = await both();
+  let conns = stats.flatMap((s) => s.connections);
   let last = -1;
   let since = Date.now();
   for (;;) {
-    const received = stats.reduce((n, s) => n + s.received - s.notIncreasing, 0);
-    if (received >= expectedOf(stats) || Date.now() - since > stallMs) break;
+    const received = conns.reduce((n, c) => n + got(c), 0);
+    if (missingOf(conns) === 0 || Date.now() - since > stallMs) break;
     if (received !== last) {
       last = received;
       since = Date.now();
     }
     await sleep(50);
     stats = await both();
+    conns = stats.flatMap((s) => s.connections);
   }
-  const conns = stats.flatMap((s) => s.connections);
   return {
-    received: conns.reduce((n, c) => n + c.received - c.notIncreasing, 0),
-    expected: expectedOf(stats),
-    lost: conns.reduce((n, c) => n + Math.max(0, (perCompanion[c.companion] ?? 0) - (c.received - c.notIncreasing)), 0),
+    received: conns.reduce((n, c) => n + got(c), 0),
+    expected: conns.reduce((n, c) => n + (perCompanion[c.companion] ?? 0), 0),
+    lost: missingOf(conns),
     notIncreasing: conns.reduce((n, c) => n + c.notIncreasing, 0),
     latency: Latency.merge(stats.map((s) => s.latency)),
   };
 }
 
-async function resetPools(p: Pools): Promise<void> {
+export async function resetPools(p: Pools): Promise<void> {
   await Promise.all([p.sse.call('reset', undefined), p.ws.call('reset', undefined)]);
 }
 
@@ -134,7 +139,10 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
         await closePools(pools);
         progress(`fanout: ${res.received}/${res.expected} received; ${idle} idle connections memory check`);
         const memory = await idleMemory(api.pid!, api.url, idle);
-        const base = await bareFanout(rate, o.seconds, subscribers, companions, idle);
+        progress('fanout: baseline bare SSE/ws write loop');
+        const base = await bareWriteRun({ rate, seconds: o.seconds, subscribers, companions }, ({ url, pid }) =>
+          idleMemory(pid, url, idle),
+        );
         return scenarioLine(
           'fanout',
           { events: res.received, seconds: o.seconds, latency: res.latency },
@@ -156,7 +164,7 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
             othersCpuSeconds: cpuUsed.others,
             idle: memory,
             baselineLost: base.result.lost,
-            baselineIdle: base.memory,
+            baselineIdle: base.more,
             baselineCpuMsPer1000Messages: base.cpuMsPer1000Messages,
           },
         );
@@ -168,22 +176,50 @@ export async function fanoutScenario(o: BenchOptions): Promise<ScenarioLine> {
   );
 }
 
-async function bareFanout(rate: number, seconds: number, subscribers: number, companions: string[], idle: number) {
-  progress('fanout: baseline bare SSE/ws write loop');
+export interface BareWritePlan {
+  rate: number;
+  seconds: number;
+  subscribers: number;
+  companions: string[];
+  /** Events per write tick (default 1). */
+  batch?: number;
+}
+
+export interface BareWriteRun {
+  result: FanoutResult;
+  cpuMsPer1000Messages: Record<string, number>;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+/**
+ * The fan-out baseline: a bare SSE/ws server process (bench/load/bare-stream.ts) with `subscribers` fresh connections,
+ * written to by its fixed-rate loop after a 1 s warm-up; `more` runs on the same server before it stops.
+ */
+export async function bareWriteRun<T = undefined>(
+  plan: BareWritePlan,
+  more?: (at: { url: string; pid: number }) => Promise<T>,
+): Promise<BareWriteRun & { more?: T }> {
   const bare = LoadProcess.start<BareStreamMethods>(load('bare-stream.js'), 'bare-stream');
   try {
     const { url, pid } = await bare.call('start', undefined);
-    const pools = await openPools([url], subscribers, companions);
-    await bare.call('writeLoop', { rate, seconds: 1, companions });
+    const pools = await openPools([url], plan.subscribers, plan.companions);
+    const loopPlan = { rate: plan.rate, companions: plan.companions, batch: plan.batch };
+    await bare.call('writeLoop', { ...loopPlan, seconds: 1 });
     await sleep(500);
     await resetPools(pools);
     const cpu = cpuMeter({ bare: pid, ssePool: pools.sse.pid, wsPool: pools.ws.pid });
-    const loop = await bare.call('writeLoop', { rate, seconds, companions });
+    const loop = await bare.call('writeLoop', { ...loopPlan, seconds: plan.seconds });
     const result = await collectFanout(pools, loop.perCompanion);
     const cpuMsPer1000Messages = cpuPer1000(cpu(), result.received);
     await closePools(pools);
-    const memory = await idleMemory(pid, url, idle);
-    return { result, memory, cpuMsPer1000Messages };
+    return {
+      result,
+      cpuMsPer1000Messages,
+      loopDelayP99Ms: loop.loopDelayP99Ms,
+      loopDelayMaxMs: loop.loopDelayMaxMs,
+      more: await more?.({ url, pid }),
+    };
   } finally {
     await bare.stop();
   }

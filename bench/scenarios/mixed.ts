@@ -11,13 +11,13 @@ import type { BullBaselineMethods } from '../load/bullmq-baseline.js';
 import type { PublisherMethods } from '../load/publisher.js';
 import type { ReceiverMethods } from '../load/receiver.js';
 import { withStack } from './context.js';
-import { closePools, collectFanout, openPools, type Pools } from './fanout.js';
+import { closePools, collectFanout, openPools, resetPools, type Pools } from './fanout.js';
 import { setUpWebhooks } from './webhooks.js';
 
 const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
 
 async function resetAll(receiver: LoadProcess<ReceiverMethods>, pools: Pools): Promise<void> {
-  await Promise.all([receiver.call('reset', undefined), pools.sse.call('reset', undefined), pools.ws.call('reset', undefined)]);
+  await Promise.all([receiver.call('reset', undefined), resetPools(pools)]);
 }
 
 /**

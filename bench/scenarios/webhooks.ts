@@ -1,42 +1,43 @@
 import { BOOTSTRAP_KEY, type Stack } from '../../test/support/launcher.js';
 import type { BenchOptions } from '../args.js';
-import { cpuMeter, cpuPer1000 } from '../lib/cpu.js';
+import { cpuMeter, cpuPer1000, cpuUsPerEvent, DELIVERING, REDIS } from '../lib/cpu.js';
 import { Latency } from '../lib/histogram.js';
-import { perSec, progress, scenarioLine, type ScenarioLine } from '../lib/report.js';
+import { againstTarget, progress, ratio, scenarioLine, type ScenarioLine } from '../lib/report.js';
 import { LoadProcess } from '../lib/rpc.js';
-import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, waitDeliveries, type WebhookSpec } from '../lib/webhooks.js';
+import { BENCH_WEBHOOK_SECRET, createWebhooks, dlqEntries, drainRate, waitDeliveries, type WebhookSpec } from '../lib/webhooks.js';
 import type { BullBaselineMethods } from '../load/bullmq-baseline.js';
-import type { PosterMethods } from '../load/poster.js';
+import type { PosterMethods, PostOutcome } from '../load/poster.js';
 import type { PublisherMethods } from '../load/publisher.js';
 import type { ReceiverMethods, ReceiverStats } from '../load/receiver.js';
 import { withStack } from './context.js';
 
 const load = (file: string) => new URL(`../load/${file}`, import.meta.url);
 
-/** Deliveries per second between the first and the last arrival of a burst. */
-const drainRate = (s: ReceiverStats): number => perSec(s.unique, (s.lastOkMs - s.firstOkMs) / 1000);
-
 export interface WebhookRun {
   /** One receiver URL per webhook, in creation order. */
   hookUrls: string[];
 }
 
-/** Starts the receiver process and registers `count` webhooks pointing at it. */
+/** Starts the receiver process and registers `count` webhooks pointing at it (for the organization of `apiKey`). */
 export async function setUpWebhooks(
   stack: Stack,
   receiver: LoadProcess<ReceiverMethods>,
   count: number,
   spec?: (i: number) => WebhookSpec,
+  apiKey = BOOTSTRAP_KEY,
 ): Promise<WebhookRun> {
   const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
-  await createWebhooks(stack.apiUrls()[0], BOOTSTRAP_KEY, url, count, spec);
+  await createWebhooks(stack.apiUrls()[0], apiKey, url, count, spec);
   return { hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
 }
 
 /**
  * `webhooks`: events published at a fixed rate, each delivered to N webhooks on a keep-alive receiver in its own
  * process; latency = arrival at the receiver − the event's scheduled publish time. Then a burst for the delivery
- * capacity. Baselines: a bare BullMQ add → process (signed POST) pipeline, and bare signed POSTs, same receiver.
+ * capacity. Baselines: a bare BullMQ add → process (signed POST) pipeline, and bare signed undici POSTs, same receiver.
+ * CPU per delivery of the delivering process(es) and of Redis (from /proc) is set beside the bare loop's CPU per POST
+ * (process.cpuUsage in the loop's process), with issue 11's targets: capacity ≥ 0.8× the bare loop's, worker CPU per
+ * delivery ≤ 1.5× its CPU per POST (both flat out).
  */
 export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
   const rate = o.rate ?? 1000;
@@ -70,6 +71,7 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
       const dead = (await dlqEntries(stack.apiUrls()[0], BOOTSTRAP_KEY)).length;
 
       const base = await webhookBaselines(stack, receiver, run.hookUrls, rate, Math.max(2, o.seconds / 2), burst.acked);
+      const capWorkerUs = cpuUsPerEvent(capCpu, cap.unique, DELIVERING);
       return scenarioLine(
         'webhooks',
         { events: got.unique, seconds: (got.lastOkMs - fixed.firstScheduledMs) / 1000, latency: Latency.decode(got.latency) },
@@ -94,11 +96,21 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
           capacityDeliveries: cap.unique,
           capacityLost: burst.acked * hooks - cap.unique,
           baselineMaxDeliveriesPerSec: base.bullMax,
-          ratioCapacity: Math.round((drainRate(cap) / base.bullMax) * 1000) / 1000,
+          ratioCapacity: ratio(drainRate(cap), base.bullMax),
           httpBaselineP50Ms: base.http.latency.percentileMs(50),
           httpBaselineP95Ms: base.http.latency.percentileMs(95),
           httpBaselineP99Ms: base.http.latency.percentileMs(99),
           httpBaselineMaxPostsPerSec: base.httpMax,
+          workerCpuUsPerDelivery: cpuUsPerEvent(fixedCpu, got.unique, DELIVERING),
+          redisCpuUsPerDelivery: cpuUsPerEvent(fixedCpu, got.unique, REDIS),
+          capacityWorkerCpuUsPerDelivery: capWorkerUs,
+          capacityRedisCpuUsPerDelivery: cpuUsPerEvent(capCpu, cap.unique, REDIS),
+          httpBaselineCpuUsPerPost: base.httpCpuUs,
+          httpBaselineMaxCpuUsPerPost: base.httpMaxCpuUs,
+          targets: {
+            capacityVsBarePost: againstTarget(ratio(drainRate(cap), base.httpMax), '>=', 0.8),
+            workerCpuPerDeliveryVsBarePost: againstTarget(ratio(capWorkerUs, base.httpMaxCpuUs), '<=', 1.5),
+          },
         },
       );
     } finally {
@@ -122,22 +134,24 @@ async function webhookBaselines(
   seconds: number,
   burstEvents: number,
 ) {
-  progress('webhooks: baseline bare signed HTTP POSTs');
+  progress('webhooks: baseline bare signed undici POSTs');
   const poster = LoadProcess.start<PosterMethods>(load('poster.js'), 'poster');
   const measure = async (run: () => Promise<unknown>, expected: () => number): Promise<ReceiverStats> => {
     await receiver.call('reset', undefined);
     await run();
     return waitDeliveries(receiver, expected());
   };
-  let posted = 0;
+  let posts: PostOutcome = { posted: 0, statuses: {}, seconds: 0, cpuUsPerPost: 0 };
   const httpFixed = await measure(
-    async () => (posted = (await poster.call('run', { urls, secret: BENCH_WEBHOOK_SECRET, rate, seconds, concurrency: 256 })).posted),
-    () => posted,
+    async () => (posts = await poster.call('run', { urls, secret: BENCH_WEBHOOK_SECRET, rate, seconds, concurrency: 256 })),
+    () => posts.posted,
   );
+  const httpCpuUs = posts.cpuUsPerPost;
   const httpMaxRun = await measure(
-    async () => (posted = (await poster.call('run', { urls, secret: BENCH_WEBHOOK_SECRET, seconds, concurrency: 64 })).posted),
-    () => posted,
+    async () => (posts = await poster.call('run', { urls, secret: BENCH_WEBHOOK_SECRET, seconds, concurrency: 64 })),
+    () => posts.posted,
   );
+  const httpMaxCpuUs = posts.cpuUsPerPost;
   await poster.stop();
 
   progress('webhooks: baseline bare BullMQ pipeline');
@@ -162,5 +176,12 @@ async function webhookBaselines(
     seconds: (s.lastOkMs - s.firstOkMs) / 1000,
     latency: Latency.decode(s.latency),
   });
-  return { http: phase(httpFixed), httpMax: drainRate(httpMaxRun), bull: phase(bullFixed), bullMax: drainRate(bullBurst) };
+  return {
+    http: phase(httpFixed),
+    httpMax: drainRate(httpMaxRun),
+    httpCpuUs,
+    httpMaxCpuUs,
+    bull: phase(bullFixed),
+    bullMax: drainRate(bullBurst),
+  };
 }
