@@ -104,9 +104,7 @@ export class DeliveryRunner {
       await progress.mark(deliveryId);
     };
     await Promise.all([...batched, forEachLimit(direct.length, FANOUT_PARALLEL, one)]);
-    await this.engine.record(health);
-    await progress.finish(this.config.webhookStallMs * 4);
-    await this.queue.fanoutDone(data);
+    await Promise.all([this.engine.record(health), progress.finish(this.config.webhookStallMs * 4), this.queue.fanoutDone(data)]);
     return { delivered, held, skipped: progress.skipped };
   }
 

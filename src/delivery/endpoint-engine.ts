@@ -19,7 +19,15 @@ import { autoDisableOf, circuitBreakerOf, shouldAutoDisable } from '../webhooks/
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { DeliveryQueue, DRAIN_FLAG_SLACK_MS } from './delivery-queue.js';
-import { backlogMember, backlogScore, decodeHeld, encodeHeld, orderingKeyOf, type HeldDelivery } from './engine-decision.js';
+import {
+  backlogMember,
+  backlogScore,
+  decodeHeld,
+  encodeHeld,
+  encodeHeldMeta,
+  orderingKeyOf,
+  type HeldDelivery,
+} from './engine-decision.js';
 
 export type Admission = AdmitReply;
 
@@ -64,23 +72,28 @@ export class EndpointEngine {
    */
   async admit(items: { hook: CompiledWebhook; held: HeldDelivery; eventJson?: string }[]): Promise<Admission[]> {
     if (!items.length) return [];
-    const replies = await endpointAdmit(
-      this.redis.client,
-      DRAIN_FLAG_SLACK_MS,
-      items.map(({ hook, held, eventJson }) => {
-        const ordering = hook.row.ordering;
-        if (ordering && held.orderKey === undefined) held.orderKey = orderingKeyOf(ordering, held.event.data as Record<string, unknown>);
-        return {
-          endpoint: this.keys(hook.id),
-          member: backlogMember(held.event.id, held.deliveryId),
-          score: backlogScore(held.event),
-          json: encodeHeld(held, eventJson),
-          ordered: !!ordering,
-          perSecond: hook.row.rateLimit?.perSecond ?? 0,
-          orderingKey: held.orderKey ?? '',
-        };
-      }),
-    );
+    const events: string[] = [];
+    const eventIndex = new Map<string, number>();
+    const args = items.map(({ hook, held, eventJson }) => {
+      const ordering = hook.row.ordering;
+      if (ordering && held.orderKey === undefined) held.orderKey = orderingKeyOf(ordering, held.event.data as Record<string, unknown>);
+      let event = eventIndex.get(held.event.id);
+      if (event === undefined) {
+        event = events.push(eventJson ?? JSON.stringify(held.event)) - 1;
+        eventIndex.set(held.event.id, event);
+      }
+      return {
+        endpoint: this.keys(hook.id),
+        member: backlogMember(held.event.id, held.deliveryId),
+        score: backlogScore(held.event),
+        meta: encodeHeldMeta(held),
+        event,
+        ordered: !!ordering,
+        perSecond: hook.row.rateLimit?.perSecond ?? 0,
+        orderingKey: held.orderKey ?? '',
+      };
+    });
+    const replies = await endpointAdmit(this.redis.client, DRAIN_FLAG_SLACK_MS, events, args);
     const drains = new Set<string>();
     replies.forEach((r, i) => r.startDrain && drains.add(items[i].hook.id));
     await Promise.all([...drains].map((id) => this.queue.addDrain(id, 0)));

@@ -58,7 +58,7 @@ export interface FanoutJobData {
 }
 
 /** Deliveries per fan-out job at most: a job amortises BullMQ's round trips; a bound keeps a job's run (and a re-run) short. */
-export const FANOUT_CHUNK = 128;
+export const FANOUT_CHUNK = 64;
 
 /**
  * Splits a log batch's matched events into fan-out jobs: per organization, in log order, at most `max` deliveries each

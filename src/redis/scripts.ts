@@ -209,7 +209,10 @@ export interface AdmitArgs {
   endpoint: EndpointKeys;
   member: string;
   score: number;
-  json: string;
+  /** The held delivery's metadata (engine-decision's encodeHeldMeta). */
+  meta: string;
+  /** Index of its event's JSON in the call's `events`. */
+  event: number;
   ordered: boolean;
   perSecond: number;
   orderingKey: string;
@@ -241,16 +244,30 @@ function endpointNumbers(keys: readonly string[]): { numbers: number[]; distinct
  * Admits deliveries in order in one call (a whole fan-out job: any number of endpoints). Its keys must share a hash
  * tag: a fan-out job's endpoints are one organization's, so partitioning keys by organization keeps a call in one slot.
  */
-export async function endpointAdmit(client: RedisClient, drainTtlMs: number, items: readonly AdmitArgs[]): Promise<AdmitReply[]> {
+export async function endpointAdmit(
+  client: RedisClient,
+  drainTtlMs: number,
+  events: readonly string[],
+  items: readonly AdmitArgs[],
+): Promise<AdmitReply[]> {
   const { numbers, distinct } = endpointNumbers(items.map((a) => a.endpoint.health));
   const keys: string[] = [];
   for (const i of distinct) {
     const k = items[i].endpoint;
     keys.push(k.health, k.backlog, k.backlogData, k.drain, k.rate, k.sequence);
   }
-  const args = [String(drainTtlMs)];
+  const args = [String(drainTtlMs), String(events.length), ...events];
   items.forEach((a, i) =>
-    args.push(String(numbers[i]), a.member, String(a.score), a.json, a.ordered ? '1' : '0', String(a.perSecond), a.orderingKey),
+    args.push(
+      String(numbers[i]),
+      a.member,
+      String(a.score),
+      a.meta,
+      String(a.event + 1),
+      a.ordered ? '1' : '0',
+      String(a.perSecond),
+      a.orderingKey,
+    ),
   );
   const r = await withScripts(client).humanaEndpointAdmit(keys.length, ...keys, ...args);
   return items.map((_, i) => ({ held: r[3 * i] === 1, startDrain: r[3 * i + 1] === 1, sequence: r[3 * i + 2] }));

@@ -13,11 +13,14 @@
     +6  the ordering sequence hash (ordering key value → last sequence number)
 
     ARGV[1]  drain flag TTL, ms (the flag is '1' while a drain job is due or running, 'w' while it is parked)
-    then seven values per delivery:
+    ARGV[2]  n, the number of events
+    ARGV[3] … ARGV[2+n]  each event's JSON (sent once, however many deliveries it has)
+    then eight values per delivery:
       endpoint number e (1-based)
       member
       score
-      the delivery as JSON
+      the delivery's metadata as JSON (stored as `<metadata>\n<event JSON>`)
+      its event's number (1-based)
       1 when the endpoint is ordered (always held: the drain sends one key's deliveries one at a time)
       rate limit per second (0 = none)
       the ordering key value ('' when not ordered)
@@ -27,6 +30,8 @@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local drainTtl = tonumber(ARGV[1])
+
+local events = tonumber(ARGV[2])
 
 local function admit(k, member, score, json, ordered, rate, orderingKey)
   local health, backlog, data, drain, rateKey, sequence = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
@@ -65,15 +70,15 @@ local function admit(k, member, score, json, ordered, rate, orderingKey)
 end
 
 local out = {}
-for i = 2, #ARGV, 7 do
+for i = 3 + events, #ARGV, 8 do
   local held, start, seq = admit(
     (tonumber(ARGV[i]) - 1) * 6,
     ARGV[i + 1],
     tonumber(ARGV[i + 2]),
-    ARGV[i + 3],
-    ARGV[i + 4] == '1',
-    tonumber(ARGV[i + 5]),
-    ARGV[i + 6]
+    ARGV[i + 3] .. '\n' .. ARGV[2 + tonumber(ARGV[i + 4])],
+    ARGV[i + 5] == '1',
+    tonumber(ARGV[i + 6]),
+    ARGV[i + 7]
   )
   out[#out + 1] = held
   out[#out + 1] = start
