@@ -9,7 +9,7 @@ import { WebhookIndex, type CompiledWebhook } from '../webhooks/webhook-index.js
 import { DeadLetters } from './dead-letters.js';
 import { decide, type Decision } from './delivery-decision.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
-import { DeliveryExecutor, type Payload } from './delivery-executor.js';
+import { DeliveryExecutor, type AttemptOutcome, type Payload } from './delivery-executor.js';
 import { DeliveryLog } from './delivery-log.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { deliveryRow, type DeliveryState } from './delivery-rows.js';
@@ -62,9 +62,10 @@ export class DeliveryRunner {
   ) {}
 
   /**
-   * First attempts of a fan-out job's deliveries: one admission call for all, attempts FANOUT_PARALLEL at a time, one
-   * health call at the end. Each delivery is marked done once settled (its log row committed), so a re-run of the job
-   * after a crash repeats only the deliveries that had not settled.
+   * First attempts of a fan-out job's deliveries: one admission call for all, attempts FANOUT_PARALLEL at a time (a
+   * slot is held for the attempt only; log writes complete in the background), one health call at the end. Each
+   * delivery is marked done once settled (its log row committed), so a re-run of the job after a crash repeats only the
+   * deliveries that had not settled.
    */
   async fanout(data: FanoutJobData, job: { id: string; rerun: boolean }): Promise<{ delivered: number; held: number; skipped: number }> {
     const progress = await FanoutProgress.open(this.redis.client, this.redis.keys.fanoutDone(job.id), job.rerun);
@@ -91,19 +92,31 @@ export class DeliveryRunner {
     const health: AttemptHealth[] = [];
     let delivered = 0;
     let held = 0;
+    // A lane waits for the receiver only; each delivery's log write and done mark complete in the background.
+    const settling: Promise<unknown>[] = [];
+    const background = (p: Promise<unknown>, deliveryId: string) => {
+      const marked = p.then(() => progress.mark(deliveryId));
+      marked.catch(() => undefined); // surfaces when the job awaits `settling` (the job then fails and re-runs)
+      settling.push(marked);
+    };
     const one = async (i: number) => {
       const { hook, held: h, eventJson } = direct[i];
       const { deliveryId, kind, createdAt, event, traceparent } = h;
       if (admitted[i].held) {
         held++;
         const sequence = admitted[i].sequence || undefined;
-        await this.log.record(
-          deliveryRow({ webhook: hook.row, deliveryId, kind, event, createdAt, attempts: [], status: 'pending', sequence }),
-        );
-      } else if (await this.firstAttempt(hook, { event, json: eventJson, traceparent }, deliveryId, kind, health)) delivered++;
-      await progress.mark(deliveryId);
+        const row = deliveryRow({ webhook: hook.row, deliveryId, kind, event, createdAt, attempts: [], status: 'pending', sequence });
+        return background(this.log.record(row), deliveryId);
+      }
+      const payload = { event, json: eventJson, traceparent };
+      const res = await this.executor.attempt(hook, payload, deliveryId, 1);
+      background(
+        this.settleFirst(hook, payload, deliveryId, kind, res, health).then((ok) => ok && delivered++),
+        deliveryId,
+      );
     };
     await Promise.all([...batched, forEachLimit(direct.length, FANOUT_PARALLEL, one)]);
+    await Promise.all(settling);
     await Promise.all([this.engine.record(health), progress.finish(this.config.webhookStallMs * 4), this.queue.fanoutDone(data)]);
     return { delivered, held, skipped: progress.skipped };
   }
@@ -145,18 +158,24 @@ export class DeliveryRunner {
     return d.kind === 'dead' ? d : { kind: 'settled' };
   }
 
+  /** Attempt 1 of a delivery; a retryable failure becomes a retry job. True when it succeeded. */
+  private async firstAttempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, kind: DeliveryKind): Promise<boolean> {
+    const res = await this.executor.attempt(hook, payload, deliveryId, 1);
+    return this.settleFirst(hook, payload, deliveryId, kind, res);
+  }
+
   /**
-   * Attempt 1 of a delivery; a retryable failure becomes a retry job. True when it succeeded. With `health`, the
-   * endpoint health record is left to the caller (one call per job).
+   * Settles attempt 1 (a retryable failure becomes a retry job); true when it succeeded. With `health`, the endpoint
+   * health record is left to the caller (one call per job).
    */
-  private async firstAttempt(
+  private async settleFirst(
     hook: CompiledWebhook,
     payload: Payload,
     deliveryId: string,
     kind: DeliveryKind,
+    res: AttemptOutcome,
     health?: AttemptHealth[],
   ): Promise<boolean> {
-    const res = await this.executor.attempt(hook, payload, deliveryId, 1);
     const d = decide(res, 1, hook.row.retry);
     const createdAt = res.record.timestamp;
     const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
