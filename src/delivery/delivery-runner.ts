@@ -71,6 +71,7 @@ export class DeliveryRunner {
     const progress = await FanoutProgress.open(this.redis.client, this.redis.keys.fanoutDone(job.id), job.rerun);
     const direct: { hook: CompiledWebhook; held: HeldDelivery; eventJson: string }[] = [];
     const batched: Promise<unknown>[] = [];
+    const createdAt = new Date().toISOString();
     for (const { event, targets, traceparent } of data.items) {
       let json: string | undefined;
       for (const t of targets) {
@@ -83,7 +84,6 @@ export class DeliveryRunner {
           continue;
         }
         json ??= JSON.stringify(envelopeOf(event));
-        const createdAt = new Date().toISOString();
         const held = { deliveryId: t.deliveryId, kind: t.kind, event, attempts: [], createdAt, url: hook.row.url, traceparent };
         direct.push({ hook, eventJson: json, held });
       }

@@ -31,6 +31,8 @@ import {
 
 export type Admission = AdmitReply;
 
+const KEY_CACHE_MAX = 100_000;
+
 /** One attempt's outcome for the endpoint's health. */
 export interface AttemptHealth {
   hook: CompiledWebhook;
@@ -46,6 +48,8 @@ export interface AttemptHealth {
 @Injectable()
 export class EndpointEngine {
   private readonly logger = new Logger('EndpointEngine');
+  /** Key names per webhook: built once, not per delivery. */
+  private readonly keyCache = new Map<string, EndpointKeys>();
 
   constructor(
     private readonly redis: RedisService,
@@ -55,8 +59,10 @@ export class EndpointEngine {
   ) {}
 
   keys(webhookId: string): EndpointKeys {
+    let keys = this.keyCache.get(webhookId);
+    if (keys) return keys;
     const k = this.redis.keys;
-    return {
+    keys = {
       health: k.webhookHealth(webhookId),
       backlog: k.webhookBacklog(webhookId),
       backlogData: k.webhookBacklogData(webhookId),
@@ -64,6 +70,9 @@ export class EndpointEngine {
       rate: k.webhookRate(webhookId),
       sequence: k.webhookSequence(webhookId),
     };
+    if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.clear();
+    this.keyCache.set(webhookId, keys);
+    return keys;
   }
 
   /**
