@@ -82,10 +82,9 @@ export class DeliveryQueue {
       removeOnComplete: KEEP_COMPLETED,
       removeOnFail: this.keepFailed,
     };
-    const sizes = jobs.map(fanoutSize);
     const priorities = await this.fairPriorities(
       jobs.map((j) => j.organizationId),
-      sizes,
+      jobs.map(fanoutSize),
     );
     await this.queue.addBulk(
       jobs.map((data, i) => {
