@@ -44,7 +44,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
   readonly id = `${hostname()}-${process.pid}`;
 
   private readonly handlers: Handlers = {
-    [JOB_NAMES.fanout]: (job) => this.runner.fanout(job.data),
+    // attemptsStarted counts stalled re-runs too: only a re-run reads what an earlier run settled.
+    [JOB_NAMES.fanout]: (job) => this.runner.fanout(job.data, { id: job.id!, rerun: job.attemptsStarted > 1 || job.attemptsMade > 0 }),
     [JOB_NAMES.batchFlush]: (job) => this.runner.flushBatch(job.data),
     [JOB_NAMES.drain]: (job) => this.runner.drain(job.data),
     [JOB_NAMES.dead]: (job) => Promise.reject(new UnrecoverableError(job.data.reason)),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -14,6 +14,19 @@ export function tracesExported(): boolean {
   return exporting;
 }
 
+/** Random bytes drawn a pool at a time: one getrandom call per 512 span ids instead of one per attempt. */
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+
+function randomHex(bytes: number): string {
+  if (poolUsed + bytes > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  poolUsed += bytes;
+  return pool.toString('hex', poolUsed - bytes, poolUsed);
+}
+
 const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
 
 /**
@@ -22,8 +35,8 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
  */
 export function childTraceparent(parent?: string): string {
   const m = parent ? TRACEPARENT.exec(parent) : null;
-  const traceId = m ? m[1] : randomBytes(16).toString('hex');
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-${m ? m[2] : '01'}`;
+  const traceId = m ? m[1] : randomHex(16);
+  return `00-${traceId}-${randomHex(8)}-${m ? m[2] : '01'}`;
 }
 
 /**

@@ -42,9 +42,11 @@ export class DeliveryExecutor {
   ) {}
 
   private async bodyOf(hook: CompiledWebhook, payload: Payload): Promise<string> {
-    const formatted = payload.batch
-      ? null
-      : formattedBody(hook.row.format, hook.row.formatOptions, envelopeOf(payload.event), this.destinations.publicUrl);
+    const format = hook.row.format;
+    const formatted =
+      payload.batch || !format || format === 'standard'
+        ? null
+        : formattedBody(format, hook.row.formatOptions, envelopeOf(payload.event), this.destinations.publicUrl);
     if (formatted !== null) return formatted;
     const expression = hook.row.transform;
     if (!expression) {
@@ -118,20 +120,20 @@ export class DeliveryExecutor {
     const messageId = payload.batch ? deliveryId : payload.event.id;
     const sig = sign(hook.signingKeys(), messageId, ts, body);
     const w = hook.row;
-    const headers: Record<string, string> = {
-      'user-agent': USER_AGENT,
-      ...w.headers,
-      'content-type': 'application/json',
-      'x-humana-event': payload.batch ? 'batch' : payload.event.type,
-      'x-humana-delivery': deliveryId,
-      'x-humana-timestamp': String(ts),
-      'x-humana-signature': sig.humana,
-      'webhook-id': messageId,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': sig.standard,
-      ...(traceparent ? { traceparent } : {}),
-      ...(payload.sequence ? { 'x-humana-sequence': String(payload.sequence) } : {}),
-    };
+    const tsText = String(ts);
+    // Built in place: no intermediate objects per attempt.
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+    if (w.headers) Object.assign(headers, w.headers);
+    headers['content-type'] = 'application/json';
+    headers['x-humana-event'] = payload.batch ? 'batch' : payload.event.type;
+    headers['x-humana-delivery'] = deliveryId;
+    headers['x-humana-timestamp'] = tsText;
+    headers['x-humana-signature'] = sig.humana;
+    headers['webhook-id'] = messageId;
+    headers['webhook-timestamp'] = tsText;
+    headers['webhook-signature'] = sig.standard;
+    if (traceparent) headers.traceparent = traceparent;
+    if (payload.sequence) headers['x-humana-sequence'] = String(payload.sequence);
     // A/B: the variant chosen by weight, the same on every attempt of this delivery (its id decides).
     const url = w.variants?.length ? variantFor(w.variants, deliveryId).url : w.url;
     const res = await this.destinations.for(url).send({ url, headers, body, timeoutMs: w.timeoutMs, event: payload.event });

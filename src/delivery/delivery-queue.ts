@@ -12,6 +12,7 @@ import { Delivery, type DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
 import {
   fanoutJobId,
+  fanoutSize,
   JOB_NAMES,
   retryJobId,
   deadJobId,
@@ -24,12 +25,12 @@ import {
 import { deliveryRow } from './delivery-rows.js';
 import { decodeHeld } from './engine-decision.js';
 
-/** Queued fan-out jobs per organization served without priority (see DeliveryQueue.fairPriorities). */
-export const FAIR_SHARE = 100;
+/** Queued fan-out deliveries per organization served without priority (see DeliveryQueue.fairPriorities). */
+export const FAIR_SHARE = 256;
 const FAIR_COUNTER_TTL_MS = 10 * 60_000;
 const MAX_PRIORITY = 2 ** 21 - 1;
 
-/** BullMQ priority of an organization's fan-out job at `position` among its queued ones (0 = none). Pure. */
+/** BullMQ priority of an organization's fan-out job whose first delivery is at `position` among its queued ones (0 = none). Pure. */
 export function fairPriority(position: number): number {
   if (position < FAIR_SHARE) return 0;
   return Math.min(MAX_PRIORITY, 1 + Math.floor((position - FAIR_SHARE) / FAIR_SHARE));
@@ -72,48 +73,52 @@ export class DeliveryQueue {
     return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
   }
 
-  /** One job per event with every matching webhook; the job id is the event's, so re-matching adds nothing. */
-  async addFanouts(items: FanoutJobData[]): Promise<void> {
-    if (!items.length) return;
+  /** Fan-out jobs (chunkFanouts); the job id derives from the contents, so re-matching the same batch adds nothing. */
+  async addFanouts(jobs: FanoutJobData[]): Promise<void> {
+    if (!jobs.length) return;
     const opts: JobsOptions = {
       attempts: 10,
       backoff: { type: 'fixed', delay: 1000 },
       removeOnComplete: KEEP_COMPLETED,
       removeOnFail: this.keepFailed,
     };
-    const priorities = await this.fairPriorities(items.map((i) => i.event.organizationId));
+    const priorities = await this.fairPriorities(
+      jobs.map((j) => j.organizationId),
+      jobs.map(fanoutSize),
+    );
     await this.queue.addBulk(
-      items.map((data, i) => {
+      jobs.map((data, i) => {
         const priority = priorities[i] ? { priority: priorities[i] } : {};
-        return { name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id), ...priority } };
+        return { name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...priority } };
       }),
     );
   }
 
   /**
-   * Fairness across organizations: an organization's first FAIR_SHARE queued fan-out jobs go to BullMQ's wait list
-   * (served before any prioritized job); beyond that share its jobs are prioritized by how far beyond it they are. A
-   * flood therefore queues behind every other organization's fresh work, in its own order. 0 = no priority.
+   * Fairness across organizations, counted in deliveries: an organization's fan-out jobs starting within its first
+   * FAIR_SHARE queued deliveries go to BullMQ's wait list (served before any prioritized job); beyond that share its
+   * jobs are prioritized by how far beyond it they start. A flood therefore queues behind every other organization's
+   * fresh work, in its own order. 0 = no priority.
    */
-  private async fairPriorities(orgs: string[]): Promise<number[]> {
+  private async fairPriorities(orgs: string[], sizes: number[]): Promise<number[]> {
     const counts = new Map<string, number>();
-    for (const o of orgs) counts.set(o, (counts.get(o) ?? 0) + 1);
+    orgs.forEach((o, i) => counts.set(o, (counts.get(o) ?? 0) + sizes[i]));
     const pipe = this.redis.client.pipeline();
     for (const [org, n] of counts)
       pipe.incrby(this.redis.keys.orgFanouts(org), n).pexpire(this.redis.keys.orgFanouts(org), FAIR_COUNTER_TTL_MS);
     const res = (await pipe.exec()) ?? [];
     const next = new Map<string, number>();
     [...counts.keys()].forEach((org, i) => next.set(org, Number(res[2 * i]?.[1] ?? 0) - counts.get(org)!));
-    return orgs.map((org) => {
+    return orgs.map((org, i) => {
       const position = next.get(org)!;
-      next.set(org, position + 1);
+      next.set(org, position + sizes[i]);
       return fairPriority(position);
     });
   }
 
   /** A fan-out job of the organization finished (the counter never goes below 0 for long: it expires when idle). */
-  async fanoutDone(organizationId: string): Promise<void> {
-    await this.redis.client.decr(this.redis.keys.orgFanouts(organizationId));
+  async fanoutDone(data: FanoutJobData): Promise<void> {
+    await this.redis.client.decrby(this.redis.keys.orgFanouts(data.organizationId), fanoutSize(data));
   }
 
   private pendingKey(webhookId: string): string {

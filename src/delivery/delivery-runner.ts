@@ -1,17 +1,21 @@
 import { maskUrl } from '../destinations/url-mask.js';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { forEachLimit } from '../common/concurrency.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { RedisService } from '../redis/redis.service.js';
 import { envelopeOf } from '../events/envelope.js';
 import { circuitBreakerOf } from '../webhooks/endpoint-health.js';
 import { WebhookIndex, type CompiledWebhook } from '../webhooks/webhook-index.js';
 import { DeadLetters } from './dead-letters.js';
 import { decide, type Decision } from './delivery-decision.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
-import { DeliveryExecutor, type Payload } from './delivery-executor.js';
+import { DeliveryExecutor, type AttemptOutcome, type Payload } from './delivery-executor.js';
 import { DeliveryLog } from './delivery-log.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { deliveryRow, type DeliveryState } from './delivery-rows.js';
 import { pickNext, type HeldDelivery } from './engine-decision.js';
-import { EndpointEngine } from './endpoint-engine.js';
+import { EndpointEngine, type AttemptHealth } from './endpoint-engine.js';
+import { FanoutProgress } from './fanout-progress.js';
 import type { BatchFlushJobData, DrainJobData, FanoutJobData, RetryJobData } from './queues.js';
 import { WebhookBatcher } from './webhook-batcher.js';
 
@@ -21,6 +25,8 @@ const DRAIN_SLICE_MS = 1_000;
 /** Rate-limit waits up to this long are slept inside the drain job; longer ones reschedule it. */
 const DRAIN_SLEEP_MAX_MS = 250;
 const PEEK = 200;
+/** First attempts of one fan-out job in flight at once. */
+const FANOUT_PARALLEL = 32;
 
 /** How a drain slice ended: all sent (flag released), hand over (after a wait), or park until a key's retry is due. */
 type DrainNext = { kind: 'done' } | { kind: 'again'; delayMs: number } | { kind: 'park'; seen: number; delayMs: number };
@@ -34,8 +40,9 @@ export type RetryResult =
   | { kind: 'retry'; attempts: AttemptRecord[]; error: string; retryAfterMs: number | undefined };
 
 /**
- * The delivery use cases the queue processor calls. A fan-out admits each delivery at its endpoint (engine) and makes
- * the first attempt of those admitted (concurrently); held ones wait in the endpoint's backlog for its drain job. Each
+ * The delivery use cases the queue processor calls. A fan-out job (one organization's deliveries of one log batch)
+ * admits each delivery at its endpoint (engine) and makes the first attempt of those admitted (concurrently); held
+ * ones wait in the endpoint's backlog for its drain job. Each
  * delivery that fails retryably becomes its own retry job. Deliveries that fail for good go to the DLQ. Every call
  * resolves only after its delivery-log rows are committed, so a crash re-runs the job (at-least-once; receivers
  * de-duplicate on `webhook-id`).
@@ -50,51 +57,68 @@ export class DeliveryRunner {
     private readonly deadLetters: DeadLetters,
     private readonly batcher: WebhookBatcher,
     private readonly engine: EndpointEngine,
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async fanout(data: FanoutJobData): Promise<{ delivered: number; held: number }> {
-    const { event, targets } = data;
-    const json = JSON.stringify(envelopeOf(event));
+  /**
+   * First attempts of a fan-out job's deliveries: one admission call for all, attempts FANOUT_PARALLEL at a time (a
+   * slot is held for the attempt only; log writes complete in the background), one health call at the end. Each
+   * delivery is marked done once settled (its log row committed), so a re-run of the job after a crash repeats only the
+   * deliveries that had not settled.
+   */
+  async fanout(data: FanoutJobData, job: { id: string; rerun: boolean }): Promise<{ delivered: number; held: number; skipped: number }> {
+    const progress = await FanoutProgress.open(this.redis.client, this.redis.keys.fanoutDone(job.id), job.rerun);
     const direct: { hook: CompiledWebhook; held: HeldDelivery; eventJson: string }[] = [];
     const batched: Promise<unknown>[] = [];
-    for (const t of targets) {
-      const hook = this.index.get(t.webhookId);
-      // Disabled or deleted since the event was matched: nothing to deliver.
-      if (!hook || hook.row.organizationId !== event.organizationId) continue;
-      if (hook.row.batch) batched.push(this.batcher.add(hook, event));
-      else {
-        const createdAt = new Date().toISOString();
-        const held = {
-          deliveryId: t.deliveryId,
-          kind: t.kind,
-          event,
-          attempts: [],
-          createdAt,
-          url: hook.row.url,
-          traceparent: data.traceparent,
-        };
+    const createdAt = new Date().toISOString();
+    for (const { event, targets, traceparent } of data.items) {
+      let json: string | undefined;
+      for (const t of targets) {
+        if (progress.done(t.deliveryId)) continue;
+        const hook = this.index.get(t.webhookId);
+        // Disabled or deleted since the event was matched: nothing to deliver.
+        if (!hook || hook.row.organizationId !== event.organizationId) continue;
+        if (hook.row.batch) {
+          batched.push(this.batcher.add(hook, event).then(() => progress.mark(t.deliveryId)));
+          continue;
+        }
+        json ??= JSON.stringify(envelopeOf(event));
+        const held = { deliveryId: t.deliveryId, kind: t.kind, event, attempts: [], createdAt, url: hook.row.url, traceparent };
         direct.push({ hook, eventJson: json, held });
       }
     }
     const admitted = await this.engine.admit(direct);
+    const health: AttemptHealth[] = [];
     let delivered = 0;
     let held = 0;
-    await Promise.all([
-      ...batched,
-      ...direct.map(async ({ hook, held: h }, i) => {
-        if (admitted[i].held) {
-          held++;
-          const { deliveryId, kind, createdAt } = h;
-          const sequence = admitted[i].sequence || undefined;
-          return this.log.record(
-            deliveryRow({ webhook: hook.row, deliveryId, kind, event, createdAt, attempts: [], status: 'pending', sequence }),
-          );
-        }
-        if (await this.firstAttempt(hook, { event, json, traceparent: data.traceparent }, h.deliveryId, h.kind)) delivered++;
-      }),
-    ]);
-    await this.queue.fanoutDone(event.organizationId);
-    return { delivered, held };
+    // A lane waits for the receiver only; each delivery's log write and done mark complete in the background.
+    const settling: Promise<unknown>[] = [];
+    const background = (p: Promise<unknown>, deliveryId: string) => {
+      const marked = p.then(() => progress.mark(deliveryId));
+      marked.catch(() => undefined); // surfaces when the job awaits `settling` (the job then fails and re-runs)
+      settling.push(marked);
+    };
+    const one = async (i: number) => {
+      const { hook, held: h, eventJson } = direct[i];
+      const { deliveryId, kind, createdAt, event, traceparent } = h;
+      if (admitted[i].held) {
+        held++;
+        const sequence = admitted[i].sequence || undefined;
+        const row = deliveryRow({ webhook: hook.row, deliveryId, kind, event, createdAt, attempts: [], status: 'pending', sequence });
+        return background(this.log.record(row), deliveryId);
+      }
+      const payload = { event, json: eventJson, traceparent };
+      const res = await this.executor.attempt(hook, payload, deliveryId, 1);
+      background(
+        this.settleFirst(hook, payload, deliveryId, kind, res, health).then((ok) => ok && delivered++),
+        deliveryId,
+      );
+    };
+    await Promise.all([...batched, forEachLimit(direct.length, FANOUT_PARALLEL, one)]);
+    await Promise.all(settling);
+    await Promise.all([this.engine.record(health), progress.finish(this.config.webhookStallMs * 4), this.queue.fanoutDone(data)]);
+    return { delivered, held, skipped: progress.skipped };
   }
 
   flushBatch(data: BatchFlushJobData): Promise<unknown> {
@@ -128,7 +152,7 @@ export class DeliveryRunner {
     );
     const attempts: AttemptRecord[] = [...data.attempts, res.record];
     const d = decide(res, attempt, data.retry);
-    await this.settle(hook, { ...base, webhook: hook.row, attempts }, d, true);
+    await this.settle(hook, { ...base, webhook: hook.row, attempts }, d, { ownJob: true });
     if (d.kind === 'retry') return { kind: 'retry', attempts, error: res.record.error ?? 'failed', retryAfterMs: res.retryAfterMs };
     await this.queue.settled(data.webhookId, data.deliveryId);
     return d.kind === 'dead' ? d : { kind: 'settled' };
@@ -137,11 +161,26 @@ export class DeliveryRunner {
   /** Attempt 1 of a delivery; a retryable failure becomes a retry job. True when it succeeded. */
   private async firstAttempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, kind: DeliveryKind): Promise<boolean> {
     const res = await this.executor.attempt(hook, payload, deliveryId, 1);
+    return this.settleFirst(hook, payload, deliveryId, kind, res);
+  }
+
+  /**
+   * Settles attempt 1 (a retryable failure becomes a retry job); true when it succeeded. With `health`, the endpoint
+   * health record is left to the caller (one call per job).
+   */
+  private async settleFirst(
+    hook: CompiledWebhook,
+    payload: Payload,
+    deliveryId: string,
+    kind: DeliveryKind,
+    res: AttemptOutcome,
+    health?: AttemptHealth[],
+  ): Promise<boolean> {
     const d = decide(res, 1, hook.row.retry);
     const createdAt = res.record.timestamp;
     const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
     if (d.kind === 'retry') await this.queue.addRetries([{ data: this.retryData(hook, state, payload.traceparent), delayMs: d.delayMs }]);
-    await this.settle(hook, state, d, false, payload.traceparent);
+    await this.settle(hook, state, d, { traceparent: payload.traceparent, health });
     return d.kind === 'success';
   }
 
@@ -293,7 +332,7 @@ export class DeliveryRunner {
     }
     const retry =
       d.kind === 'retry' ? this.queue.addRetries([{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
-    const settled = Promise.all([retry, this.settle(hook, state, d, false, held.traceparent)]).then(() =>
+    const settled = Promise.all([retry, this.settle(hook, state, d, { traceparent: held.traceparent })]).then(() =>
       this.engine.remove(hook.id, member),
     );
     // Not awaited here: a failure surfaces when the slice awaits its background work (the job then re-runs).
@@ -301,15 +340,20 @@ export class DeliveryRunner {
     return { stays: null, settled };
   }
 
-  /** Writes the delivery's new state (and its DLQ record when it is dead), and the endpoint's health; resolves once committed. */
+  /**
+   * Writes the delivery's new state (and its DLQ record when it is dead), and the endpoint's health (or adds it to
+   * `opts.health`, recorded by the caller after every settle of its job); resolves once committed.
+   */
   private async settle(
     hook: CompiledWebhook,
     state: Omit<DeliveryState, 'status'> & { webhook: CompiledWebhook['row'] },
     d: Decision,
-    ownJob = false,
-    traceparent?: string,
+    opts: { ownJob?: boolean; traceparent?: string; health?: AttemptHealth[] } = {},
   ): Promise<void> {
-    const health = this.engine.record(hook, d.kind === 'success', d.kind === 'dead');
+    const outcome: AttemptHealth = { hook, success: d.kind === 'success', dead: d.kind === 'dead' };
+    let health: Promise<void> | undefined;
+    if (opts.health) opts.health.push(outcome);
+    else health = this.engine.record([outcome]);
     if (d.kind === 'success') return void (await Promise.all([health, this.log.record(deliveryRow({ ...state, status: 'success' }))]));
     if (d.kind === 'retry')
       return void (await Promise.all([
@@ -317,7 +361,7 @@ export class DeliveryRunner {
         this.log.record(deliveryRow({ ...state, status: 'retrying', nextAttemptAt: new Date(Date.now() + d.delayMs).toISOString() })),
       ]));
     // Without a retry job of its own (first attempt, drain), a failed `dead` job puts it in BullMQ's failed set too.
-    const failedJob = ownJob ? undefined : this.queue.addDead({ ...this.retryData(hook, state, traceparent), reason: d.reason });
+    const failedJob = opts.ownJob ? undefined : this.queue.addDead({ ...this.retryData(hook, state, opts.traceparent), reason: d.reason });
     await Promise.all([
       this.log.record(deliveryRow({ ...state, status: 'failed', error: d.reason })),
       this.deadLetters.bury({ ...state, reason: d.reason }),

@@ -9,21 +9,35 @@ import {
   endpointAdmit,
   endpointGate,
   endpointRecord,
-  pipelineWithScripts,
   rateTake,
+  type AdmitReply,
   type EndpointKeys,
   type GateReply,
+  type RecordReply,
 } from '../redis/scripts.js';
 import { autoDisableOf, circuitBreakerOf, shouldAutoDisable } from '../webhooks/endpoint-health.js';
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { DeliveryQueue, DRAIN_FLAG_SLACK_MS } from './delivery-queue.js';
-import { backlogMember, backlogScore, decodeHeld, encodeHeld, orderingKeyOf, type HeldDelivery } from './engine-decision.js';
+import {
+  backlogMember,
+  backlogScore,
+  decodeHeld,
+  encodeHeld,
+  encodeHeldMeta,
+  orderingKeyOf,
+  type HeldDelivery,
+} from './engine-decision.js';
 
-export interface Admission {
-  held: boolean;
-  /** X-Humana-Sequence given to an ordered delivery (0: none). */
-  sequence: number;
+export type Admission = AdmitReply;
+
+const KEY_CACHE_MAX = 100_000;
+
+/** One attempt's outcome for the endpoint's health. */
+export interface AttemptHealth {
+  hook: CompiledWebhook;
+  success: boolean;
+  dead: boolean;
 }
 
 /**
@@ -34,6 +48,8 @@ export interface Admission {
 @Injectable()
 export class EndpointEngine {
   private readonly logger = new Logger('EndpointEngine');
+  /** Key names per webhook: built once, not per delivery. */
+  private readonly keyCache = new Map<string, EndpointKeys>();
 
   constructor(
     private readonly redis: RedisService,
@@ -43,8 +59,10 @@ export class EndpointEngine {
   ) {}
 
   keys(webhookId: string): EndpointKeys {
+    let keys = this.keyCache.get(webhookId);
+    if (keys) return keys;
     const k = this.redis.keys;
-    return {
+    keys = {
       health: k.webhookHealth(webhookId),
       backlog: k.webhookBacklog(webhookId),
       backlogData: k.webhookBacklogData(webhookId),
@@ -52,50 +70,70 @@ export class EndpointEngine {
       rate: k.webhookRate(webhookId),
       sequence: k.webhookSequence(webhookId),
     };
+    if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.clear();
+    this.keyCache.set(webhookId, keys);
+    return keys;
   }
 
   /**
-   * Admits deliveries (one round trip for all): each either may be attempted now or is held in its endpoint's backlog
+   * Admits deliveries (one script call for all): each either may be attempted now or is held in its endpoint's backlog
    * (a drain job is started for the endpoint when none runs).
    */
   async admit(items: { hook: CompiledWebhook; held: HeldDelivery; eventJson?: string }[]): Promise<Admission[]> {
     if (!items.length) return [];
-    const pipe = pipelineWithScripts(this.redis.client);
-    for (const { hook, held, eventJson } of items) {
+    const events: string[] = [];
+    const eventIndex = new Map<string, number>();
+    const args = items.map(({ hook, held, eventJson }) => {
       const ordering = hook.row.ordering;
       if (ordering && held.orderKey === undefined) held.orderKey = orderingKeyOf(ordering, held.event.data as Record<string, unknown>);
-      endpointAdmit(pipe, this.keys(hook.id), {
+      let event = eventIndex.get(held.event.id);
+      if (event === undefined) {
+        event = events.push(eventJson ?? JSON.stringify(held.event)) - 1;
+        eventIndex.set(held.event.id, event);
+      }
+      return {
+        endpoint: this.keys(hook.id),
         member: backlogMember(held.event.id, held.deliveryId),
         score: backlogScore(held.event),
-        json: encodeHeld(held, eventJson),
+        meta: encodeHeldMeta(held),
+        event,
         ordered: !!ordering,
         perSecond: hook.row.rateLimit?.perSecond ?? 0,
-        drainTtlMs: DRAIN_FLAG_SLACK_MS,
         orderingKey: held.orderKey ?? '',
-      });
-    }
-    const res = (await pipe.exec()) ?? [];
-    const drains = new Set<string>();
-    const out = res.map(([err, reply], i): Admission => {
-      if (err) throw err;
-      const [held, startDrain, sequence] = reply as [number, number, number];
-      if (startDrain) drains.add(items[i].hook.id);
-      return { held: held === 1, sequence };
+      };
     });
+    const replies = await endpointAdmit(this.redis.client, DRAIN_FLAG_SLACK_MS, events, args);
+    const drains = new Set<string>();
+    replies.forEach((r, i) => r.startDrain && drains.add(items[i].hook.id));
     await Promise.all([...drains].map((id) => this.queue.addDrain(id, 0)));
-    return out;
+    return replies;
   }
 
-  /** Records an attempt's outcome (health, circuit); a dead-lettering failure may auto-disable the webhook. */
-  async record(hook: CompiledWebhook, success: boolean, dead: boolean): Promise<void> {
-    const cb = circuitBreakerOf(hook.row);
-    const r = await endpointRecord(this.redis.client, this.keys(hook.id).health, {
-      success,
-      dead,
-      failureThreshold: cb.failureThreshold,
-      probeIntervalMs: cb.probeIntervalMs,
+  /**
+   * Records attempts' outcomes in order (health, circuit; one script call for all); a dead-lettering failure may
+   * auto-disable its webhook.
+   */
+  async record(outcomes: readonly AttemptHealth[]): Promise<void> {
+    if (!outcomes.length) return;
+    const replies = await endpointRecord(
+      this.redis.client,
+      outcomes.map(({ hook, success, dead }) => {
+        const cb = circuitBreakerOf(hook.row);
+        return {
+          health: this.keys(hook.id).health,
+          success,
+          dead,
+          failureThreshold: cb.failureThreshold,
+          probeIntervalMs: cb.probeIntervalMs,
+        };
+      }),
+    );
+    const disable = new Map<string, { hook: CompiledWebhook; r: RecordReply }>();
+    outcomes.forEach(({ hook, dead }, i) => {
+      const r = replies[i];
+      if (dead && shouldAutoDisable(r, autoDisableOf(hook.row), r.now)) disable.set(hook.id, { hook, r });
     });
-    if (dead && shouldAutoDisable(r, autoDisableOf(hook.row), r.now)) await this.autoDisable(hook, r);
+    for (const { hook, r } of disable.values()) await this.autoDisable(hook, r);
   }
 
   private async autoDisable(hook: CompiledWebhook, r: { since: number | null; dead: number }): Promise<void> {

@@ -28,8 +28,13 @@ export interface HeldDelivery {
 type Meta = Omit<HeldDelivery, 'event'>;
 
 export function encodeHeld(d: HeldDelivery, eventJson?: string): string {
-  const { event, ...meta } = d;
-  return `${JSON.stringify(meta)}\n${eventJson ?? JSON.stringify(event)}`;
+  return `${encodeHeldMeta(d)}\n${eventJson ?? JSON.stringify(d.event)}`;
+}
+
+/** The part of encodeHeld before the newline (the admit script appends the event's JSON, sent once per event). */
+export function encodeHeldMeta(d: HeldDelivery): string {
+  const { event: _event, ...meta } = d;
+  return JSON.stringify(meta);
 }
 
 export function decodeHeld(s: string): HeldDelivery {

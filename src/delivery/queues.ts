@@ -43,13 +43,60 @@ export interface DeliveryTarget {
   kind: DeliveryKind;
 }
 
-/** First attempt of one event to each target webhook, in one job. */
-export interface FanoutJobData {
+/** One matched event and the webhooks it goes to. */
+export interface FanoutItem {
   event: EventEnvelope;
   targets: DeliveryTarget[];
   /** Trace context of the publish (attempts are spans of its trace). */
   traceparent?: string;
 }
+
+/** First attempts of one organization's matched events of one log batch (at most FANOUT_CHUNK deliveries), in one job. */
+export interface FanoutJobData {
+  organizationId: string;
+  items: FanoutItem[];
+}
+
+/** Deliveries per fan-out job at most: a job amortises BullMQ's round trips; a bound keeps a job's run (and a re-run) short. */
+export const FANOUT_CHUNK = 64;
+
+/**
+ * Splits a log batch's matched events into fan-out jobs: per organization, in log order, at most `max` deliveries each
+ * (an event with more targets than that is split across jobs). Pure.
+ */
+export function chunkFanouts(items: readonly FanoutItem[], max = FANOUT_CHUNK): FanoutJobData[] {
+  const byOrg = new Map<string, FanoutItem[]>();
+  for (const item of items) {
+    const org = item.event.organizationId;
+    const list = byOrg.get(org);
+    if (list) list.push(item);
+    else byOrg.set(org, [item]);
+  }
+  const out: FanoutJobData[] = [];
+  for (const [organizationId, list] of byOrg) {
+    let current: FanoutJobData = { organizationId, items: [] };
+    let size = 0;
+    for (const item of list) {
+      for (let from = 0; from < item.targets.length;) {
+        if (size === max) {
+          out.push(current);
+          current = { organizationId, items: [] };
+          size = 0;
+        }
+        const take = Math.min(max - size, item.targets.length - from);
+        const targets = take === item.targets.length ? item.targets : item.targets.slice(from, from + take);
+        current.items.push({ ...item, targets });
+        size += take;
+        from += take;
+      }
+    }
+    if (size) out.push(current);
+  }
+  return out;
+}
+
+/** Deliveries in a fan-out job. */
+export const fanoutSize = (data: FanoutJobData): number => data.items.reduce((n, i) => n + i.targets.length, 0);
 
 /** Sends the events waiting in a batch webhook's list. */
 export interface BatchFlushJobData {
@@ -86,7 +133,17 @@ export function deliveryIdFor(eventId: string, webhookId: string): string {
   return `del_${time}${createHash('sha256').update(`${eventId}\n${webhookId}`).digest('hex').slice(0, 20).toUpperCase()}`;
 }
 
-export const fanoutJobId = (eventId: string): string => `fanout-${eventId}`;
+/**
+ * A fan-out job's id, from its contents (organization, first and last event, a hash of every delivery id): the same
+ * log batch matched again after a crash yields the same jobs and ids, so BullMQ adds nothing twice.
+ */
+export function fanoutJobId(data: FanoutJobData): string {
+  const hash = createHash('sha256');
+  for (const item of data.items) for (const t of item.targets) hash.update(t.deliveryId);
+  const first = data.items[0].event.id;
+  const last = data.items[data.items.length - 1].event.id;
+  return `fanout-${data.organizationId}-${first}-${last}-${hash.digest('hex').slice(0, 16)}`;
+}
 export const retryJobId = (deliveryId: string): string => `retry-${deliveryId}`;
 export const deadJobId = (deliveryId: string): string => `dead-${deliveryId}`;
 export const dlqIdFor = (deliveryId: string): string => `dlq_${deliveryId.slice('del_'.length)}`;

@@ -5,14 +5,17 @@ import { EventLog } from '../events/event-log.js';
 import { LogConsumer } from '../events/log-consumer.js';
 import { RedisService } from '../redis/redis.service.js';
 import { DeliveryQueue } from './delivery-queue.js';
-import { deliveryIdFor, type FanoutJobData } from './queues.js';
+import { chunkFanouts, deliveryIdFor, type FanoutItem } from './queues.js';
 import { WebhookIndex } from '../webhooks/webhook-index.js';
 
 /**
  * Reads the event log through the `webhooks` consumer group, matches each event once against the subscription index
- * and adds one fan-out job per matching event with a single addBulk per log batch. The batch is acknowledged only
- * after its jobs are in BullMQ; job and delivery ids derive from the event (and webhook), so re-matching after a
- * crash adds nothing new.
+ * and groups the batch's deliveries into fan-out jobs, one per organization and chunk of at most FANOUT_CHUNK
+ * deliveries (chunkFanouts), added with a single addBulk per log batch. The batch is acknowledged only after its jobs
+ * are in BullMQ. Delivery ids derive from the event and webhook, job ids from the job's contents (fanoutJobId), so
+ * matching the same batch again after a crash (the consumer re-reads its own pending batch) adds nothing new. A batch
+ * that re-forms differently (entries claimed from a dead matcher joining a failed batch) gets other job ids: its
+ * deliveries may then be made twice (at-least-once; receivers de-duplicate on `webhook-id`), never lost.
  *
  * Guarantee: a webhook receives every matching event appended after its creation was acknowledged (the 201), even
  * when this process learns about the webhook late (change message delayed or lost, index refresh not yet due).
@@ -48,7 +51,7 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   async handle(events: LoggedEvent[]): Promise<void> {
     await this.index.ensureCurrent();
-    const items: FanoutJobData[] = [];
+    const items: FanoutItem[] = [];
     for (const e of events) {
       const hooks = this.index.match(e);
       if (!hooks.length) continue;
@@ -58,7 +61,7 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
         targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })),
       });
     }
-    await this.deliveries.addFanouts(items);
+    await this.deliveries.addFanouts(chunkFanouts(items));
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -10,6 +10,7 @@ export const RESPONSE_SNIPPET_BYTES = 2048;
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 const MAX_POOLS = 1000;
 const BLOCKED = 'ERR_WEBHOOK_ADDRESS_BLOCKED';
+const NO_HEADERS: HttpResult['headers'] = Object.freeze({});
 
 export type HttpRequest = SendRequest;
 export type HttpResult = SendResult;
@@ -93,25 +94,24 @@ export class HttpSender implements Destination {
   async send(req: HttpRequest): Promise<HttpResult> {
     const started = performance.now();
     const t = this.targetFor(req.url, req.timeoutMs);
-    const done = (partial: Partial<HttpResult>): HttpResult => ({
+    const failed = (error: string, errorKind: HttpResult['errorKind']): HttpResult => ({
       statusCode: null,
-      headers: {},
+      headers: NO_HEADERS,
       body: '',
-      error: null,
-      errorKind: null,
-      ...partial,
+      error,
+      errorKind,
       durationMs: Math.round(performance.now() - started),
     });
-    if (t.refused) return done({ error: `blocked: ${t.refused.message}`, errorKind: 'blocked' });
+    if (t.refused) return failed(`blocked: ${t.refused.message}`, 'blocked');
     let res;
     try {
       res = await t.pool.request({ path: t.path, method: 'POST', headers: req.headers, body: req.body });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === BLOCKED) return done({ error: `blocked: ${e.message}`, errorKind: 'blocked' });
+      if (e.code === BLOCKED) return failed(`blocked: ${e.message}`, 'blocked');
       if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT')
-        return done({ error: `timeout after ${req.timeoutMs} ms`, errorKind: 'timeout' });
-      return done({ error: `${e.code ?? 'error'}: ${e.message}`, errorKind: 'connection' });
+        return failed(`timeout after ${req.timeoutMs} ms`, 'timeout');
+      return failed(`${e.code ?? 'error'}: ${e.message}`, 'connection');
     }
     const chunks: Buffer[] = [];
     let kept = 0;
@@ -129,7 +129,8 @@ export class HttpSender implements Destination {
       // An answer already received counts, even when its body is cut short (timeout, reset).
     }
     const body = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
-    return done({ statusCode: res.statusCode, headers: res.headers, body });
+    const durationMs = Math.round(performance.now() - started);
+    return { statusCode: res.statusCode, headers: res.headers, body, error: null, errorKind: null, durationMs };
   }
 
   async close(): Promise<void> {

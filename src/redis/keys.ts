@@ -170,9 +170,14 @@ export class RedisKeys {
     return this.join(tag, 'webhooks', 'sequence', webhookId);
   }
 
-  /** Fan-out jobs of an organization queued and not finished (fairness: beyond a share they are deprioritized). */
+  /** Deliveries in fan-out jobs of an organization queued and not finished (fairness: beyond a share they are deprioritized). */
   orgFanouts(organizationId: string): string {
     return this.join(this.deploymentTag, 'webhooks', 'org-fanouts', organizationId);
+  }
+
+  /** Hash: delivery id → `1` for each delivery of a running fan-out job already settled (a re-run skips them). */
+  fanoutDone(jobId: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'fanout-done', jobId);
   }
 
   /** Sorted set of delivery workers by last heartbeat (ms). */

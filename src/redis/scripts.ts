@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis.service.js';
 
 /**
@@ -16,8 +15,8 @@ export const SCRIPTS = {
   appendEvents: { command: 'humanaAppendEvents', file: 'append-events.lua', numberOfKeys: undefined },
   quotaAdmit: { command: 'humanaQuotaAdmit', file: 'quota-admit.lua', numberOfKeys: 6 },
   releaseLock: { command: 'humanaReleaseLock', file: 'release-lock.lua', numberOfKeys: 1 },
-  endpointAdmit: { command: 'humanaEndpointAdmit', file: 'endpoint-admit.lua', numberOfKeys: 6 },
-  endpointRecord: { command: 'humanaEndpointRecord', file: 'endpoint-record.lua', numberOfKeys: 1 },
+  endpointAdmit: { command: 'humanaEndpointAdmit', file: 'endpoint-admit.lua', numberOfKeys: undefined },
+  endpointRecord: { command: 'humanaEndpointRecord', file: 'endpoint-record.lua', numberOfKeys: undefined },
   endpointGate: { command: 'humanaEndpointGate', file: 'endpoint-gate.lua', numberOfKeys: 1 },
   rateTake: { command: 'humanaRateTake', file: 'rate-take.lua', numberOfKeys: 1 },
   drainRelease: { command: 'humanaDrainRelease', file: 'drain-release.lua', numberOfKeys: 3 },
@@ -49,8 +48,8 @@ interface ScriptCommands {
   humanaAppendEvents(numberOfKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
   humanaQuotaAdmit(...keysAndArgs: string[]): Promise<QuotaAdmitReply>;
   humanaReleaseLock(key: string, token: string): Promise<number>;
-  humanaEndpointAdmit(...keysAndArgs: string[]): Promise<[number, number, number]>;
-  humanaEndpointRecord(...keysAndArgs: string[]): Promise<[number, number, number, number, number]>;
+  humanaEndpointAdmit(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
+  humanaEndpointRecord(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
   humanaEndpointGate(...keysAndArgs: string[]): Promise<[number, number]>;
   humanaRateTake(...keysAndArgs: string[]): Promise<number>;
   humanaDrainRelease(...keysAndArgs: string[]): Promise<number>;
@@ -207,40 +206,71 @@ export interface EndpointKeys {
 }
 
 export interface AdmitArgs {
+  endpoint: EndpointKeys;
   member: string;
   score: number;
-  json: string;
+  /** The held delivery's metadata (engine-decision's encodeHeldMeta). */
+  meta: string;
+  /** Index of its event's JSON in the call's `events`. */
+  event: number;
   ordered: boolean;
   perSecond: number;
-  drainTtlMs: number;
   orderingKey: string;
 }
 
-const admitArgs = (k: EndpointKeys, a: AdmitArgs): string[] => [
-  k.health,
-  k.backlog,
-  k.backlogData,
-  k.drain,
-  k.rate,
-  k.sequence,
-  a.member,
-  String(a.score),
-  a.json,
-  a.ordered ? '1' : '0',
-  String(a.perSecond),
-  String(a.drainTtlMs),
-  a.orderingKey,
-];
-
-/** Queues an admit call on a pipeline (one round trip for a whole fan-out); reply: [held, startDrain, sequence]. */
-export function endpointAdmit(pipe: ChainableCommander, keys: EndpointKeys, args: AdmitArgs): void {
-  (pipe as unknown as ScriptCommands).humanaEndpointAdmit(...admitArgs(keys, args));
+export interface AdmitReply {
+  held: boolean;
+  startDrain: boolean;
+  /** Sequence number given to an ordered delivery (0: none). */
+  sequence: number;
 }
 
-/** Registers the scripts on a pipeline's connection (call before queuing script commands on it). */
-export function pipelineWithScripts(client: RedisClient): ChainableCommander {
-  withScripts(client);
-  return client.pipeline();
+/** Numbers each distinct endpoint (1-based, by a key of it) for the multi-endpoint scripts' KEYS layout. */
+function endpointNumbers(keys: readonly string[]): { numbers: number[]; distinct: number[] } {
+  const seen = new Map<string, number>();
+  const distinct: number[] = [];
+  const numbers = keys.map((k, i) => {
+    let n = seen.get(k);
+    if (n === undefined) {
+      n = distinct.push(i);
+      seen.set(k, n);
+    }
+    return n;
+  });
+  return { numbers, distinct };
+}
+
+/**
+ * Admits deliveries in order in one call (a whole fan-out job: any number of endpoints). Its keys must share a hash
+ * tag: a fan-out job's endpoints are one organization's, so partitioning keys by organization keeps a call in one slot.
+ */
+export async function endpointAdmit(
+  client: RedisClient,
+  drainTtlMs: number,
+  events: readonly string[],
+  items: readonly AdmitArgs[],
+): Promise<AdmitReply[]> {
+  const { numbers, distinct } = endpointNumbers(items.map((a) => a.endpoint.health));
+  const keys: string[] = [];
+  for (const i of distinct) {
+    const k = items[i].endpoint;
+    keys.push(k.health, k.backlog, k.backlogData, k.drain, k.rate, k.sequence);
+  }
+  const args = [String(drainTtlMs), String(events.length), ...events];
+  items.forEach((a, i) =>
+    args.push(
+      String(numbers[i]),
+      a.member,
+      String(a.score),
+      a.meta,
+      String(a.event + 1),
+      a.ordered ? '1' : '0',
+      String(a.perSecond),
+      a.orderingKey,
+    ),
+  );
+  const r = await withScripts(client).humanaEndpointAdmit(keys.length, ...keys, ...args);
+  return items.map((_, i) => ({ held: r[3 * i] === 1, startDrain: r[3 * i + 1] === 1, sequence: r[3 * i + 2] }));
 }
 
 export interface RecordReply {
@@ -253,21 +283,26 @@ export interface RecordReply {
 }
 
 export interface RecordArgs {
+  health: string;
   success: boolean;
   dead: boolean;
   failureThreshold: number;
   probeIntervalMs: number;
 }
 
-export async function endpointRecord(client: RedisClient, health: string, a: RecordArgs): Promise<RecordReply> {
-  const [cf, open, since, dead, now] = await withScripts(client).humanaEndpointRecord(
-    health,
-    a.success ? '1' : '0',
-    a.dead ? '1' : '0',
-    String(a.failureThreshold),
-    String(a.probeIntervalMs),
+/** Records attempt outcomes in order in one call (a whole fan-out job: any number of endpoints). */
+export async function endpointRecord(client: RedisClient, items: readonly RecordArgs[]): Promise<RecordReply[]> {
+  const { numbers, distinct } = endpointNumbers(items.map((a) => a.health));
+  const keys = distinct.map((i) => items[i].health);
+  const args: string[] = [];
+  items.forEach((a, i) =>
+    args.push(String(numbers[i]), a.success ? '1' : '0', a.dead ? '1' : '0', String(a.failureThreshold), String(a.probeIntervalMs)),
   );
-  return { consecutiveFailures: cf, open: open === 1, since: since ? since : null, dead, now };
+  const r = await withScripts(client).humanaEndpointRecord(keys.length, ...keys, ...args);
+  return items.map((_, i) => {
+    const [cf, open, since, dead, now] = r.slice(5 * i, 5 * i + 5);
+    return { consecutiveFailures: cf, open: open === 1, since: since ? since : null, dead, now };
+  });
 }
 
 export type GateReply = { status: 'paused' } | { status: 'closed' } | { status: 'probe' } | { status: 'open'; waitMs: number };
