@@ -37,7 +37,7 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.consumer = new LogConsumer(this.redis.connect('webhook-matcher'), this.log.streamKey, {
+    this.consumer = new LogConsumer((p) => this.redis.connect(`webhook-matcher:p${p}`), this.log.streamKeys, {
       group: 'webhooks',
       batchSize: 500,
       claimIdleMs: this.config.webhookStallMs,
