@@ -37,7 +37,9 @@ describe(`a partitioned event log (EVENT_LOG_PARTITIONS=${PARTITIONS}, one Redis
     while (orgs.length < 3) {
       const org = await createOrg(app);
       const p = partitionOf(org.id, PARTITIONS);
-      if (!seen.has(p)) (seen.add(p), orgs.push(org));
+      if (seen.has(p)) continue;
+      seen.add(p);
+      orgs.push(org);
     }
   });
   after(async () => {
@@ -183,7 +185,7 @@ describe('the partition count is fixed once the log exists', () => {
       assert.equal(fatal.length, 1, refused.lines.join('\n'));
       assert.equal(
         fatal[0].msg,
-        'humana-events: EVENT_LOG_PARTITIONS=16 but this deployment\'s event log has 1 partition(s); changing it moves organizations to ' +
+        "humana-events: EVENT_LOG_PARTITIONS=16 but this deployment's event log has 1 partition(s); changing it moves organizations to " +
           'other partitions (see docs/scaling.md: drain, then restart with EVENT_LOG_PARTITIONS_FORCE=true), or set EVENT_LOG_PARTITIONS=1',
       );
       assert.doesNotMatch(refused.stderr.join(''), /\n\s+at /, 'no stack trace');
