@@ -31,6 +31,8 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
   private loops: Promise<void>[] = [];
   /** Per partition, stream id of the last event dispatched: events after it are still to come through the tail. */
   private positions: string[] = [];
+  /** Per partition, the error of its last tail read (null: it succeeded). */
+  private readonly tailErrors: (string | null)[] = [];
   /** Events dispatched since start (metrics). */
   dispatched = 0;
 
@@ -144,18 +146,23 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
           this.log.streamKeys[partition],
           this.positions[partition],
         )) as XReadReply;
-        this.status.lastError = null;
+        this.noteTail(partition, null);
         const entries = reply?.[0]?.[1];
         if (entries?.length) await this.dispatch(entries, partition);
       } catch (err) {
         if (!this.running) break;
-        this.status.lastError = (err as Error).message;
-        this.logger.warn(
-          `tail read of partition ${partition} failed, retrying from ${this.positions[partition]}: ${this.status.lastError}`,
-        );
+        const message = (err as Error).message;
+        this.noteTail(partition, message);
+        this.logger.warn(`tail read of partition ${partition} failed, retrying from ${this.positions[partition]}: ${message}`);
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  }
+
+  /** The tail is failing while any partition's read is. */
+  private noteTail(partition: number, error: string | null): void {
+    this.tailErrors[partition] = error;
+    this.status.lastError = this.tailErrors.find((e) => e !== null) ?? null;
   }
 
   /**
