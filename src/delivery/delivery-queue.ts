@@ -6,6 +6,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { ApiError } from '../common/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
+import { partitionOf } from '../events/partitions.js';
 import { RedisService } from '../redis/redis.service.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
@@ -15,6 +16,7 @@ import {
   JOB_NAMES,
   retryJobId,
   deadJobId,
+  FANOUT_QUEUES,
   WEBHOOK_BACKOFF,
   WEBHOOK_QUEUES,
   type FanoutJobData,
@@ -66,7 +68,13 @@ export class DeliveryQueue {
     private readonly redis: RedisService,
     private readonly log: DeliveryLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FANOUT_QUEUES) private readonly fanoutQueues: Queue[],
   ) {}
+
+  /** The fan-out queue of the organization's log partition (deliveryQueueSpecs). */
+  private fanoutQueueFor(organizationId: string): Queue {
+    return this.fanoutQueues[partitionOf(organizationId, this.fanoutQueues.length)];
+  }
 
   private get keepFailed() {
     return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
@@ -82,12 +90,14 @@ export class DeliveryQueue {
       removeOnFail: this.keepFailed,
     };
     const priorities = await this.fairPriorities(items.map((i) => i.event.organizationId));
-    await this.queue.addBulk(
-      items.map((data, i) => {
-        const priority = priorities[i] ? { priority: priorities[i] } : {};
-        return { name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id), ...priority } };
-      }),
-    );
+    const byQueue = new Map<Queue, Parameters<Queue['addBulk']>[0]>();
+    items.forEach((data, i) => {
+      const priority = priorities[i] ? { priority: priorities[i] } : {};
+      const queue = this.fanoutQueueFor(data.event.organizationId);
+      if (!byQueue.has(queue)) byQueue.set(queue, []);
+      byQueue.get(queue)!.push({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id), ...priority } });
+    });
+    await Promise.all([...byQueue].map(([queue, jobs]) => queue.addBulk(jobs)));
   }
 
   /**

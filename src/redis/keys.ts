@@ -192,9 +192,9 @@ export class RedisKeys {
     return this.join(this.deploymentTag, 'webhooks', 'workers');
   }
 
-  /** BullMQ's `prefix` option for every queue and worker. */
-  bullPrefix(): string {
-    return this.join(this.deploymentTag, 'bull');
+  /** BullMQ's `prefix` option of queues and workers: the deployment's, or a log partition's (its fan-out queue). */
+  bullPrefix(tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'bull');
   }
 
   // ── Observability ───────────────────────────────────────────────────────────────────────────────────────────────

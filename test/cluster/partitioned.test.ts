@@ -92,12 +92,20 @@ describe(`a partitioned event log on a Redis Cluster (EVENT_LOG_PARTITIONS=${PAR
     }
   });
 
-  test('a webhook of each organization is delivered its events', async () => {
+  test("a webhook of each organization is delivered its events, through its partition's fan-out queue", async () => {
     const hooks = await Promise.all(orgs.map((org) => hookFor(app, rx.url, { events: ['usage.*'] }, org)));
     const sent = await Promise.all(orgs.map((org) => publish(app, org, 'usage.recorded')));
     for (const [i, hook] of hooks.entries()) {
       const [got] = await arrived(rx, hook.path, 1, 20_000);
       assert.equal(got.headers['webhook-id'], sent[i].id);
+    }
+    // the fan-out jobs went through the partitions' queues, each on its partition's master
+    for (const [i, org] of orgs.entries()) {
+      const p = partitionOf(org.id, PARTITIONS);
+      const stream = `${keys.bullPrefix(keys.eventLogTag(p, PARTITIONS))}:webhook-delivery-p${p}:events`;
+      assert.equal(cluster.slotOf(stream), cluster.slotOf(partitionKey(p)));
+      const added = (await conn.xrange(stream, '-', '+')).map(([, f]) => f[f.indexOf('jobId') + 1]);
+      assert.ok(added.includes(`fanout-${sent[i].id}`));
     }
   });
 

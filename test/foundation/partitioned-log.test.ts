@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { logPositionOf } from '../../src/common/ids.js';
 import { partitionOf } from '../../src/events/partitions.js';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { createOrg, createTestDatabase, spawnApp, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { ADMIN_TOKEN, createOrg, createTestDatabase, spawnApp, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
 import { Receiver } from '../support/receiver.js';
 import { startPrivateRedis } from '../support/redis.js';
 import { sleep, waitFor } from '../support/time.js';
@@ -14,6 +14,7 @@ import { arrived, hookFor, until } from '../webhooks/fixtures.js';
 const PARTITIONS = 4;
 const keys = new RedisKeys('humana');
 const streamOf = (org: TestOrg) => keys.eventLog(keys.eventLogTag(partitionOf(org.id, PARTITIONS), PARTITIONS));
+const BOARD_AUTH = `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}`;
 const parse = (l: string) => JSON.parse(l) as { level: string; msg: string };
 
 async function historyIds(app: TestApp, org: TestOrg): Promise<string[]> {
@@ -131,7 +132,7 @@ describe(`a partitioned event log (EVENT_LOG_PARTITIONS=${PARTITIONS}, one Redis
     for (const [i, sse] of resumed.entries()) assert.deepEqual(sse.ids(), [...missed[i], live[i].id]);
   });
 
-  test('webhooks: each organization receives its own events, from every partition', async () => {
+  test("webhooks: each organization receives its own events, fanned out through its partition's queue (Bull Board shows them all)", async () => {
     const hooks = await Promise.all(orgs.map((org) => hookFor(app, rx.url, { events: ['usage.*'] }, org)));
     const sent = await Promise.all(orgs.map((org) => publishBatch(app, org, [eventOf('usage.recorded'), eventOf('usage.recorded')])));
     for (const [i, hook] of hooks.entries()) {
@@ -140,6 +141,18 @@ describe(`a partitioned event log (EVENT_LOG_PARTITIONS=${PARTITIONS}, one Redis
     }
     await sleep(300);
     for (const hook of hooks) assert.equal(rx.at(hook.path).length, 2, 'no duplicate');
+    // each event's fan-out job went to its organization's partition queue (BullMQ's event stream of that queue)
+    for (const [i, org] of orgs.entries()) {
+      const p = partitionOf(org.id, PARTITIONS);
+      const events = await redis.xrange(`${keys.bullPrefix(keys.eventLogTag(p, PARTITIONS))}:webhook-delivery-p${p}:events`, '-', '+');
+      const added = events.map(([, f]) => f[f.indexOf('jobId') + 1]);
+      for (const id of sent[i]) assert.ok(added.includes(`fanout-${id}`), `fanout-${id} in webhook-delivery-p${p}`);
+    }
+    const board = await app.http.get('/admin/queues/api/queues').set('Authorization', BOARD_AUTH).expect(200);
+    const names = (board.body.queues as { name: string }[]).map((q) => q.name);
+    for (const name of ['webhook-delivery', 'webhook-delivery-p0', 'webhook-delivery-p1', 'webhook-delivery-p2', 'webhook-delivery-p3']) {
+      assert.ok(names.includes(name), `Bull Board shows ${name}: ${names.join(', ')}`);
+    }
   });
 
   test('the trimmer trims each partition, and only below what every consumer group processed there', async () => {
