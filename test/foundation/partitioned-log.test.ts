@@ -194,8 +194,9 @@ describe('the partition count is fixed once the log exists', () => {
         { waitForStart: false },
       );
       assert.equal((await refused.exited).code, 1);
-      const fatal = refused.lines.map(parse).filter((l) => l.level === 'fatal');
+      const fatal = refused.lines.map(parse).filter((l) => l.level === 'fatal' || l.level === 'error');
       assert.equal(fatal.length, 1, refused.lines.join('\n'));
+      assert.equal(fatal[0].level, 'fatal');
       assert.equal(
         fatal[0].msg,
         "humana-events: EVENT_LOG_PARTITIONS=16 but this deployment's event log has 1 partition(s); changing it moves organizations to " +
