@@ -6,9 +6,9 @@ import { RedisService } from '../src/redis/redis.service.js';
 import { DeliveryRunner } from '../src/delivery/delivery-runner.js';
 import { DeliveryStats } from '../src/delivery/delivery-stats.js';
 import {
+  deliveryQueueSpecs,
   JOB_NAMES,
   WEBHOOK_BACKOFF,
-  WEBHOOK_QUEUES,
   type DeliveryJobName,
   type DeliveryJobs,
   type RetryJobData,
@@ -35,11 +35,14 @@ const HEARTBEAT_MS = 5_000;
 
 type Handlers = { [N in DeliveryJobName]: (job: Job<DeliveryJobs[N]>) => Promise<unknown> };
 
-/** The BullMQ processor of the delivery queue: dispatches each job by name to the delivery use cases. */
+/**
+ * The BullMQ processor of the delivery queues: one Worker per queue (the main one, and with EVENT_LOG_PARTITIONS > 1
+ * one per partition's fan-out queue), each dispatching jobs by name to the delivery use cases.
+ */
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('DeliveryWorker');
-  private worker?: Worker;
+  private readonly workers: Worker[] = [];
   private heartbeat?: NodeJS.Timeout;
   readonly id = `${hostname()}-${process.pid}`;
 
@@ -68,10 +71,28 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
 
   onApplicationBootstrap(): void {
     const stallMs = this.config.webhookStallMs;
-    this.worker = new Worker(WEBHOOK_QUEUES.delivery, (job) => this.process(job), {
-      connection: this.redis.bullConnection('delivery-worker') as ConnectionOptions,
-      prefix: this.redis.keys.bullPrefix(),
-      concurrency: this.config.webhookConcurrency,
+    const partitions = this.config.eventLogPartitions.count;
+    for (const [i, { name, prefix }] of deliveryQueueSpecs(this.redis.keys, partitions).entries()) {
+      this.workers.push(
+        this.startWorker(
+          name,
+          prefix,
+          i === 0 ? this.config.webhookConcurrency : Math.ceil(this.config.webhookConcurrency / partitions),
+          stallMs,
+        ),
+      );
+    }
+    const beat = () => this.stats.beat(this.id).catch(() => undefined);
+    void beat();
+    this.heartbeat = setInterval(beat, HEARTBEAT_MS);
+  }
+
+  /** A Worker of one queue; the partitions' fan-out queues share WEBHOOK_CONCURRENCY (the main queue has its own). */
+  private startWorker(name: string, prefix: string, concurrency: number, stallMs: number): Worker {
+    const worker = new Worker(name, (job) => this.process(job), {
+      connection: this.redis.bullConnection(`delivery-worker:${name}`) as ConnectionOptions,
+      prefix,
+      concurrency,
       lockDuration: stallMs,
       stalledInterval: Math.max(1000, Math.floor(stallMs / 2)),
       // A job whose worker died is re-run, not failed: only a job that keeps killing workers ends in the failed set.
@@ -83,15 +104,13 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
         },
       },
     });
-    this.worker.on('error', (err) => this.logger.warn(`worker: ${err.message}`));
-    const beat = () => this.stats.beat(this.id).catch(() => undefined);
-    void beat();
-    this.heartbeat = setInterval(beat, HEARTBEAT_MS);
+    worker.on('error', (err) => this.logger.warn(`worker of ${name}: ${err.message}`));
+    return worker;
   }
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
-    await this.worker?.close();
+    await Promise.all(this.workers.map((w) => w.close()));
     await this.stats.leave(this.id).catch(() => undefined);
   }
 

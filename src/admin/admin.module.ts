@@ -6,7 +6,8 @@ import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { hasApi, type AppConfig } from '../config/config.js';
 import { DeliveryModule } from '../delivery/delivery.module.js';
-import { WEBHOOK_QUEUES } from '../delivery/queues.js';
+import { deliveryQueueSpecs } from '../delivery/queues.js';
+import { RedisKeys } from '../redis/keys.js';
 import { MAINTENANCE_QUEUE } from '../scheduling/maintenance-registry.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { AdminController } from './admin.controller.js';
@@ -25,7 +26,10 @@ function bullBoard(config: AppConfig): DynamicModule[] {
       boardOptions: { uiConfig: { boardTitle: 'Humana Events' } },
     }),
     BullBoardModule.forFeature(
-      { name: WEBHOOK_QUEUES.delivery, adapter: BullMQAdapter },
+      ...deliveryQueueSpecs(new RedisKeys(config.redisPrefix), config.eventLogPartitions.count).map(({ name }) => ({
+        name,
+        adapter: BullMQAdapter,
+      })),
       { name: MAINTENANCE_QUEUE, adapter: BullMQAdapter },
     ),
   ];

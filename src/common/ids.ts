@@ -21,29 +21,51 @@ function decodeBase32(s: string): bigint {
   return n;
 }
 
-/** Redis stream ids are `<ms>-<seq>`; event ids encode them so they sort by time and map back to the log position. */
-const EVT_RE = /^evt_([0-9A-HJKMNP-TV-Z]{10})([0-9A-HJKMNP-TV-Z]{7})$/;
+/**
+ * Redis stream ids are `<ms>-<seq>`; event ids encode them so they sort by time and map back to the log position:
+ * `evt_<ms: 10><seq: 7>`, then `<partition: 2>` for an event of log partition 1 or higher (EVENT_LOG_PARTITIONS).
+ * Partition 0 has no suffix, so with one partition ids are exactly as before partitioning. Ids sort by
+ * (ms, seq, partition): a shorter id sorts before a longer one with the same first 17 characters.
+ */
+const EVT_RE = /^evt_([0-9A-HJKMNP-TV-Z]{10})([0-9A-HJKMNP-TV-Z]{7})([0-9A-HJKMNP-TV-Z]{2})?$/;
 
-export function eventIdFromStreamId(streamId: string): string {
+/** The largest partition number an event id can carry (two base-32 digits). */
+export const MAX_ID_PARTITION = 32 * 32 - 1;
+
+/** Where an event is in the log: its partition and its id in that partition's stream. */
+export interface LogPosition {
+  partition: number;
+  streamId: string;
+}
+
+export function eventIdFromStreamId(streamId: string, partition = 0): string {
+  if (!Number.isInteger(partition) || partition < 0 || partition > MAX_ID_PARTITION) throw new Error(`bad log partition ${partition}`);
   const dash = streamId.indexOf('-');
   const ms = BigInt(streamId.slice(0, dash));
   const seq = BigInt(streamId.slice(dash + 1));
-  return `evt_${encodeBase32(ms, 10)}${encodeBase32(seq, 7)}`;
+  return `evt_${encodeBase32(ms, 10)}${encodeBase32(seq, 7)}${partition === 0 ? '' : encodeBase32(BigInt(partition), 2)}`;
+}
+
+/** An event id → its partition and stream id; null for anything else (a `00` suffix too: partition 0 has none). */
+export function logPositionOf(eventId: string): LogPosition | null {
+  const m = EVT_RE.exec(eventId);
+  if (!m) return null;
+  const partition = m[3] === undefined ? 0 : Number(decodeBase32(m[3]));
+  if (m[3] !== undefined && partition === 0) return null;
+  return { partition, streamId: `${decodeBase32(m[1])}-${decodeBase32(m[2])}` };
 }
 
 export function streamIdFromEventId(eventId: string): string | null {
-  const m = EVT_RE.exec(eventId);
-  if (!m) return null;
-  return `${decodeBase32(m[1])}-${decodeBase32(m[2])}`;
+  return logPositionOf(eventId)?.streamId ?? null;
 }
 
 export function isEventId(s: string): boolean {
-  return EVT_RE.test(s);
+  return logPositionOf(s) !== null;
 }
 
-/** Lowest / highest event id of a millisecond: turns a time range into an id range. */
+/** Lowest / highest event id of a millisecond (any partition): turns a time range into an id range. */
 export function eventIdBound(ms: number, edge: 'low' | 'high'): string {
-  return eventIdFromStreamId(`${ms}-${edge === 'low' ? 0 : 2 ** 35 - 1}`);
+  return edge === 'low' ? eventIdFromStreamId(`${ms}-0`) : eventIdFromStreamId(`${ms}-${2 ** 35 - 1}`, MAX_ID_PARTITION);
 }
 
 /** Random, prefixed, time-sortable ids for other resources (`wh_…`, `del_…`, `key_…`). */

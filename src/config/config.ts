@@ -44,6 +44,8 @@ const envSchema = z.object({
   WEBHOOK_INDEX_PUBSUB: bool.default(true),
   EVENT_LOG_MAXLEN: positiveInt.default(1_000_000),
   EVENT_LOG_RETENTION_MINUTES: positiveInt.default(15),
+  EVENT_LOG_PARTITIONS: positiveInt.max(256).default(1),
+  EVENT_LOG_PARTITIONS_FORCE: bool.default(false),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')
@@ -127,6 +129,11 @@ export interface AppConfig {
   eventLogMaxLen: number;
   /** Processed entries younger than this stay in the Redis Stream (fast resume); older ones are served from SQL. */
   eventLogRetentionMinutes: number;
+  /**
+   * Streams the event log is split into, by organization (one organization's events are in one partition); start-up
+   * refuses a count other than the one the log was created with unless `force` (EVENT_LOG_PARTITIONS_FORCE).
+   */
+  eventLogPartitions: { count: number; force: boolean };
   /** Prefix of every Redis key, queue and channel: separates deployments (and test runs) sharing one Redis. */
   redisPrefix: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -211,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookIndex: { refreshMs: e.WEBHOOK_INDEX_REFRESH_MS, pubsub: e.WEBHOOK_INDEX_PUBSUB },
     eventLogMaxLen: e.EVENT_LOG_MAXLEN,
     eventLogRetentionMinutes: e.EVENT_LOG_RETENTION_MINUTES,
+    eventLogPartitions: { count: e.EVENT_LOG_PARTITIONS, force: e.EVENT_LOG_PARTITIONS_FORCE },
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     maxConnectionsPerOrg: e.MAX_CONNECTIONS_PER_ORG,

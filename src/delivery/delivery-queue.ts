@@ -6,6 +6,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { ApiError } from '../common/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
+import { partitionOf } from '../events/partitions.js';
 import { RedisService } from '../redis/redis.service.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
@@ -16,6 +17,7 @@ import {
   JOB_NAMES,
   retryJobId,
   deadJobId,
+  FANOUT_QUEUES,
   WEBHOOK_BACKOFF,
   WEBHOOK_QUEUES,
   type FanoutJobData,
@@ -67,7 +69,13 @@ export class DeliveryQueue {
     private readonly redis: RedisService,
     private readonly log: DeliveryLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FANOUT_QUEUES) private readonly fanoutQueues: Queue[],
   ) {}
+
+  /** The fan-out queue of the organization's log partition (deliveryQueueSpecs). */
+  private fanoutQueueFor(organizationId: string): Queue {
+    return this.fanoutQueues[partitionOf(organizationId, this.fanoutQueues.length)];
+  }
 
   private get keepFailed() {
     return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
@@ -86,12 +94,14 @@ export class DeliveryQueue {
       jobs.map((j) => j.organizationId),
       jobs.map(fanoutSize),
     );
-    await this.queue.addBulk(
-      jobs.map((data, i) => {
-        const priority = priorities[i] ? { priority: priorities[i] } : {};
-        return { name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...priority } };
-      }),
-    );
+    const byQueue = new Map<Queue, Parameters<Queue['addBulk']>[0]>();
+    jobs.forEach((data, i) => {
+      const priority = priorities[i] ? { priority: priorities[i] } : {};
+      const queue = this.fanoutQueueFor(data.organizationId);
+      if (!byQueue.has(queue)) byQueue.set(queue, []);
+      byQueue.get(queue)!.push({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...priority } });
+    });
+    await Promise.all([...byQueue].map(([queue, queued]) => queue.addBulk(queued)));
   }
 
   /**

@@ -1,12 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { LessThan, type Repository } from 'typeorm';
 import { RedisService } from '../redis/redis.service.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import { DlqEntry } from './dlq-entry.entity.js';
-import { WEBHOOK_QUEUES } from './queues.js';
+import { DELIVERY_QUEUES } from './queues.js';
 
 /** A worker that has not refreshed its heartbeat for this long is considered gone. */
 export const WORKER_HEARTBEAT_TTL_MS = 15_000;
@@ -23,7 +22,7 @@ export interface DeliveryQueueCounts {
 export class DeliveryStats {
   constructor(
     private readonly redis: RedisService,
-    @InjectQueue(WEBHOOK_QUEUES.delivery) private readonly queue: Queue,
+    @Inject(DELIVERY_QUEUES) private readonly queues: Queue[],
     @InjectRepository(DlqEntry) private readonly dlq: Repository<DlqEntry>,
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
   ) {}
@@ -53,8 +52,9 @@ export class DeliveryStats {
   }
 
   async queueCounts(): Promise<DeliveryQueueCounts> {
-    const c = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-    return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+    const all = await Promise.all(this.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized')));
+    const sum = (state: string) => all.reduce((n, c) => n + (c[state] ?? 0), 0);
+    return { waiting: sum('waiting') + sum('prioritized'), active: sum('active'), delayed: sum('delayed'), failed: sum('failed') };
   }
 
   /** Called by each delivery worker every few seconds. */

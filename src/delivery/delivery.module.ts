@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { APP_CONFIG, hasApi, hasWorker, type AppConfig } from '../config/config.js';
@@ -27,7 +28,8 @@ import { EndpointsController } from './endpoints.controller.js';
 import { DeliveryStats } from './delivery-stats.js';
 import { DlqController } from './dlq.controller.js';
 import { DlqEntry } from './dlq-entry.entity.js';
-import { WEBHOOK_QUEUES } from './queues.js';
+import { DELIVERY_QUEUES, deliveryQueueSpecs, FANOUT_QUEUES } from './queues.js';
+import { RedisKeys } from '../redis/keys.js';
 import { WebhookBatcher } from './webhook-batcher.js';
 import { WebhookMatcher } from './webhook-matcher.js';
 import { perConfig } from '../config/per-config.js';
@@ -63,11 +65,12 @@ class DeliveryHousekeeping implements OnModuleInit {
 export class DeliveryModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
     const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner, EndpointEngine] : [];
+    const queues = deliveryQueueSpecs(new RedisKeys(config.redisPrefix), config.eventLogPartitions.count);
     return {
       module: DeliveryModule,
       imports: [
         TypeOrmModule.forFeature([Delivery, DlqEntry, Webhook]),
-        BullModule.registerQueue({ name: WEBHOOK_QUEUES.delivery }),
+        BullModule.registerQueue(...queues),
         SchedulingModule,
         DestinationsModule,
         AuditModule.forRoot(config),
@@ -81,6 +84,9 @@ export class DeliveryModule {
           inject: [Destinations, TransformPool, TransformHealth],
           useFactory: (d: Destinations, t: TransformPool, h: TransformHealth) => new DeliveryExecutor(d, t, h),
         },
+        { provide: DELIVERY_QUEUES, inject: queues.map((q) => getQueueToken(q.name)), useFactory: (...all: Queue[]) => all },
+        // with one partition, fan-outs go to the main queue; with more, to their partition's queue
+        { provide: FANOUT_QUEUES, inject: [DELIVERY_QUEUES], useFactory: (all: Queue[]) => (all.length === 1 ? all : all.slice(1)) },
         DeliveryOutcomes,
         DeliveryLog,
         DeliveryQueue,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventEnvelope } from '../events/envelope.js';
+import type { RedisKeys } from '../redis/keys.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
 import type { RetryPolicy } from '../webhooks/webhook.entity.js';
 
@@ -8,6 +9,35 @@ export const WEBHOOK_QUEUES = {
   /** `fanout` jobs (first attempt of an event's deliveries) and `retry` jobs (one per failing delivery). */
   delivery: 'webhook-delivery',
 } as const;
+
+/** A BullMQ queue of the delivery capability: its name and its key prefix (which carries its hash tag). */
+export interface DeliveryQueueSpec {
+  name: string;
+  prefix: string;
+}
+
+/**
+ * Every delivery queue: the deployment's `webhook-delivery` (retries, drains, batch flushes, dead jobs, and with one log
+ * partition the fan-outs too), then with EVENT_LOG_PARTITIONS > 1 one fan-out queue per partition,
+ * `webhook-delivery-p<n>` under the partition's hash tag, so the fan-out traffic (one job per matched event) spreads
+ * over the cluster's masters like the log.
+ */
+export function deliveryQueueSpecs(keys: RedisKeys, partitions: number): DeliveryQueueSpec[] {
+  const main = { name: WEBHOOK_QUEUES.delivery, prefix: keys.bullPrefix() };
+  if (partitions === 1) return [main];
+  return [
+    main,
+    ...Array.from({ length: partitions }, (_, p) => ({
+      name: `${WEBHOOK_QUEUES.delivery}-p${p}`,
+      prefix: keys.bullPrefix(keys.eventLogTag(p, partitions)),
+    })),
+  ];
+}
+
+/** Injection token: the fan-out queue of each log partition, by partition number (the main queue when there is one). */
+export const FANOUT_QUEUES = Symbol('FANOUT_QUEUES');
+/** Injection token: every delivery queue, once each (deliveryQueueSpecs order). */
+export const DELIVERY_QUEUES = Symbol('DELIVERY_QUEUES');
 
 export const JOB_NAMES = { fanout: 'fanout', retry: 'retry', batchFlush: 'batch-flush', drain: 'drain', dead: 'dead' } as const;
 

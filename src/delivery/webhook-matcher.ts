@@ -19,7 +19,8 @@ import { WebhookIndex } from '../webhooks/webhook-index.js';
  *
  * Guarantee: a webhook receives every matching event appended after its creation was acknowledged (the 201), even
  * when this process learns about the webhook late (change message delayed or lost, index refresh not yet due).
- * Why: creating a webhook records the log position (`createdAtStreamId`, read before the insert), inserts the row,
+ * Why: creating a webhook records the log position (`createdAtStreamId`: the last stream id of its organization's log
+ * partition, whose stream holds every event that can match it, read before the insert), inserts the row,
  * then bumps the webhooks change version, and only then answers. Before matching a batch, which it read after its
  * events were appended, the matcher calls `WebhookIndex.ensureCurrent()`: it reads the version and, if the index is
  * behind, reloads it from SQL. So an event appended after the 201 is matched by an index holding the webhook, and
@@ -40,7 +41,7 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.consumer = new LogConsumer(this.redis.connect('webhook-matcher'), this.log.streamKey, {
+    this.consumer = new LogConsumer((p) => this.redis.connect(`webhook-matcher:p${p}`), this.log.streamKeys, {
       group: 'webhooks',
       batchSize: 500,
       claimIdleMs: this.config.webhookStallMs,

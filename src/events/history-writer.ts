@@ -37,7 +37,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.inserter = new BulkInserter(this.ds, 'events', COLUMNS);
-    this.consumer = new LogConsumer(this.redis.connect('history-writer'), this.log.streamKey, {
+    this.consumer = new LogConsumer((p) => this.redis.connect(`history-writer:p${p}`), this.log.streamKeys, {
       group: 'history',
       batchSize: 1000,
       handle: (batch) => this.write(batch),

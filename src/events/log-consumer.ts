@@ -22,20 +22,23 @@ type StreamReply = [string, [string, string[]][]][] | null;
  * At-least-once reader of the event log through a Redis consumer group: a batch is XACKed only after the handler
  * resolved, so a crash re-delivers it (to this consumer on restart, or to another through XAUTOCLAIM).
  * Handlers must therefore be idempotent.
+ *
+ * One loop per partition, each on a connection of its own (`connect(partition)`): partitions live in different
+ * slots on a cluster, so one XREADGROUP cannot cover them; a handler call gets events of one partition, in log order.
  */
 export class LogConsumer {
   private readonly logger: Logger;
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private running = false;
-  private loop?: Promise<void>;
-  private lastClaim = 0;
-  /** Handler calls that completed (for lag/health reporting). */
+  private readonly loops: Promise<void>[] = [];
+  private readonly conns: RedisClient[] = [];
+  /** Events whose handler call completed (for lag/health reporting). */
   processed = 0;
   lastError: string | null = null;
 
   constructor(
-    private readonly conn: RedisClient,
-    private readonly stream: string,
+    private readonly connect: (partition: number) => RedisClient,
+    private readonly streams: readonly string[],
     private readonly opts: LogConsumerOptions,
   ) {
     this.logger = new Logger(`LogConsumer:${opts.group}`);
@@ -52,24 +55,29 @@ export class LogConsumer {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.streams.forEach((stream, partition) => {
+      const conn = this.connect(partition);
+      this.conns.push(conn);
+      this.loops.push(this.run(conn, stream, partition));
+    });
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.conn.disconnect();
-    await this.loop?.catch(() => undefined);
+    for (const conn of this.conns) conn.disconnect();
+    await Promise.all(this.loops.map((l) => l.catch(() => undefined)));
   }
 
-  private async run(): Promise<void> {
+  private async run(conn: RedisClient, stream: string, partition: number): Promise<void> {
     const { group, batchSize = 500, blockMs = 1000 } = this.opts;
+    const claim = { last: 0 };
     let backlog = true; // our pending entries first: failed handler calls and entries claimed from dead consumers
     while (this.running) {
       try {
-        await LogConsumer.ensureGroup(this.conn, this.stream, group);
-        if ((await this.claimAbandoned()) > 0) backlog = true;
+        await LogConsumer.ensureGroup(conn, stream, group);
+        if ((await this.claimAbandoned(conn, stream, claim)) > 0) backlog = true;
         const block = backlog ? [] : ['BLOCK', blockMs];
-        const reply = (await this.conn.call(
+        const reply = (await conn.call(
           'XREADGROUP',
           'GROUP',
           group,
@@ -78,7 +86,7 @@ export class LogConsumer {
           batchSize,
           ...block,
           'STREAMS',
-          this.stream,
+          stream,
           backlog ? '0' : '>',
         )) as StreamReply;
         const entries = reply?.[0]?.[1] ?? [];
@@ -87,15 +95,15 @@ export class LogConsumer {
           continue;
         }
         if (entries.length === 0) continue;
-        const events = entries.filter(([, f]) => f && f.length).map(([sid, f]) => parseEntry(sid, f));
+        const events = entries.filter(([, f]) => f && f.length).map(([sid, f]) => parseEntry(sid, f, partition));
         if (events.length) await this.opts.handle(events);
-        await this.conn.xack(this.stream, group, ...entries.map(([sid]) => sid));
+        await conn.xack(stream, group, ...entries.map(([sid]) => sid));
         this.processed += events.length;
         this.lastError = null;
       } catch (err) {
         if (!this.running) break;
         this.lastError = (err as Error).message;
-        this.logger.warn(`read/handle failed, retrying: ${this.lastError}`);
+        this.logger.warn(`read/handle failed on ${stream}, retrying: ${this.lastError}`);
         backlog = true;
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -103,22 +111,15 @@ export class LogConsumer {
   }
 
   /** Moves entries stuck on consumers that died into our pending list; they are processed on the next backlog pass. */
-  private async claimAbandoned(): Promise<number> {
+  private async claimAbandoned(conn: RedisClient, stream: string, claim: { last: number }): Promise<number> {
     const idle = this.opts.claimIdleMs ?? 30_000;
-    if (Date.now() - this.lastClaim < idle / 2) return 0;
-    this.lastClaim = Date.now();
-    const [, claimed] = (await this.conn.call(
-      'XAUTOCLAIM',
-      this.stream,
-      this.opts.group,
-      this.consumer,
-      idle,
-      '0-0',
-      'COUNT',
-      1000,
-      'JUSTID',
-    )) as [string, string[]];
-    if (claimed.length) this.logger.log(`claimed ${claimed.length} entries abandoned by a dead consumer`);
+    if (Date.now() - claim.last < idle / 2) return 0;
+    claim.last = Date.now();
+    const [, claimed] = (await conn.call('XAUTOCLAIM', stream, this.opts.group, this.consumer, idle, '0-0', 'COUNT', 1000, 'JUSTID')) as [
+      string,
+      string[],
+    ];
+    if (claimed.length) this.logger.log(`claimed ${claimed.length} entries of ${stream} abandoned by a dead consumer`);
     return claimed.length;
   }
 }

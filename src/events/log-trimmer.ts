@@ -7,7 +7,7 @@ import { EventLog } from './event-log.js';
 const TRIM_EVERY_MS = 1_000;
 
 /**
- * Keeps the Redis Stream bounded without ever losing an event: it trims (XTRIM MINID) only below the oldest entry some
+ * Keeps each partition's Redis Stream bounded without ever losing an event: it trims (XTRIM MINID) only below the oldest entry some
  * consumer group still has to process (its oldest pending entry, else its last delivered one). Processed entries stay
  * for EVENT_LOG_RETENTION_MINUTES (fast stream resume), or go right away when the log holds more than EVENT_LOG_MAXLEN;
  * what is trimmed is already in SQL history (the `history` group processed it), where resume and replay find it.
@@ -34,17 +34,18 @@ export class LogTrimmer implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
-  /** The lowest stream id that some consumer group has not finished with, or null when there is no group. */
-  async safePoint(): Promise<string | null> {
+  /** The lowest stream id of a partition that some consumer group has not finished with, or null when there is no group. */
+  async safePoint(partition: number): Promise<string | null> {
     const client = this.redis.client;
-    const groups = (await client.call('XINFO', 'GROUPS', this.log.streamKey).catch(() => [])) as (string | number)[][];
+    const stream = this.log.streamKeys[partition];
+    const groups = (await client.call('XINFO', 'GROUPS', stream).catch(() => [])) as (string | number)[][];
     let safe: string | null = null;
     for (const flat of groups) {
       const g: Record<string, string | number> = {};
       for (let i = 0; i < flat.length; i += 2) g[String(flat[i])] = flat[i + 1];
       let point = String(g['last-delivered-id']);
       if (Number(g.pending) > 0) {
-        const [, oldestPending] = (await client.call('XPENDING', this.log.streamKey, String(g.name))) as [number, string | null];
+        const [, oldestPending] = (await client.call('XPENDING', stream, String(g.name))) as [number, string | null];
         if (oldestPending) point = oldestPending;
       }
       if (safe === null || compareStreamIds(point, safe) < 0) safe = point;
@@ -52,13 +53,20 @@ export class LogTrimmer implements OnModuleInit, OnApplicationShutdown {
     return safe;
   }
 
-  /** One trimming pass; returns how many entries were removed. */
+  /** One trimming pass over every partition (EVENT_LOG_MAXLEN applies to each); returns how many entries were removed. */
   async trim(): Promise<number> {
-    const safe = await this.safePoint();
+    let removed = 0;
+    for (let p = 0; p < this.log.partitions; p++) removed += await this.trimPartition(p);
+    return removed;
+  }
+
+  private async trimPartition(partition: number): Promise<number> {
+    const safe = await this.safePoint(partition);
     if (safe === null || safe === '0-0') return 0;
-    const len = await this.redis.client.xlen(this.log.streamKey);
+    const stream = this.log.streamKeys[partition];
+    const len = await this.redis.client.xlen(stream);
     const retentionBound = `${Date.now() - this.config.eventLogRetentionMinutes * 60_000}-0`;
     const minId = len > this.config.eventLogMaxLen || compareStreamIds(safe, retentionBound) < 0 ? safe : retentionBound;
-    return this.redis.client.xtrim(this.log.streamKey, 'MINID', minId);
+    return this.redis.client.xtrim(stream, 'MINID', minId);
   }
 }

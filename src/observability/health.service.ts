@@ -176,7 +176,7 @@ export class HealthService {
 
   private async pendingEvents(): Promise<number> {
     const [groups, queue] = await Promise.all([
-      consumerGroupBacklogs(this.redis.client, this.log.streamKey),
+      consumerGroupBacklogs(this.redis.client, this.log.streamKeys),
       this.deliveries.queueCounts(),
     ]);
     const matcher = groups.find((g) => g.group === WEBHOOKS_GROUP);

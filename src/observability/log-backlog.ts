@@ -8,8 +8,23 @@ export interface ConsumerGroupBacklog {
   lag: number;
 }
 
-/** Backlog of every consumer group of the event log (XINFO GROUPS; Redis 7 reports `lag`). */
-export async function consumerGroupBacklogs(redis: RedisClient, streamKey: string): Promise<ConsumerGroupBacklog[]> {
+/** Backlog of every consumer group of the event log, summed over its partitions' streams. */
+export async function consumerGroupBacklogs(redis: RedisClient, streamKeys: readonly string[]): Promise<ConsumerGroupBacklog[]> {
+  const sums = new Map<string, ConsumerGroupBacklog>();
+  for (const per of await Promise.all(streamKeys.map((k) => streamBacklogs(redis, k)))) {
+    for (const b of per) {
+      const sum = sums.get(b.group);
+      if (sum) {
+        sum.pending += b.pending;
+        sum.lag += b.lag;
+      } else sums.set(b.group, { ...b });
+    }
+  }
+  return [...sums.values()];
+}
+
+/** Backlog of every consumer group of one stream (XINFO GROUPS; Redis 7 reports `lag`). */
+async function streamBacklogs(redis: RedisClient, streamKey: string): Promise<ConsumerGroupBacklog[]> {
   let groups: unknown[][];
   try {
     groups = (await redis.call('XINFO', 'GROUPS', streamKey)) as unknown[][];

@@ -36,15 +36,16 @@ export class MetricFeeds implements OnModuleInit {
       const counts = this.connections.counts();
       for (const t of TRANSPORTS) g.set({ transport: t }, counts[t]);
     });
-    this.metrics.gauge('humana_event_log_entries', 'Entries retained in the Redis Stream event log', [], async (g) => {
-      g.set(await this.redis.client.xlen(this.log.streamKey));
+    this.metrics.gauge('humana_event_log_entries', 'Entries retained in the Redis Stream event log (all partitions)', [], async (g) => {
+      const lengths = await Promise.all(this.log.streamKeys.map((k) => this.redis.client.xlen(k)));
+      g.set(lengths.reduce((a, b) => a + b, 0));
     });
     this.metrics.gauge(
       'humana_event_log_backlog',
       'Log entries a consumer group has not processed yet (unread + unacknowledged)',
       ['group'],
       async (g) => {
-        for (const b of await consumerGroupBacklogs(this.redis.client, this.log.streamKey)) g.set({ group: b.group }, b.lag + b.pending);
+        for (const b of await consumerGroupBacklogs(this.redis.client, this.log.streamKeys)) g.set({ group: b.group }, b.lag + b.pending);
       },
     );
     this.metrics.gauge('humana_delivery_queue_jobs', 'Webhook delivery jobs by state', ['state'], async (g) => {

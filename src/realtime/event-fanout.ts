@@ -15,9 +15,9 @@ const READ_COUNT = 1000;
 const BLOCK_MS = 5000;
 
 /**
- * The live path of every API process: one dedicated Redis connection tails the event log (XREAD BLOCK from the last
- * id seen) and hands each event to the local connections whose subscriptions match, through the subscription index.
- * Every process tails the whole log, so an event published anywhere reaches subscribers everywhere.
+ * The live path of every API process: one dedicated Redis connection per log partition tails it (XREAD BLOCK from the
+ * last id seen) and hands each event to the local connections whose subscriptions match, through the subscription
+ * index. Every process tails every partition, so an event published anywhere reaches subscribers everywhere.
  */
 /** Longest stretch the tail delivers without yielding to the event loop. */
 const DISPATCH_SLICE_MS = 5;
@@ -26,11 +26,13 @@ const DISPATCH_SLICE_MS = 5;
 export class EventFanout implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('EventFanout');
   private readonly index = new SubscriptionIndex<StreamConnection>();
-  private conn?: RedisClient;
+  private readonly conns: RedisClient[] = [];
   private running = false;
-  private loop?: Promise<void>;
-  /** Stream id of the last event dispatched: events after it are still to come through the tail. */
-  private position = '0-0';
+  private loops: Promise<void>[] = [];
+  /** Per partition, stream id of the last event dispatched: events after it are still to come through the tail. */
+  private positions: string[] = [];
+  /** Per partition, the error of its last tail read (null: it succeeded). */
+  private readonly tailErrors: (string | null)[] = [];
   /** Events dispatched since start (metrics). */
   dispatched = 0;
 
@@ -43,18 +45,21 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.position = await this.log.lastStreamId();
-    this.conn = this.redis.connect('fanout');
+    this.positions = await Promise.all(this.log.streamKeys.map((_, p) => this.log.lastStreamId(p)));
     this.running = true;
     this.status.running = true;
-    this.loop = this.run(this.conn);
+    this.loops = this.log.streamKeys.map((_, p) => {
+      const conn = this.redis.connect(`fanout:p${p}`);
+      this.conns.push(conn);
+      return this.run(conn, p);
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     this.status.running = false;
-    this.conn?.disconnect();
-    await this.loop;
+    for (const conn of this.conns) conn.disconnect();
+    await Promise.all(this.loops);
   }
 
   get subscriptionCount(): number {
@@ -110,16 +115,18 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Attaches `subs` and sends what they missed since `afterStreamId` before any live event: the replay covers
-   * everything the tail dispatched up to the moment of attaching, the connection holds back live events meanwhile.
+   * everything the tail of the organization's partition dispatched up to the moment of attaching, the connection
+   * holds back live events meanwhile.
    */
   private resume(conn: StreamConnection, subs: readonly StreamSubscription[], afterStreamId: string): Promise<void> {
     const matches = (ev: FanoutEvent) => subs.some((s) => filterMatches(s.filter, ev.event.type, ev.event.data));
     const replay = this.replay;
+    const partition = this.log.partitionOf(conn.organizationId);
     return conn.resume(
       afterStreamId,
       () => {
         this.attach(subs);
-        return this.position;
+        return this.positions[partition];
       },
       async function* (upTo) {
         for await (const page of replay.pages(conn.organizationId, afterStreamId, upTo)) yield page.filter(matches);
@@ -127,7 +134,7 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  private async run(conn: RedisClient): Promise<void> {
+  private async run(conn: RedisClient, partition: number): Promise<void> {
     while (this.running) {
       try {
         const reply = (await conn.xread(
@@ -136,19 +143,26 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
           'BLOCK',
           BLOCK_MS,
           'STREAMS',
-          this.log.streamKey,
-          this.position,
+          this.log.streamKeys[partition],
+          this.positions[partition],
         )) as XReadReply;
-        this.status.lastError = null;
+        this.noteTail(partition, null);
         const entries = reply?.[0]?.[1];
-        if (entries?.length) await this.dispatch(entries);
+        if (entries?.length) await this.dispatch(entries, partition);
       } catch (err) {
         if (!this.running) break;
-        this.status.lastError = (err as Error).message;
-        this.logger.warn(`tail read failed, retrying from ${this.position}: ${this.status.lastError}`);
+        const message = (err as Error).message;
+        this.noteTail(partition, message);
+        this.logger.warn(`tail read of partition ${partition} failed, retrying from ${this.positions[partition]}: ${message}`);
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  }
+
+  /** The tail is failing while any partition's read is. */
+  private noteTail(partition: number, error: string | null): void {
+    this.tailErrors[partition] = error;
+    this.status.lastError = this.tailErrors.find((e) => e !== null) ?? null;
   }
 
   /**
@@ -157,7 +171,7 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
    * to an event before its recipients are computed: a connection that attaches during a yield replays up to and
    * including that event and was not among its recipients, so it sees the event exactly once (see resume()).
    */
-  private async dispatch(entries: [string, string[] | null][]): Promise<void> {
+  private async dispatch(entries: [string, string[] | null][], partition: number): Promise<void> {
     const touched = new Set<StreamConnection>();
     const flush = () => {
       for (const c of touched) c.endBatch();
@@ -166,9 +180,9 @@ export class EventFanout implements OnModuleInit, OnApplicationShutdown {
     let sliceStart = performance.now();
     const recipients: StreamConnection[] = [];
     for (const [sid, fields] of entries) {
-      this.position = sid;
+      this.positions[partition] = sid;
       if (!fields?.length) continue;
-      const ev = new FanoutEvent(parseEntry(sid, fields));
+      const ev = new FanoutEvent(parseEntry(sid, fields, partition));
       recipients.length = 0;
       this.index.dispatch(ev.event.organizationId, ev.event.type, ev.event.data, (c) => recipients.push(c));
       for (const c of recipients) {

@@ -16,23 +16,28 @@ export class LogReplay {
     private readonly history: HistoryService,
   ) {}
 
-  /** A resume point newer than anything in the log was never issued by us: 400 rather than a silent empty replay. */
-  async assertKnown(afterStreamId: string): Promise<void> {
-    if (compareStreamIds(afterStreamId, await this.log.lastStreamId()) > 0) {
+  /**
+   * A resume point newer than anything in the organization's partition was never issued by us: 400 rather than a
+   * silent empty replay.
+   */
+  async assertKnown(organizationId: string, afterStreamId: string): Promise<void> {
+    const partition = this.log.partitionOf(organizationId);
+    if (compareStreamIds(afterStreamId, await this.log.lastStreamId(partition)) > 0) {
       throw new ApiError(
         400,
         'unknown_last_event_id',
-        `Last-Event-ID ${eventIdFromStreamId(afterStreamId)} is newer than any event in the log`,
+        `Last-Event-ID ${eventIdFromStreamId(afterStreamId, partition)} is newer than any event in the log`,
       );
     }
   }
 
-  /** The organization's events in (after, upTo], oldest first, page by page. */
+  /** The organization's events in (after, upTo] of its partition, oldest first, page by page. */
   async *pages(organizationId: string, afterStreamId: string, upToStreamId: string): AsyncGenerator<FanoutEvent[]> {
     if (compareStreamIds(afterStreamId, upToStreamId) >= 0) return;
-    const oldest = await this.log.oldestStreamId();
+    const partition = this.log.partitionOf(organizationId);
+    const oldest = await this.log.oldestStreamId(partition);
     if (oldest === null || compareStreamIds(afterStreamId, oldest) < 0) {
-      yield* this.fromHistory(organizationId, afterStreamId, upToStreamId, oldest);
+      yield* this.fromHistory(organizationId, partition, afterStreamId, upToStreamId, oldest);
     }
     let cursor = afterStreamId;
     for (;;) {
@@ -56,12 +61,13 @@ export class LogReplay {
   /** SQL rows in (after, upTo] older than the stream's oldest entry (the stream replays from there on). */
   private async *fromHistory(
     organizationId: string,
+    partition: number,
     afterStreamId: string,
     upToStreamId: string,
     streamStart: string | null,
   ): AsyncGenerator<FanoutEvent[]> {
-    const toId = eventIdFromStreamId(upToStreamId);
-    let cursor = eventIdFromStreamId(afterStreamId);
+    const toId = eventIdFromStreamId(upToStreamId, partition);
+    let cursor = eventIdFromStreamId(afterStreamId, partition);
     for (;;) {
       const rows = await this.history.after(organizationId, cursor, PAGE, toId);
       const page: FanoutEvent[] = [];

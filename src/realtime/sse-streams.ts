@@ -93,7 +93,7 @@ export class SseStreams implements OnModuleInit, OnModuleDestroy, BeforeApplicat
 
   /** Validation, resume point and connection limit are checked first, so a refusal is still a JSON error. */
   async open(principal: Principal, req: IncomingMessage, res: ServerResponse, { filter, afterStreamId }: StreamRequest): Promise<void> {
-    if (afterStreamId) await this.replay.assertKnown(afterStreamId);
+    if (afterStreamId) await this.replay.assertKnown(principal.organizationId, afterStreamId);
     const release = await this.limiter.acquire(principal.organizationId, 'sse');
     let slot: ReleaseSlot | undefined;
     try {

@@ -54,7 +54,7 @@ export class StreamCommands {
     const p = parseOrThrow(subscribePayloadSchema, payload ?? {}, 'payload');
     await assertKnownTypes(this.eventTypes, conn.organizationId, p.events, 'payload.events');
     const after = resumePointOf(p.lastEventId);
-    if (after) await this.replay.assertKnown(after);
+    if (after) await this.replay.assertKnown(conn.organizationId, after);
     if (conn.closed) return;
     if (conn.implicit) {
       this.fanout.detach([conn.implicit]);

@@ -165,7 +165,7 @@ export class WsStreams implements OnApplicationBootstrap, OnModuleDestroy, Befor
     if (!principal.scopes.has('streams:read')) throw ApiError.forbidden('This API key lacks the "streams:read" scope');
     const request = parseStreamQuery(queryObject(url.searchParams), principal);
     await assertKnownTypes(this.eventTypes, principal.organizationId, request.filter.types, 'events');
-    if (request.afterStreamId) await this.replay.assertKnown(request.afterStreamId);
+    if (request.afterStreamId) await this.replay.assertKnown(principal.organizationId, request.afterStreamId);
     return { principal, request, release: await this.limiter.acquire(principal.organizationId, 'ws') };
   }
 

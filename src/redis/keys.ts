@@ -9,8 +9,10 @@
  *   slot, as it always has, so existing key names are unchanged.
  * - Functions that build keys used together in one script take the tag as a parameter (defaulting to the deployment
  *   tag): the event log with its idempotency records (append script) and an organization's quota counters and flags
- *   (quota script). Partitioning by organization later means passing `keys.tag(partition)` to those functions, which
- *   yields `{<prefix>:<partition>}`: every key of one script call still shares that partition's slot.
+ *   (quota script). The event log is partitioned by organization (EVENT_LOG_PARTITIONS): partition n of more than one
+ *   uses the tag `{<prefix>:p<n>}` ({@link RedisKeys.eventLogTag}), so its stream, its idempotency records and its
+ *   consumer groups share one slot and different partitions spread over the cluster's masters. With one partition
+ *   the tag is the deployment tag: key names are those of an unpartitioned deployment.
  * - Keys never used together in a script (locks, heartbeats, channels, BullMQ's prefix) keep the deployment tag, which
  *   BullMQ needs anyway (it runs its own multi-key scripts under its prefix).
  */
@@ -40,7 +42,17 @@ export class RedisKeys {
 
   // ── Event log (append script: the stream and its idempotency records share `tag`) ───────────────────────────────
 
-  /** The event log stream (history, webhooks and live streams read it). */
+  /** The tag of event log partition `partition` of `partitions` (the deployment tag when there is only one). */
+  eventLogTag(partition: number, partitions: number): HashTag {
+    return partitions === 1 ? this.deploymentTag : this.tag(`p${partition}`);
+  }
+
+  /** The partition count the event log was created with (EVENT_LOG_PARTITIONS; start-up refuses another one). */
+  eventLogPartitions(): string {
+    return this.join(this.deploymentTag, 'events', 'partitions');
+  }
+
+  /** The event log stream, or one partition's stream (history, webhooks and live streams read it). */
   eventLog(tag: HashTag = this.deploymentTag): string {
     return this.join(tag, 'events');
   }
@@ -185,9 +197,9 @@ export class RedisKeys {
     return this.join(this.deploymentTag, 'webhooks', 'workers');
   }
 
-  /** BullMQ's `prefix` option for every queue and worker. */
-  bullPrefix(): string {
-    return this.join(this.deploymentTag, 'bull');
+  /** BullMQ's `prefix` option of queues and workers: the deployment's, or a log partition's (its fan-out queue). */
+  bullPrefix(tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'bull');
   }
 
   // ── Observability ───────────────────────────────────────────────────────────────────────────────────────────────

@@ -128,9 +128,9 @@ export class WebhooksService implements OnModuleInit {
     await this.checkEvents(p.organizationId, input.events);
     await this.checkUrls(input.url, input.variants);
     const now = new Date().toISOString();
-    // Read before the insert: every event appended after the 201 has a later stream id, and the matcher brings its
+    // Read before the insert: every event of the organization appended after the 201 has a later stream id (in its partition), and the matcher brings its
     // index up to the version announced below before matching (the guarantee in src/delivery/webhook-matcher.ts).
-    const createdAtStreamId = await this.eventLog.lastStreamId();
+    const createdAtStreamId = await this.eventLog.lastStreamId(this.eventLog.partitionOf(p.organizationId));
     const w = Object.assign(new Webhook(), {
       ...this.configOf(input),
       id: newId('wh'),

@@ -490,19 +490,38 @@ export class Stack {
     return proc;
   }
 
+  /** The event log's streams: one per partition (EVENT_LOG_PARTITIONS in the stack's env, default 1). */
+  private streams(): string[] {
+    const n = Number(this.opts.env?.EVENT_LOG_PARTITIONS ?? 1);
+    return Array.from({ length: n }, (_, p) => this.keys.eventLog(this.keys.eventLogTag(p, n)));
+  }
+
   /** A worker reads the log once one of its consumer names (LogConsumer: host-pid-random) is in a group. */
   private async readsLog(proc: AppProcess): Promise<boolean> {
     const marker = `-${proc.pid}-`;
-    for (const g of await this.groups().catch(() => [])) {
-      const consumers = (await this.admin.xinfo('CONSUMERS', this.keys.eventLog(), g.name)) as unknown[][];
+    const [stream] = this.streams();
+    for (const g of await this.groupsOf(stream).catch(() => [])) {
+      const consumers = (await this.admin.xinfo('CONSUMERS', stream, g.name)) as unknown[][];
       if (consumers.some((c) => String(c[1]).includes(marker))) return true;
     }
     return false;
   }
 
-  /** XINFO GROUPS of the event log: lag (entries not yet read) and pending (read, not acknowledged) per reader. */
+  /** XINFO GROUPS of the event log, summed over its partitions: lag (entries not yet read) and pending (read, not acknowledged) per reader. */
   private async groups(): Promise<GroupInfo[]> {
-    const raw = (await this.admin.xinfo('GROUPS', this.keys.eventLog())) as unknown[][];
+    const sums = new Map<string, GroupInfo>();
+    for (const stream of this.streams()) {
+      for (const g of await this.groupsOf(stream)) {
+        const sum = sums.get(g.name);
+        if (!sum) sums.set(g.name, g);
+        else Object.assign(sum, { consumers: sum.consumers + g.consumers, pending: sum.pending + g.pending, lag: sum.lag + g.lag });
+      }
+    }
+    return [...sums.values()];
+  }
+
+  private async groupsOf(stream: string): Promise<GroupInfo[]> {
+    const raw = (await this.admin.xinfo('GROUPS', stream)) as unknown[][];
     return raw.map((flat) => {
       const f: Record<string, unknown> = {};
       for (let i = 0; i < flat.length; i += 2) f[String(flat[i])] = flat[i + 1];
