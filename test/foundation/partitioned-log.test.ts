@@ -146,7 +146,11 @@ describe(`a partitioned event log (EVENT_LOG_PARTITIONS=${PARTITIONS}, one Redis
       const p = partitionOf(org.id, PARTITIONS);
       const events = await redis.xrange(`${keys.bullPrefix(keys.eventLogTag(p, PARTITIONS))}:webhook-delivery-p${p}:events`, '-', '+');
       const added = events.map(([, f]) => f[f.indexOf('jobId') + 1]);
-      for (const id of sent[i]) assert.ok(added.includes(`fanout-${id}`), `fanout-${id} in webhook-delivery-p${p}`);
+      for (const id of sent[i])
+        assert.ok(
+          added.some((job) => job.startsWith(`fanout-${org.id}-`) && job.includes(id)),
+          `${id}'s fan-out job in webhook-delivery-p${p}: ${added.join(', ')}`,
+        );
     }
     const board = await app.http.get('/admin/queues/api/queues').set('Authorization', BOARD_AUTH).expect(200);
     const names = (board.body.queues as { name: string }[]).map((q) => q.name);
