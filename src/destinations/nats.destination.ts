@@ -3,15 +3,14 @@ import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } fro
 import {
   BrokerError,
   connectAddress,
-  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
   messageIdOf,
-  renderTemplate,
-  resultOf,
+  sendThrough,
   templateProblems,
   withTimeout,
+  type Channel,
 } from './message.js';
 
 const PER_MESSAGE = ['subject'];
@@ -94,18 +93,15 @@ export class NatsDestination implements Destination {
     return stream;
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    let target: URL | undefined;
-    try {
-      const { url, key } = targetOf(req.url, PER_MESSAGE);
-      target = url;
-      const subject = renderTemplate(url.searchParams.get('subject') ?? '', req.event, sanitizeSubject);
-      const link = await withTimeout(
-        this.links.get(key, () => this.connect(key, url, req.timeoutMs)),
-        req.timeoutMs,
-        'connecting',
-      );
+  private readonly channel: Channel<Link> = {
+    perMessage: PER_MESSAGE,
+    address: { param: 'subject', sanitize: sanitizeSubject },
+    connections: this.links,
+    connect: (key, url, timeoutMs) => this.connect(key, url, timeoutMs),
+  };
+
+  send(req: SendRequest): Promise<SendResult> {
+    return sendThrough(req, this.channel, async (link, subject) => {
       const { headers: natsHeaders } = await import('nats');
       const h = natsHeaders();
       for (const [k, v] of Object.entries(messageHeaders(req.headers))) h.set(k, v);
@@ -122,14 +118,12 @@ export class NatsDestination implements Destination {
           if (e.code === 'TIMEOUT' || /timeout/i.test(e.message)) throw err;
           throw new BrokerError(`JetStream refused the publish: ${e.message}`);
         }
-        return resultOf(started, { ack: `jetstream ack: stream ${ack.stream}, seq ${ack.seq}${ack.duplicate ? ', duplicate' : ''}` });
+        return `jetstream ack: stream ${ack.stream}, seq ${ack.seq}${ack.duplicate ? ', duplicate' : ''}`;
       }
       link.nc.publish(subject, data, { headers: h });
       await withTimeout(link.nc.flush(), req.timeoutMs, 'flushing');
-      return resultOf(started, { ack: `published on ${subject} (core NATS, flushed)` });
-    } catch (err) {
-      return resultOf(started, { err }, target);
-    }
+      return `published on ${subject} (core NATS, flushed)`;
+    });
   }
 
   close(): Promise<void> {
