@@ -70,7 +70,7 @@ export class DeliveryRunner {
           event,
           attempts: [],
           createdAt,
-          url: hook.row.url,
+          url: maskUrl(hook.row.url), // held deliveries wait in Redis: no URL credentials there
           traceparent: data.traceparent,
         };
         direct.push({ hook, eventJson: json, held });

@@ -54,7 +54,8 @@ export class Webhook {
   @Column({ name: 'organization_id', type: 'varchar', length: 64 })
   organizationId!: string;
 
-  @Column({ type: 'varchar', length: 2048 })
+  /** Plaintext in memory, sealed in SQL: broker and SMTP URLs carry credentials (migration 0010). */
+  @Column({ type: 'text', transformer: secretTransformer })
   url!: string;
 
   /** Exact types or patterns (`message.*`, `*`). */
