@@ -1,4 +1,4 @@
-import type { NatsConnection, JetStreamManager } from 'nats';
+import type { NatsConnection, JetStreamManager, TlsOptions } from 'nats';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
 import {
   BrokerError,
@@ -31,6 +31,8 @@ export const natsScheme: SchemeSpec = {
       else if (literal.split('.').some((t) => t === ''))
         problems.push({ field: 'url.subject', message: 'empty subject token ("a..b", leading or trailing ".")' });
     }
+    const tls = url.searchParams.get('tls');
+    if (tls !== null && tls !== 'true' && tls !== 'false') problems.push({ field: 'url.tls', message: 'must be true or false' });
     return problems;
   },
 };
@@ -67,6 +69,10 @@ export class NatsDestination implements Destination {
     const nc = await connect({
       servers: `${host}:${url.port || 4222}`,
       ...(user && pass ? { user, pass } : user ? { token: user } : {}),
+      // A server that requires TLS is upgraded to after its INFO either way; `tls=true` insists on TLS and checks the
+      // certificate against the URL's host name (the connection itself goes to the address the SSRF rule passed); the
+      // client hands these options on to tls.connect, whose `servername` its type does not name.
+      ...(url.searchParams.get('tls') === 'true' ? { tls: { servername: url.hostname } as TlsOptions } : {}),
       timeout: timeoutMs,
       reconnect: false,
       name: 'humana-events',

@@ -237,21 +237,26 @@ describe('TLS destinations (a private CA trusted through NODE_EXTRA_CA_CERTS)', 
     }
   });
 
-  test('nats: a server that requires TLS is reached over TLS (the upgrade after INFO)', async () => {
-    const nc: NatsConnection = await natsConnect({ servers: `127.0.0.1:${ports.nats}`, tls: { ca: ca().toString() } });
-    const subject = `tls.${unique('s').replace(/-/g, '_')}`;
-    const sub = nc.subscribe(subject, { max: 1 });
-    await nc.flush();
-    try {
-      const { hook, ev } = await deliverOnce(`nats://127.0.0.1:${ports.nats}?subject=${subject}`);
-      for await (const m of sub) {
-        const headers = Object.fromEntries([...m.headers!.keys()].map((k) => [k, m.headers!.get(k)]));
-        assertSignedMessage(headers, m.string(), hook.secret, { eventId: ev.id, eventType: 'message.sent' });
+  for (const [name, query] of [
+    ['upgraded after INFO when the server requires it', ''],
+    ['tls=true: required, the certificate checked against the URL host', '&tls=true'],
+  ] as const) {
+    test(`nats over TLS to a private nats-server: ${name}`, async () => {
+      const nc: NatsConnection = await natsConnect({ servers: `127.0.0.1:${ports.nats}`, tls: { ca: ca().toString() } });
+      const subject = `tls.${unique('s').replace(/-/g, '_')}`;
+      const sub = nc.subscribe(subject, { max: 1 });
+      await nc.flush();
+      try {
+        const { hook, ev } = await deliverOnce(`nats://127.0.0.1:${ports.nats}?subject=${subject}${query}`);
+        for await (const m of sub) {
+          const headers = Object.fromEntries([...m.headers!.keys()].map((k) => [k, m.headers!.get(k)]));
+          assertSignedMessage(headers, m.string(), hook.secret, { eventId: ev.id, eventType: 'message.sent' });
+        }
+      } finally {
+        await nc.close();
       }
-    } finally {
-      await nc.close();
-    }
-  });
+    });
+  }
 
   test('a certificate of an unknown CA is a failed attempt (never accepted unverified)', async () => {
     const r2 = await startPrivateRedis();
