@@ -11,7 +11,7 @@ import {
   type TestApp,
   type TestDatabase,
 } from '../support/launcher.js';
-import { openRaw } from '../support/raw-db.js';
+import { insertPlaintextWebhook, openRaw } from '../support/raw-db.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { waitFor } from '../support/time.js';
 import { deliveryIn, publish } from '../webhooks/fixtures.js';
@@ -106,27 +106,13 @@ for (const kind of databases()) {
       const id = `wh_legacy${randomBytes(4).toString('hex')}`;
       const url = `${BROKER}/?exchange=${exchange}&routingKey=legacy.{type}`;
       await app!.stop();
-      const raw = await openRaw(db.url);
-      const now = new Date().toISOString();
-      await raw.query(
-        'INSERT INTO webhooks (id, organization_id, url, events, secret, headers, retry, description, enabled, timeout_ms, created_at, updated_at) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [
-          id,
-          org.id,
-          url,
-          '["message.sent"]',
-          `whsec_${randomBytes(24).toString('base64')}`,
-          '{}',
-          '{"maxAttempts":3,"backoffMultiplier":2,"maxDelay":300}',
-          '',
-          kind === 'sqlite' ? 1 : true,
-          10000,
-          now,
-          now,
-        ],
-      );
-      await raw.close();
+      await insertPlaintextWebhook(db.url, {
+        id,
+        organizationId: org.id,
+        url,
+        events: ['message.sent'],
+        secret: `whsec_${randomBytes(24).toString('base64')}`,
+      });
       assert.equal(await storedUrl(db.url, id), url);
 
       const a = await start();

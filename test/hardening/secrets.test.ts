@@ -20,7 +20,7 @@ import {
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { assertSigned, hookFor, publish, until, type Hook } from '../webhooks/fixtures.js';
 import { Receiver } from '../support/receiver.js';
-import { openRaw } from '../support/raw-db.js';
+import { insertPlaintextWebhook, openRaw } from '../support/raw-db.js';
 
 const newKey = () => randomBytes(32);
 const keyIdOf = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
@@ -168,27 +168,13 @@ for (const kind of databases()) {
     test('SECRETS_KEY_PREVIOUS: the next start re-seals every row (plaintext rows of an older version too) with the new key', async () => {
       await stop();
       legacy = { org: hook.org, id: `wh_legacy${randomBytes(4).toString('hex')}`, secret: legacySecret, path: '/legacy' };
-      const raw = await openRaw(db.url);
-      const now = new Date().toISOString();
-      await raw.query(
-        'INSERT INTO webhooks (id, organization_id, url, events, secret, headers, retry, description, enabled, timeout_ms, created_at, updated_at) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [
-          legacy.id,
-          hook.org.id,
-          `${rx.url}${legacy.path}`,
-          '["message.*"]',
-          legacySecret,
-          '{}',
-          '{"maxAttempts":3,"backoffMultiplier":2,"maxDelay":300}',
-          '',
-          kind === 'sqlite' ? 1 : true,
-          10000,
-          now,
-          now,
-        ],
-      );
-      await raw.close();
+      await insertPlaintextWebhook(db.url, {
+        id: legacy.id,
+        organizationId: hook.org.id,
+        url: `${rx.url}${legacy.path}`,
+        events: ['message.*'],
+        secret: legacySecret,
+      });
 
       const a = await start({ SECRETS_KEY: k2.toString('hex'), SECRETS_KEY_PREVIOUS: k1.toString('base64') });
       const stored = await storedSecrets(db.url, hook.id);

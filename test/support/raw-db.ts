@@ -43,3 +43,34 @@ export async function openRaw(databaseUrl: string): Promise<RawDb> {
     close: () => client.end(),
   };
 }
+
+/** A webhook row as an older version stored it: every value in plaintext (what the start-up re-seal pass finds). */
+export async function insertPlaintextWebhook(
+  databaseUrl: string,
+  w: { id: string; organizationId: string; url: string; events: string[]; secret: string },
+): Promise<void> {
+  const raw = await openRaw(databaseUrl);
+  const now = new Date().toISOString();
+  try {
+    await raw.query(
+      'INSERT INTO webhooks (id, organization_id, url, events, secret, headers, retry, description, enabled, timeout_ms, created_at, updated_at) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        w.id,
+        w.organizationId,
+        w.url,
+        JSON.stringify(w.events),
+        w.secret,
+        '{}',
+        '{"maxAttempts":3,"backoffMultiplier":2,"maxDelay":300}',
+        '',
+        databaseUrl.startsWith('sqlite:') ? 1 : true,
+        10000,
+        now,
+        now,
+      ],
+    );
+  } finally {
+    await raw.close();
+  }
+}
