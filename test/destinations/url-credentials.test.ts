@@ -100,6 +100,30 @@ for (const kind of databases()) {
       assert.ok(!text.includes('transport="http"'), 'no http deliveries were made');
     });
 
+    test('A/B variant URLs are sealed as a whole and masked in reads; a PUT of the masked view keeps their credentials', async () => {
+      const org = await createOrg(app!);
+      const variant = `${BROKER}/?exchange=${exchange}&routingKey=variant.{type}`;
+      const hook = await destinationHook(app!, org, `${BROKER}/?exchange=${exchange}&routingKey=main`, {
+        events: ['message.sent'],
+        variants: [{ url: variant, weight: 1 }],
+      });
+      const raw = await openRaw(db.url);
+      const [row] = await raw.query('SELECT variants FROM webhooks WHERE id = ?', [hook.id]);
+      await raw.close();
+      assertSealedUrl(row.variants as string);
+      const view = (await app!.http.get(`/api/v1/webhooks/${hook.id}`).set(org.auth).expect(200)).body;
+      assert.deepEqual(view.variants, [{ url: variant.replace('guest:guest@', 'guest:***@'), weight: 1 }]);
+      const { id: _id, transport: _t, createdAt: _c, updatedAt: _u, health: _h, paused: _p, transformHealth: _th, ...config } = view;
+      await app!.http
+        .put(`/api/v1/webhooks/${hook.id}`)
+        .set(org.auth)
+        .send({ ...config, description: 'edited' })
+        .expect(200);
+      const ev = await publish(app!, org, 'message.sent');
+      const m = (await messageFor(ev.id))!;
+      assert.equal(m.fields.routingKey, 'variant.message.sent');
+    });
+
     test('a URL stored in plaintext by an older version is sealed by the next start and still delivers', async () => {
       await app?.stop();
       const org = await createOrg(await start());
