@@ -110,3 +110,9 @@ export const secretTransformer: ValueTransformer = {
   to: (value: string | null | undefined) => (value == null ? value : encryptSecret(value)),
   from: (value: string | null) => (value == null ? value : decryptSecret(value)),
 };
+
+/** JSON in a `text` column, for a value sealed as a whole: `[jsonText, secretTransformer]` (TypeORM applies `to` in order). */
+export const jsonText: ValueTransformer = {
+  to: (value: unknown) => (value == null ? value : JSON.stringify(value)),
+  from: (value: string | null) => (value == null ? value : (JSON.parse(value) as unknown)),
+};

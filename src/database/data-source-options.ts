@@ -10,6 +10,7 @@ import { DeliveryEngine1764374900000 } from './migrations/0006-delivery-engine.j
 import { WebhookFormat1764375000000 } from './migrations/0009-webhook-format.js';
 import { AuditScope1764375100000 } from './migrations/0007-audit-scope.js';
 import { WebhookCreatedPosition1764375200000 } from './migrations/0008-webhook-created-position.js';
+import { DestinationUrls1764375300000 } from './migrations/0010-destination-urls.js';
 
 /** The schema's history, oldest first: each capability adds its migration here. */
 const MIGRATIONS = [
@@ -22,6 +23,7 @@ const MIGRATIONS = [
   WebhookFormat1764375000000,
   AuditScope1764375100000,
   WebhookCreatedPosition1764375200000,
+  DestinationUrls1764375300000,
 ];
 
 /**

@@ -22,6 +22,7 @@ const DELIVERY_COLUMNS: [string, (d: Delivery) => unknown][] = [
   ['event_type', (d) => d.eventType],
   ['kind', (d) => d.kind],
   ['url', (d) => d.url],
+  ['transport', (d) => d.transport],
   ['status', (d) => d.status],
   ['status_code', (d) => d.statusCode],
   ['duration_ms', (d) => d.durationMs],
@@ -39,6 +40,7 @@ const DELIVERY_COLUMNS: [string, (d: Delivery) => unknown][] = [
 ];
 const DELIVERY_UPDATABLE = [
   'url',
+  'transport',
   'status',
   'status_code',
   'duration_ms',

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../events/envelope.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
+import { transportOf } from '../destinations/schemes.js';
 import { maskUrl } from '../destinations/url-mask.js';
 import type { AttemptRecord, Delivery, DeliveryKind, DeliveryStatus } from './delivery.entity.js';
 import { variantFor } from './engine-decision.js';
@@ -34,6 +35,7 @@ export function deliveryRow(s: DeliveryState): Delivery {
     eventType: s.batch ? 'batch' : s.event.type,
     kind: s.kind,
     url: maskUrl(s.webhook.url),
+    transport: transportOf(s.webhook.url),
     status: s.status,
     statusCode: last?.statusCode ?? null,
     durationMs: last?.duration ?? null,
@@ -46,7 +48,7 @@ export function deliveryRow(s: DeliveryState): Delivery {
     succeededAt,
     latencyMs: succeededAt ? Math.max(0, Date.parse(succeededAt) + (last?.duration ?? 0) - Date.parse(publishedAt)) : null,
     nextAttemptAt: s.nextAttemptAt ?? null,
-    variant: s.webhook.variants?.length ? variantFor(s.webhook.variants, s.deliveryId).url : null,
+    variant: s.webhook.variants?.length ? maskUrl(variantFor(s.webhook.variants, s.deliveryId).url) : null,
     sequence: s.sequence ?? null,
   };
 }

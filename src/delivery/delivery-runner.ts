@@ -84,7 +84,7 @@ export class DeliveryRunner {
           continue;
         }
         json ??= JSON.stringify(envelopeOf(event));
-        const held = { deliveryId: t.deliveryId, kind: t.kind, event, attempts: [], createdAt, url: hook.row.url, traceparent };
+        const held = { deliveryId: t.deliveryId, kind: t.kind, event, attempts: [], createdAt, url: maskUrl(hook.row.url), traceparent }; // held deliveries wait in Redis: no URL credentials there
         direct.push({ hook, eventJson: json, held });
       }
     }

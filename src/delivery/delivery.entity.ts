@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Transport } from '../destinations/destination.js';
 
 export type DeliveryStatus = 'pending' | 'success' | 'retrying' | 'failed';
 
@@ -54,6 +55,10 @@ export class Delivery {
 
   @Column({ type: 'varchar', length: 2048 })
   url!: string;
+
+  /** The transport the URL's scheme chose (metrics by transport). */
+  @Column({ type: 'varchar', length: 16, default: 'http' })
+  transport!: Transport;
 
   @Column({ type: 'varchar', length: 16 })
   status!: DeliveryStatus;

@@ -15,6 +15,7 @@ import {
   type GateReply,
   type RecordReply,
 } from '../redis/scripts.js';
+import { maskUrl } from '../destinations/url-mask.js';
 import { autoDisableOf, circuitBreakerOf, shouldAutoDisable } from '../webhooks/endpoint-health.js';
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
@@ -147,10 +148,10 @@ export class EndpointEngine {
       errorId: `autodisable_${hook.id}`,
       type: 'integration',
       severity: 'critical',
-      message: `Webhook ${hook.id} (${w.url}) was disabled: ${reason}. Re-enable it with PATCH /api/v1/webhooks/${hook.id} {"enabled": true}.`,
+      message: `Webhook ${hook.id} (${maskUrl(w.url)}) was disabled: ${reason}. Re-enable it with PATCH /api/v1/webhooks/${hook.id} {"enabled": true}.`,
       context: {
         webhookId: hook.id,
-        url: w.url,
+        url: maskUrl(w.url),
         disabledAt: w.disabledAt,
         disabledReason: reason,
         deadLettered: r.dead,

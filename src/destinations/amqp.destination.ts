@@ -3,15 +3,14 @@ import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } fro
 import {
   BrokerError,
   connectAddress,
-  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
   messageIdOf,
-  renderTemplate,
-  resultOf,
+  sendThrough,
   templateProblems,
   withTimeout,
+  type Channel,
 } from './message.js';
 
 const PER_MESSAGE = ['exchange', 'routingKey'];
@@ -96,26 +95,26 @@ export class AmqpDestination implements Destination {
     }
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    let link: Link | undefined;
-    let target: URL | undefined;
-    try {
-      const { url, key } = targetOf(req.url, PER_MESSAGE);
-      target = url;
+  private readonly channel: Channel<Link> = {
+    perMessage: PER_MESSAGE,
+    address: { param: 'routingKey', sanitize: sanitizeKey },
+    connections: this.links,
+    connect: (key, url, timeoutMs) => this.connect(key, url, timeoutMs),
+    failure: async (err, link) => {
+      await new Promise((r) => setImmediate(r)); // the channel's 'error' (the reason) may trail its pending confirms
+      return amqpError(err, link?.closeReason);
+    },
+  };
+
+  send(req: SendRequest): Promise<SendResult> {
+    return sendThrough(req, this.channel, async (link, rendered, url) => {
       const exchange = url.searchParams.get('exchange') ?? '';
-      const routingKey = renderTemplate(url.searchParams.get('routingKey') ?? '', req.event, sanitizeKey).slice(0, 255);
-      link = await withTimeout(
-        this.links.get(key, () => this.connect(key, url, req.timeoutMs)),
-        req.timeoutMs,
-        'connecting',
-      );
+      const routingKey = rendered.slice(0, 255);
       const headers = messageHeaders(req.headers);
       const deliveryId = headers['x-humana-delivery'] ?? '';
-      const l = link;
-      l.returned.delete(deliveryId);
+      link.returned.delete(deliveryId);
       const confirmed = new Promise<void>((resolve, reject) => {
-        l.channel.publish(
+        link.channel.publish(
           exchange,
           routingKey,
           Buffer.from(req.body),
@@ -134,11 +133,8 @@ export class AmqpDestination implements Destination {
       await withTimeout(confirmed, req.timeoutMs, 'waiting for the publisher confirm');
       if (link.returned.delete(deliveryId))
         throw new BrokerError(`unroutable: no queue is bound to exchange "${exchange || '(default)'}" for routing key "${routingKey}"`);
-      return resultOf(started, { ack: `confirmed by the broker (exchange "${exchange}", routing key "${routingKey}")` });
-    } catch (err) {
-      await new Promise((r) => setImmediate(r)); // the channel's 'error' (the reason) may trail its pending confirms
-      return resultOf(started, { err: amqpError(err, link?.closeReason) }, target);
-    }
+      return `confirmed by the broker (exchange "${exchange}", routing key "${routingKey}")`;
+    });
   }
 
   close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { EventEnvelope } from '../events/envelope.js';
-import type { SendFailureKind, SendResult, UrlProblem } from './destination.js';
+import type { SendFailureKind, SendRequest, SendResult, UrlProblem } from './destination.js';
 import { bareHost, isForbiddenAddress } from './url-guard.js';
 
 /*
@@ -129,7 +129,7 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /** The kind of a send failure from whatever a client library threw. */
-export function failureKind(err: unknown): SendFailureKind {
+function failureKind(err: unknown): SendFailureKind {
   if (err instanceof BlockedError) return 'blocked';
   if (err instanceof TimeoutError) return 'timeout';
   if (err instanceof BrokerError) return err.permanent ? 'rejected' : 'broker';
@@ -139,7 +139,7 @@ export function failureKind(err: unknown): SendFailureKind {
 }
 
 /** The attempt's result from a success (the broker's acknowledgment) or a failure; the URL's password never appears in it. */
-export function resultOf(started: number, outcome: { ack: string } | { err: unknown }, url?: URL): SendResult {
+function resultOf(started: number, outcome: { ack: string } | { err: unknown }, url?: URL): SendResult {
   const durationMs = Math.round(performance.now() - started);
   if ('ack' in outcome) return { statusCode: 200, durationMs, headers: {}, body: outcome.ack.slice(0, 2048), error: null, errorKind: null };
   const err = outcome.err as Error & { code?: unknown };
@@ -209,7 +209,7 @@ export function baseProblems(url: URL, required: string[], allowEmpty: string[] 
 }
 
 /** The URL without the given query parameters: the connection's identity. */
-export function connectionKey(url: URL, perMessage: string[]): string {
+function connectionKey(url: URL, perMessage: string[]): string {
   const u = new URL(url.toString());
   for (const p of perMessage) u.searchParams.delete(p);
   return u.toString();
@@ -218,7 +218,7 @@ export function connectionKey(url: URL, perMessage: string[]): string {
 const parsed = new Map<string, { url: URL; key: string }>();
 
 /** A destination URL parsed once (not per message) with its connection key. Callers must not mutate `url`. */
-export function targetOf(url: string, perMessage: string[]): { url: URL; key: string } {
+function targetOf(url: string, perMessage: string[]): { url: URL; key: string } {
   let t = parsed.get(url);
   if (!t) {
     const u = new URL(url);
@@ -227,4 +227,46 @@ export function targetOf(url: string, perMessage: string[]): { url: URL; key: st
     parsed.set(url, t);
   }
   return t;
+}
+
+/** How a broker destination reaches its targets: what `sendThrough` needs besides the publish itself. */
+export interface Channel<C> {
+  /** Query parameters that vary per message (not part of the connection's identity). */
+  perMessage: string[];
+  /** The query parameter naming where a message goes (subject, topic, …) and the broker's rule for rendered values. */
+  address?: { param: string; sanitize: (value: string, placeholder: string) => string };
+  connections: Connections<C>;
+  connect(key: string, url: URL, timeoutMs: number): Promise<C>;
+  /** Maps what a client library threw (e.g. a broker's refusal) before it is classified; `conn` when connected. */
+  failure?(err: unknown, conn: C | undefined): unknown;
+}
+
+/**
+ * One attempt through a broker destination: the target's cached connection (connected within the timeout), the
+ * address rendered for the event, then `publish`, which resolves with the broker's acknowledgment; any failure becomes
+ * a classified result with the URL's password masked.
+ */
+export async function sendThrough<C>(
+  req: SendRequest,
+  channel: Channel<C>,
+  publish: (conn: C, address: string, url: URL, key: string) => Promise<string>,
+): Promise<SendResult> {
+  const started = performance.now();
+  let target: URL | undefined;
+  let conn: C | undefined;
+  try {
+    const { url, key } = targetOf(req.url, channel.perMessage);
+    target = url;
+    const address = channel.address
+      ? renderTemplate(url.searchParams.get(channel.address.param) ?? '', req.event, channel.address.sanitize)
+      : '';
+    conn = await withTimeout(
+      channel.connections.get(key, () => channel.connect(key, url, req.timeoutMs)),
+      req.timeoutMs,
+      'connecting',
+    );
+    return resultOf(started, { ack: await publish(conn, address, url, key) });
+  } catch (err) {
+    return resultOf(started, { err: channel.failure ? await channel.failure(err, conn) : err }, target);
+  }
 }

@@ -2,14 +2,13 @@ import type { MqttClient } from 'mqtt';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
 import {
   connectAddress,
-  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
-  renderTemplate,
-  resultOf,
+  sendThrough,
   templateProblems,
   withTimeout,
+  type Channel,
 } from './message.js';
 
 const PER_MESSAGE = ['topic', 'qos'];
@@ -68,19 +67,16 @@ export class MqttDestination implements Destination {
     return client;
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    let target: URL | undefined;
-    try {
-      const { url, key } = targetOf(req.url, PER_MESSAGE);
-      target = url;
-      const topic = renderTemplate(url.searchParams.get('topic') ?? '', req.event, sanitizeTopic);
+  private readonly channel: Channel<MqttClient> = {
+    perMessage: PER_MESSAGE,
+    address: { param: 'topic', sanitize: sanitizeTopic },
+    connections: this.clients,
+    connect: (key, url, timeoutMs) => this.connect(key, url, timeoutMs),
+  };
+
+  send(req: SendRequest): Promise<SendResult> {
+    return sendThrough(req, this.channel, async (client, topic, url, key) => {
       const qos = Number(url.searchParams.get('qos') ?? 1) as 0 | 1 | 2;
-      const client = await withTimeout(
-        this.clients.get(key, () => this.connect(key, url, req.timeoutMs)),
-        req.timeoutMs,
-        'connecting',
-      );
       if (!client.connected) {
         this.clients.drop(key, client);
         throw Object.assign(new Error('MQTT connection closed'), { code: 'ECONNRESET' });
@@ -93,12 +89,9 @@ export class MqttDestination implements Destination {
         req.timeoutMs,
         qos ? 'waiting for the PUBACK' : 'publishing',
       );
-      return resultOf(started, {
-        ack: `${qos === 1 ? 'PUBACK' : qos === 2 ? 'PUBCOMP' : 'sent (QoS 0)'} on ${topic}${reasonOf(packet) ? ` (reason ${reasonOf(packet)})` : ''}`,
-      });
-    } catch (err) {
-      return resultOf(started, { err }, target);
-    }
+      const reason = reasonOf(packet);
+      return `${qos === 1 ? 'PUBACK' : qos === 2 ? 'PUBCOMP' : 'sent (QoS 0)'} on ${topic}${reason ? ` (reason ${reason})` : ''}`;
+    });
   }
 
   close(): Promise<void> {

@@ -1,17 +1,16 @@
-import type { NatsConnection, JetStreamManager } from 'nats';
+import type { NatsConnection, JetStreamManager, TlsOptions } from 'nats';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
 import {
   BrokerError,
   connectAddress,
-  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
   messageIdOf,
-  renderTemplate,
-  resultOf,
+  sendThrough,
   templateProblems,
   withTimeout,
+  type Channel,
 } from './message.js';
 
 const PER_MESSAGE = ['subject'];
@@ -32,6 +31,8 @@ export const natsScheme: SchemeSpec = {
       else if (literal.split('.').some((t) => t === ''))
         problems.push({ field: 'url.subject', message: 'empty subject token ("a..b", leading or trailing ".")' });
     }
+    const tls = url.searchParams.get('tls');
+    if (tls !== null && tls !== 'true' && tls !== 'false') problems.push({ field: 'url.tls', message: 'must be true or false' });
     return problems;
   },
 };
@@ -68,6 +69,10 @@ export class NatsDestination implements Destination {
     const nc = await connect({
       servers: `${host}:${url.port || 4222}`,
       ...(user && pass ? { user, pass } : user ? { token: user } : {}),
+      // A server that requires TLS is upgraded to after its INFO either way; `tls=true` insists on TLS and checks the
+      // certificate against the URL's host name (the connection itself goes to the address the SSRF rule passed); the
+      // client hands these options on to tls.connect, whose `servername` its type does not name.
+      ...(url.searchParams.get('tls') === 'true' ? { tls: { servername: url.hostname } as TlsOptions } : {}),
       timeout: timeoutMs,
       reconnect: false,
       name: 'humana-events',
@@ -94,18 +99,15 @@ export class NatsDestination implements Destination {
     return stream;
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    let target: URL | undefined;
-    try {
-      const { url, key } = targetOf(req.url, PER_MESSAGE);
-      target = url;
-      const subject = renderTemplate(url.searchParams.get('subject') ?? '', req.event, sanitizeSubject);
-      const link = await withTimeout(
-        this.links.get(key, () => this.connect(key, url, req.timeoutMs)),
-        req.timeoutMs,
-        'connecting',
-      );
+  private readonly channel: Channel<Link> = {
+    perMessage: PER_MESSAGE,
+    address: { param: 'subject', sanitize: sanitizeSubject },
+    connections: this.links,
+    connect: (key, url, timeoutMs) => this.connect(key, url, timeoutMs),
+  };
+
+  send(req: SendRequest): Promise<SendResult> {
+    return sendThrough(req, this.channel, async (link, subject) => {
       const { headers: natsHeaders } = await import('nats');
       const h = natsHeaders();
       for (const [k, v] of Object.entries(messageHeaders(req.headers))) h.set(k, v);
@@ -122,14 +124,12 @@ export class NatsDestination implements Destination {
           if (e.code === 'TIMEOUT' || /timeout/i.test(e.message)) throw err;
           throw new BrokerError(`JetStream refused the publish: ${e.message}`);
         }
-        return resultOf(started, { ack: `jetstream ack: stream ${ack.stream}, seq ${ack.seq}${ack.duplicate ? ', duplicate' : ''}` });
+        return `jetstream ack: stream ${ack.stream}, seq ${ack.seq}${ack.duplicate ? ', duplicate' : ''}`;
       }
       link.nc.publish(subject, data, { headers: h });
       await withTimeout(link.nc.flush(), req.timeoutMs, 'flushing');
-      return resultOf(started, { ack: `published on ${subject} (core NATS, flushed)` });
-    } catch (err) {
-      return resultOf(started, { err }, target);
-    }
+      return `published on ${subject} (core NATS, flushed)`;
+    });
   }
 
   close(): Promise<void> {

@@ -2,14 +2,13 @@ import { Redis } from 'ioredis';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
 import {
   connectAddress,
-  targetOf,
   Connections,
   baseProblems,
   messageHeaders,
-  renderTemplate,
-  resultOf,
+  sendThrough,
   templateProblems,
   withTimeout,
+  type Channel,
 } from './message.js';
 
 const PER_MESSAGE = ['stream', 'maxLen'];
@@ -73,26 +72,21 @@ export class RedisDestination implements Destination {
     return r;
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    let target: URL | undefined;
-    try {
-      const { url, key } = targetOf(req.url, PER_MESSAGE);
-      target = url;
-      const stream = renderTemplate(url.searchParams.get('stream') ?? '', req.event, sanitizeKey);
+  private readonly channel: Channel<Redis> = {
+    perMessage: PER_MESSAGE,
+    address: { param: 'stream', sanitize: sanitizeKey },
+    connections: this.clients,
+    connect: (key, url, timeoutMs) => this.connect(key, url, timeoutMs),
+  };
+
+  send(req: SendRequest): Promise<SendResult> {
+    return sendThrough(req, this.channel, async (r, stream, url) => {
       const maxLen = url.searchParams.get('maxLen');
-      const r = await withTimeout(
-        this.clients.get(key, () => this.connect(key, url, req.timeoutMs)),
-        req.timeoutMs,
-        'connecting',
-      );
       const fields = ['body', req.body, 'content-type', 'application/json', ...Object.entries(messageHeaders(req.headers)).flat()];
       const trim = maxLen ? ['MAXLEN', '~', maxLen] : [];
       const id = await withTimeout(r.call('XADD', stream, ...trim, '*', ...fields) as Promise<string>, req.timeoutMs, 'XADD');
-      return resultOf(started, { ack: `XADD ${stream} ${id}` });
-    } catch (err) {
-      return resultOf(started, { err }, target);
-    }
+      return `XADD ${stream} ${id}`;
+    });
   }
 
   close(): Promise<void> {

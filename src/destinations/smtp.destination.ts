@@ -1,6 +1,15 @@
 import type { Transporter } from 'nodemailer';
 import type { Destination, SchemeSpec, SendRequest, SendResult, UrlProblem } from './destination.js';
-import { BrokerError, connectAddress, Connections, targetOf, baseProblems, messageHeaders, resultOf, withTimeout } from './message.js';
+import {
+  BrokerError,
+  connectAddress,
+  Connections,
+  baseProblems,
+  messageHeaders,
+  sendThrough,
+  withTimeout,
+  type Channel,
+} from './message.js';
 import { escapeHtml, keyFieldsOf, summaryOf } from './summary.js';
 
 const PER_MESSAGE = ['from', 'to'];
@@ -62,13 +71,15 @@ export class SmtpDestination implements Destination {
     });
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    let target: URL | undefined;
-    try {
-      const { url, key } = targetOf(req.url, PER_MESSAGE);
-      target = url;
-      const transport = await this.transports.get(key, () => this.connect(url, req.timeoutMs));
+  private readonly channel: Channel<Transporter> = {
+    perMessage: PER_MESSAGE,
+    connections: this.transports,
+    connect: (_key, url, timeoutMs) => this.connect(url, timeoutMs),
+    failure: smtpError,
+  };
+
+  send(req: SendRequest): Promise<SendResult> {
+    return sendThrough(req, this.channel, async (transport, _address, url) => {
       const event = req.event;
       const headers = messageHeaders(req.headers);
       const title = event ? summaryOf(event) : (headers['x-humana-event'] ?? 'event');
@@ -102,10 +113,8 @@ export class SmtpDestination implements Destination {
         req.timeoutMs,
         'sending the mail',
       );
-      return resultOf(started, { ack: String(info.response ?? '250') });
-    } catch (err) {
-      return resultOf(started, { err: smtpError(err) }, target);
-    }
+      return String(info.response ?? '250');
+    });
   }
 
   close(): Promise<void> {

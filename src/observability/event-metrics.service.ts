@@ -29,6 +29,8 @@ export interface EventMetrics {
   /** Deliveries finished (succeeded or failed for good) per second. */
   throughput: { eventsPerSecond: number; peakThroughput: number; averageThroughput: number };
   errors: { byType: Record<string, number>; byStatusCode: Record<number, number>; retrySuccess: number };
+  /** Finished deliveries by the transport their URL's scheme chose (`http`, `amqp`, `nats`, `mqtt`, `redis`, `smtp`). */
+  byTransport: Record<string, { successful: number; failed: number }>;
   /** One webhook's A/B variants (option `variants`): outcomes and latency per variant URL. */
   variants?: VariantMetrics[];
 }
@@ -88,10 +90,11 @@ export class EventMetricsService {
   async compute(organizationId: string, window: MetricWindow, webhookId?: string, now = Date.now()): Promise<EventMetrics> {
     const windowMs = METRIC_WINDOWS[window];
     const range = { organizationId, webhookId, from: new Date(now - windowMs).toISOString(), to: new Date(now).toISOString() };
-    const [summary, throughput, errors, variants] = await Promise.all([
+    const [summary, throughput, errors, byTransport, variants] = await Promise.all([
       this.summary(range),
       this.throughput(range, windowMs, now),
       this.errors(range),
+      this.byTransport(range),
       webhookId ? this.variants(range) : undefined,
     ]);
     const { successful, failed } = summary;
@@ -105,6 +108,7 @@ export class EventMetricsService {
       latency: summary.latency,
       throughput,
       errors: { ...errors, retrySuccess: summary.retrySuccess },
+      byTransport,
       ...(variants?.length ? { variants } : {}),
     };
   }
@@ -136,6 +140,19 @@ export class EventMetricsService {
         averageDuration: avg(r.duration),
       };
     });
+  }
+
+  /** Outcomes of the finished deliveries per transport. */
+  private async byTransport(range: Range): Promise<EventMetrics['byTransport']> {
+    const rows = await this.scoped(range)
+      .andWhere("d.status IN ('success', 'failed')")
+      .select('d.transport', 'transport')
+      .addSelect("SUM(CASE WHEN d.status = 'success' THEN 1 ELSE 0 END)", 'successful')
+      .addSelect("SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END)", 'failed')
+      .groupBy('d.transport')
+      .orderBy('d.transport')
+      .getRawMany<{ transport: string; successful: string | number; failed: string | number }>();
+    return Object.fromEntries(rows.map((r) => [r.transport, { successful: Number(r.successful), failed: Number(r.failed) }]));
   }
 
   /** Outcomes and latency of the deliveries one organization (or webhook) finished in a time range. */

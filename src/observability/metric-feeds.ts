@@ -64,8 +64,9 @@ export class MetricFeeds implements OnModuleInit {
   private observeDelivery(row: Delivery): void {
     const last = row.attemptLog[row.attemptLog.length - 1];
     if (!last || row.status === 'pending') return;
-    this.metrics.attemptDuration.observe({ outcome: last.error === null ? 'success' : 'failure' }, last.duration / 1000);
-    if (row.status === 'success' || row.status === 'failed') this.metrics.deliveries.inc({ outcome: row.status });
-    if (row.status === 'success' && row.latencyMs !== null) this.metrics.deliveryLatency.observe(row.latencyMs / 1000);
+    const { transport } = row;
+    this.metrics.attemptDuration.observe({ outcome: last.error === null ? 'success' : 'failure', transport }, last.duration / 1000);
+    if (row.status === 'success' || row.status === 'failed') this.metrics.deliveries.inc({ outcome: row.status, transport });
+    if (row.status === 'success' && row.latencyMs !== null) this.metrics.deliveryLatency.observe({ transport }, row.latencyMs / 1000);
   }
 }

@@ -36,22 +36,23 @@ export class PrometheusMetrics {
 
   readonly deliveries = new Counter({
     name: 'humana_webhook_deliveries_total',
-    help: 'Webhook deliveries finished by this process, by outcome (success, or failed for good: dead-lettered)',
-    labelNames: ['outcome'] as const,
+    help: 'Webhook deliveries finished by this process, by outcome (success, or failed for good: dead-lettered) and transport',
+    labelNames: ['outcome', 'transport'] as const,
     registers: [this.registry],
   });
 
   readonly attemptDuration = new Histogram({
     name: 'humana_webhook_attempt_duration_seconds',
-    help: 'Duration of each webhook HTTP attempt, by outcome (success = 2xx)',
-    labelNames: ['outcome'] as const,
+    help: 'Duration of each webhook attempt, by outcome (success = 2xx or the broker acknowledged) and transport',
+    labelNames: ['outcome', 'transport'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
 
   readonly deliveryLatency = new Histogram({
     name: 'humana_webhook_delivery_latency_seconds',
-    help: 'Publish to 2xx response of successful webhook deliveries',
+    help: 'Publish to 2xx response (or broker acknowledgment) of successful webhook deliveries, by transport',
+    labelNames: ['transport'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });

@@ -51,7 +51,7 @@ export function viewOf(w: Webhook, health?: HealthHash): WebhookView {
     autoDisable: autoDisableOf(w),
     rateLimit: w.rateLimit ?? null,
     ordering: w.ordering ?? null,
-    variants: w.variants ?? null,
+    variants: w.variants?.map((v) => ({ ...v, url: maskUrl(v.url) })) ?? null,
     paused: w.paused ?? false,
     health: healthOf(w, health),
     format: w.format ?? 'standard',

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { secretTransformer } from '../common/secret-box.js';
+import { jsonText, secretTransformer } from '../common/secret-box.js';
 import type { WebhookFilters } from './filters.js';
 
 export interface RetryPolicy {
@@ -54,7 +54,8 @@ export class Webhook {
   @Column({ name: 'organization_id', type: 'varchar', length: 64 })
   organizationId!: string;
 
-  @Column({ type: 'varchar', length: 2048 })
+  /** Plaintext in memory, sealed in SQL: broker and SMTP URLs carry credentials (migration 0010). */
+  @Column({ type: 'text', transformer: secretTransformer })
   url!: string;
 
   /** Exact types or patterns (`message.*`, `*`). */
@@ -121,7 +122,8 @@ export class Webhook {
   @Column({ type: 'simple-json', nullable: true })
   ordering!: OrderingOptions | null;
 
-  @Column({ type: 'simple-json', nullable: true })
+  /** Sealed in SQL as a whole, like `url` (variant URLs may carry credentials too). */
+  @Column({ type: 'text', nullable: true, transformer: [jsonText, secretTransformer] })
   variants!: Variant[] | null;
   /** Body format for http(s) URLs: the envelope (`standard`), a Slack message or a PagerDuty Events v2 event. */
   @Column({ type: 'varchar', length: 16, default: 'standard' })

@@ -203,6 +203,7 @@ export class WebhooksService implements OnModuleInit {
     const before = viewOf(w);
     const next = change(w);
     if (next.url !== undefined) next.url = unmaskUrl(next.url, w.url);
+    if (next.variants) next.variants = next.variants.map((v, i) => ({ ...v, url: unmaskUrl(v.url, w.variants?.[i]?.url ?? '') }));
     this.checkConfig({ ...w, ...next });
     await this.checkEvents(p.organizationId, next.events);
     await this.checkUrls(next.url !== undefined && next.url !== w.url ? next.url : undefined, next.variants);

@@ -123,7 +123,7 @@ describe('validation: 400 naming the field', () => {
 });
 
 describe('SSRF rule for every scheme', () => {
-  test('at create time (ALLOW_PRIVATE_WEBHOOK_URLS=false): a broker on a private address is refused', async () => {
+  test('at create time (ALLOW_PRIVATE_WEBHOOK_URLS=false): a broker on a private address is refused, with or without TLS', async () => {
     const strict = await startTestApp({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'false' } });
     try {
       const o = await createOrg(strict);
@@ -133,6 +133,12 @@ describe('SSRF rule for every scheme', () => {
         'mqtt://localhost:1883?topic=a',
         'redis://169.254.169.254:6379?stream=s',
         'smtp://192.168.1.1?from=a@b.test&to=c@d.test',
+        // The TLS schemes: the same rule.
+        'amqps://guest:guest@127.0.0.1:5671/?exchange=&routingKey=k',
+        'nats://10.0.0.1:4222?subject=a&tls=true',
+        'mqtts://localhost:8883?topic=a',
+        'rediss://169.254.169.254:6380?stream=s',
+        'smtps://192.168.1.1?from=a@b.test&to=c@d.test',
       ]) {
         const res = await strict.http
           .post('/api/v1/webhooks')

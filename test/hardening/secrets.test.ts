@@ -2,10 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { startApp } from '../../src/bootstrap.js';
 import { decodeSecretsKey, decryptSecret, encryptSecret, keyRing, SecretKeyError, secretKeyIdOf } from '../../src/common/secret-box.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
@@ -22,52 +20,10 @@ import {
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { assertSigned, hookFor, publish, until, type Hook } from '../webhooks/fixtures.js';
 import { Receiver } from '../support/receiver.js';
+import { insertPlaintextWebhook, openRaw } from '../support/raw-db.js';
 
 const newKey = () => randomBytes(32);
 const keyIdOf = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
-
-/** SQL straight to the database file or schema, as someone holding a copy of it would read it. */
-interface RawDb {
-  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
-
-interface Sqlite {
-  prepare(sql: string): { all(...p: unknown[]): Record<string, unknown>[]; run(...p: unknown[]): unknown; reader: boolean };
-  close(): void;
-}
-const SqliteDatabase = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => Sqlite;
-
-async function openRaw(databaseUrl: string): Promise<RawDb> {
-  if (databaseUrl.startsWith('sqlite:')) {
-    const db = new SqliteDatabase(databaseUrl.slice('sqlite:'.length));
-    return {
-      query: async (sql, params = []) => {
-        const stmt = db.prepare(sql);
-        return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
-      },
-      close: async () => db.close(),
-    };
-  }
-  const url = new URL(databaseUrl);
-  const schema = url.searchParams.get('schema')!;
-  url.searchParams.delete('schema');
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query(`SET search_path TO "${schema}"`);
-  return {
-    query: async (sql, params = []) => {
-      let n = 0;
-      return (
-        await client.query(
-          sql.replace(/\?/g, () => `$${++n}`),
-          params,
-        )
-      ).rows;
-    },
-    close: () => client.end(),
-  };
-}
 
 async function storedSecrets(databaseUrl: string, id: string): Promise<{ secret: string; previous: string | null }> {
   const raw = await openRaw(databaseUrl);
@@ -212,27 +168,13 @@ for (const kind of databases()) {
     test('SECRETS_KEY_PREVIOUS: the next start re-seals every row (plaintext rows of an older version too) with the new key', async () => {
       await stop();
       legacy = { org: hook.org, id: `wh_legacy${randomBytes(4).toString('hex')}`, secret: legacySecret, path: '/legacy' };
-      const raw = await openRaw(db.url);
-      const now = new Date().toISOString();
-      await raw.query(
-        'INSERT INTO webhooks (id, organization_id, url, events, secret, headers, retry, description, enabled, timeout_ms, created_at, updated_at) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [
-          legacy.id,
-          hook.org.id,
-          `${rx.url}${legacy.path}`,
-          '["message.*"]',
-          legacySecret,
-          '{}',
-          '{"maxAttempts":3,"backoffMultiplier":2,"maxDelay":300}',
-          '',
-          kind === 'sqlite' ? 1 : true,
-          10000,
-          now,
-          now,
-        ],
-      );
-      await raw.close();
+      await insertPlaintextWebhook(db.url, {
+        id: legacy.id,
+        organizationId: hook.org.id,
+        url: `${rx.url}${legacy.path}`,
+        events: ['message.*'],
+        secret: legacySecret,
+      });
 
       const a = await start({ SECRETS_KEY: k2.toString('hex'), SECRETS_KEY_PREVIOUS: k1.toString('base64') });
       const stored = await storedSecrets(db.url, hook.id);
