@@ -6,7 +6,8 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { ApiError } from '../common/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
-import { RedisService } from '../redis/redis.service.js';
+import { RedisService, type RedisClient } from '../redis/redis.service.js';
+import { confirmReplicated } from '../redis/replication.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -61,6 +62,9 @@ export function assertEnabled(webhook: Pick<Webhook, 'id' | 'enabled'>): void {
 /** Puts delivery work into BullMQ: fan-out jobs, per-delivery retry jobs, and their cancellation. */
 @Injectable()
 export class DeliveryQueue {
+  /** REDIS_MIN_REPLICAS_ACK > 0: WAIT's own connection, opened on first use (only processes that match add fan-outs). */
+  private durableConn?: RedisClient;
+
   constructor(
     @InjectQueue(WEBHOOK_QUEUES.delivery) readonly queue: Queue,
     private readonly redis: RedisService,
@@ -72,7 +76,10 @@ export class DeliveryQueue {
     return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
   }
 
-  /** One job per event with every matching webhook; the job id is the event's, so re-matching adds nothing. */
+  /**
+   * One job per event with every matching webhook; the job id is the event's, so re-matching adds nothing. With
+   * REDIS_MIN_REPLICAS_ACK > 0 it resolves only once the jobs are on that many replicas (see confirmFanouts).
+   */
   async addFanouts(items: FanoutJobData[]): Promise<void> {
     if (!items.length) return;
     const opts: JobsOptions = {
@@ -88,6 +95,28 @@ export class DeliveryQueue {
         return { name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data.event.id), ...priority } };
       }),
     );
+    await this.confirmFanouts(items.map((data) => fanoutJobId(data.event.id)));
+  }
+
+  /**
+   * REDIS_MIN_REPLICAS_ACK > 0: throws unless the jobs are on that many replicas of the queue's master, so the matcher
+   * acknowledges a log batch only when no single failover can lose its jobs while the acknowledgement survives (the
+   * log and the queue need not share a master; a failover between the add and the acknowledgement would otherwise
+   * lose both the jobs and the chance to match again). The matcher then matches the batch again (same job ids).
+   */
+  private async confirmFanouts(jobIds: string[]): Promise<void> {
+    const { redisMinReplicasAck: replicas, redisWaitTimeoutMs: timeoutMs } = this.config;
+    if (replicas === 0) return;
+    this.durableConn ??= this.redis.connect('fanout-durable', {
+      maxRetriesPerRequest: 1,
+      commandTimeout: Math.max(5_000, timeoutMs + 2_000),
+    });
+    const keys = jobIds.map((id) => this.queue.toKey(id));
+    const found = await confirmReplicated(this.durableConn, this.redis.keys.fanoutReplicationMark(), keys, replicas, timeoutMs);
+    if (found.present < keys.length)
+      throw new Error(`${keys.length - found.present} of ${keys.length} fan-out jobs are gone from the queue's master (failover?)`);
+    if (found.replicas < replicas)
+      throw new Error(`fan-out jobs on ${found.replicas} of ${replicas} required replica(s) after ${timeoutMs} ms`);
   }
 
   /**

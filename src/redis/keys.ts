@@ -185,6 +185,11 @@ export class RedisKeys {
     return this.join(this.deploymentTag, 'bull');
   }
 
+  /** Written and WAITed for after fan-out jobs are added (REDIS_MIN_REPLICAS_ACK): same hash tag as bullPrefix(). */
+  fanoutReplicationMark(): string {
+    return this.join(this.deploymentTag, 'bull-replicated');
+  }
+
   // ── Observability ───────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Marker that an organization's performance metric is currently degraded. */
