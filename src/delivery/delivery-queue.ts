@@ -99,10 +99,9 @@ export class DeliveryQueue {
   }
 
   /**
-   * REDIS_MIN_REPLICAS_ACK > 0: throws unless the jobs are on that many replicas of the queue's master, so the matcher
-   * acknowledges a log batch only when no single failover can lose its jobs while the acknowledgement survives (the
-   * log and the queue need not share a master; a failover between the add and the acknowledgement would otherwise
-   * lose both the jobs and the chance to match again). The matcher then matches the batch again (same job ids).
+   * REDIS_MIN_REPLICAS_ACK > 0: throws unless the jobs are on that many replicas of the queue's master. The matcher
+   * acknowledges its log batch only after this, so a failover cannot lose the jobs while the acknowledgement survives
+   * (the log and the queue need not share a master); on a throw it matches the batch again (same job ids).
    */
   private async confirmFanouts(jobIds: string[]): Promise<void> {
     const { redisMinReplicasAck: replicas, redisWaitTimeoutMs: timeoutMs } = this.config;

@@ -1,3 +1,4 @@
+import { Cluster, type ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis.service.js';
 
 /** What confirmReplicated found: how many of the keys the master held, and how many replicas acknowledged. */
@@ -23,13 +24,29 @@ export async function confirmReplicated(
   replicas: number,
   timeoutMs: number,
 ): Promise<ReplicationCheck> {
-  const results = await conn
+  const pipe = conn
     .pipeline()
     .exists(...keys)
     .set(mark, String(Date.now()), 'PX', MARK_TTL_MS)
-    .call('WAIT', replicas, timeoutMs)
-    .exec();
+    .call('WAIT', replicas, timeoutMs);
+  const [present, , acked] = await execWithWait<[number, string, number]>(conn, pipe);
+  return { present, replicas: acked };
+}
+
+/**
+ * Runs a pipeline that ends with WAIT; its replies, or the first error. A Cluster retries a pipeline on MOVED only when
+ * no write in it succeeded, and WAIT (a keyless write) succeeds on whichever node the stale slot map named: after a
+ * failover the error comes back, and no command of a connection used only for these pipelines would ever refresh its
+ * slot map, so every later pipeline would go to the old node (publishes answering 503 for good). Refresh it on MOVED:
+ * the caller's retry then reaches the new master.
+ */
+export async function execWithWait<T extends unknown[]>(conn: RedisClient, pipe: ChainableCommander): Promise<T> {
+  const results = await pipe.exec();
   if (!results) throw new Error('Redis pipeline aborted');
-  for (const [err] of results) if (err) throw err;
-  return { present: Number(results[0][1]), replicas: Number(results[2][1]) };
+  for (const [err] of results) {
+    if (!err) continue;
+    if (conn instanceof Cluster && /^(MOVED|ASK) /.test(err.message)) conn.refreshSlotsCache();
+    throw err;
+  }
+  return results.map(([, r]) => r) as T;
 }
