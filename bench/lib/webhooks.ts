@@ -47,17 +47,40 @@ export const drainRate = (s: ReceiverStats): number => perSec(s.unique, (s.lastO
  * Polls the receiver until it has `expected` unique deliveries, or until nothing new arrived for `stallMs`
  * (bounded: whatever is missing then is reported, not waited for forever).
  */
-export async function waitDeliveries(
+export async function waitDeliveries(receiver: LoadProcess<ReceiverMethods>, expected: number, stallMs = 15_000): Promise<ReceiverStats> {
+  await waitUntilStalled(receiver, stallMs, (s) => s.unique >= expected);
+  return receiver.call('stats', { keys: false });
+}
+
+/**
+ * Polls the receiver until every one of `keys` (`/hook/<n>|<seq>`) has arrived, or until nothing new arrived for
+ * `stallMs`; returns the stats and the keys still missing. A count is not enough when deliveries of events nobody
+ * waits for (accepted without an acknowledgement) arrive too: they would make up for missing ones.
+ */
+export async function waitDeliveryKeys(
   receiver: LoadProcess<ReceiverMethods>,
-  expected: number,
-  stallMs = 15_000,
-  keys = false,
-): Promise<ReceiverStats> {
+  keys: string[],
+  stallMs: number,
+): Promise<{ stats: ReceiverStats; missing: string[] }> {
+  let missing = keys;
+  await waitUntilStalled(receiver, stallMs, async (s) => {
+    if (s.unique < keys.length) return false;
+    missing = await receiver.call('missing', missing);
+    return missing.length === 0;
+  });
+  return { stats: await receiver.call('stats', { keys: false }), missing: await receiver.call('missing', missing) };
+}
+
+async function waitUntilStalled(
+  receiver: LoadProcess<ReceiverMethods>,
+  stallMs: number,
+  done: (s: ReceiverStats) => boolean | Promise<boolean>,
+): Promise<void> {
   let last = -1;
   let lastChange = Date.now();
   for (;;) {
     const s = await receiver.call('stats', { keys: false });
-    if (s.unique >= expected || Date.now() - lastChange > stallMs) return keys ? receiver.call('stats', { keys: true }) : s;
+    if ((await done(s)) || Date.now() - lastChange > stallMs) return;
     if (s.unique !== last) {
       last = s.unique;
       lastChange = Date.now();

@@ -113,6 +113,11 @@ class DeliveryTally {
     };
   }
 
+  /** Which of `keys` (`path|seq`) have not been answered 2xx yet. */
+  missing(keys: string[]): string[] {
+    return keys.filter((k) => !this.first.has(k));
+  }
+
   reset(): void {
     this.first = new Map();
     this.perPath = {};
@@ -129,6 +134,7 @@ const methods = {
   start: (o: ReceiverOptions) => tally.start(o),
   setFaults: (f: ReceiverFaults | null) => tally.setFaults(f),
   stats: (o: { keys?: boolean }) => tally.stats(o),
+  missing: (keys: string[]) => tally.missing(keys),
   reset: (_: void) => tally.reset(),
 };
 export type ReceiverMethods = typeof methods;

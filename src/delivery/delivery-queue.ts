@@ -7,7 +7,8 @@ import { ApiError } from '../common/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { partitionOf } from '../events/partitions.js';
-import { RedisService } from '../redis/redis.service.js';
+import { RedisService, type RedisClient } from '../redis/redis.service.js';
+import { confirmReplicated } from '../redis/replication.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -64,6 +65,9 @@ export function assertEnabled(webhook: Pick<Webhook, 'id' | 'enabled'>): void {
 /** Puts delivery work into BullMQ: fan-out jobs, per-delivery retry jobs, and their cancellation. */
 @Injectable()
 export class DeliveryQueue {
+  /** REDIS_MIN_REPLICAS_ACK > 0: WAIT's own connection, opened on first use (only processes that match add fan-outs). */
+  private durableConn?: RedisClient;
+
   constructor(
     @InjectQueue(WEBHOOK_QUEUES.delivery) readonly queue: Queue,
     private readonly redis: RedisService,
@@ -72,16 +76,15 @@ export class DeliveryQueue {
     @Inject(FANOUT_QUEUES) private readonly fanoutQueues: Queue[],
   ) {}
 
-  /** The fan-out queue of the organization's log partition (deliveryQueueSpecs). */
-  private fanoutQueueFor(organizationId: string): Queue {
-    return this.fanoutQueues[partitionOf(organizationId, this.fanoutQueues.length)];
-  }
-
   private get keepFailed() {
     return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
   }
 
-  /** Fan-out jobs (chunkFanouts); the job id derives from the contents, so re-matching the same batch adds nothing. */
+  /**
+   * Fan-out jobs (chunkFanouts), each on its organization's partition queue; the job id derives from the contents, so
+   * re-matching the same batch adds nothing. With REDIS_MIN_REPLICAS_ACK > 0 it resolves only once the jobs are on that
+   * many replicas (see confirmFanouts).
+   */
   async addFanouts(jobs: FanoutJobData[]): Promise<void> {
     if (!jobs.length) return;
     const opts: JobsOptions = {
@@ -94,14 +97,44 @@ export class DeliveryQueue {
       jobs.map((j) => j.organizationId),
       jobs.map(fanoutSize),
     );
-    const byQueue = new Map<Queue, Parameters<Queue['addBulk']>[0]>();
+    const byPartition = new Map<number, Parameters<Queue['addBulk']>[0]>();
     jobs.forEach((data, i) => {
       const priority = priorities[i] ? { priority: priorities[i] } : {};
-      const queue = this.fanoutQueueFor(data.organizationId);
-      if (!byQueue.has(queue)) byQueue.set(queue, []);
-      byQueue.get(queue)!.push({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...priority } });
+      const p = partitionOf(data.organizationId, this.fanoutQueues.length);
+      if (!byPartition.has(p)) byPartition.set(p, []);
+      byPartition.get(p)!.push({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...priority } });
     });
-    await Promise.all([...byQueue].map(([queue, queued]) => queue.addBulk(queued)));
+    await Promise.all([...byPartition].map(([p, queued]) => this.fanoutQueues[p].addBulk(queued)));
+    await Promise.all(
+      [...byPartition].map(([p, queued]) =>
+        this.confirmFanouts(
+          p,
+          queued.map((j) => j.opts!.jobId!),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * REDIS_MIN_REPLICAS_ACK > 0: throws unless the jobs are on that many replicas of the queue's master. The matcher
+   * acknowledges its log batch only after this, so a failover cannot lose the jobs while the acknowledgement survives
+   * (the log and the queue need not share a master); on a throw it matches the batch again (same job ids).
+   */
+  private async confirmFanouts(partition: number, jobIds: string[]): Promise<void> {
+    const { redisMinReplicasAck: replicas, redisWaitTimeoutMs: timeoutMs } = this.config;
+    if (replicas === 0) return;
+    this.durableConn ??= this.redis.connect('fanout-durable', {
+      maxRetriesPerRequest: 1,
+      commandTimeout: Math.max(5_000, timeoutMs + 2_000),
+    });
+    const queue = this.fanoutQueues[partition];
+    const mark = this.redis.keys.fanoutReplicationMark(this.redis.keys.eventLogTag(partition, this.fanoutQueues.length));
+    const keys = jobIds.map((id) => queue.toKey(id));
+    const found = await confirmReplicated(this.durableConn, mark, keys, replicas, timeoutMs);
+    if (found.present < keys.length)
+      throw new Error(`${keys.length - found.present} of ${keys.length} fan-out jobs are gone from the queue's master (failover?)`);
+    if (found.replicas < replicas)
+      throw new Error(`fan-out jobs on ${found.replicas} of ${replicas} required replica(s) after ${timeoutMs} ms`);
   }
 
   /**

@@ -202,6 +202,11 @@ export class RedisKeys {
     return this.join(tag, 'bull');
   }
 
+  /** Written and WAITed for after fan-out jobs are added (REDIS_MIN_REPLICAS_ACK): same hash tag as their bullPrefix(tag). */
+  fanoutReplicationMark(tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'bull-replicated');
+  }
+
   // ── Observability ───────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Marker that an organization's performance metric is currently degraded. */

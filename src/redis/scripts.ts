@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RedisClient } from './redis.service.js';
+import { execWithWait } from './replication.js';
 
 /**
  * Typed access to the Lua scripts in `./scripts/*.lua` (each file's header names its KEYS and ARGV). Every key a script
@@ -136,20 +137,14 @@ export async function appendEventsReplicated(
   };
   pipe.humanaAppendEvents(keys.length, ...keys, ...args);
   pipe.call('WAIT', replicas, timeoutMs);
-  const [replies, acked] = pipelineResults<[string[], number]>(await pipe.exec());
+  const [replies, acked] = await execWithWait<[string[], number]>(client, pipe);
   const duplicates = entries.filter((e, i) => e.idempotencyKey && replies[i][0] === '1').map((e) => e.idempotencyKey!);
   if (duplicates.length === 0) return { replies, replicas: acked };
   const again = client.pipeline();
   for (const key of new Set(duplicates)) again.expire(key, idempotencyTtlSeconds);
   again.call('WAIT', replicas, timeoutMs);
-  const results = pipelineResults<unknown[]>(await again.exec());
+  const results = await execWithWait<unknown[]>(client, again);
   return { replies, replicas: Math.min(acked, Number(results[results.length - 1])) };
-}
-
-function pipelineResults<T extends unknown[]>(results: [Error | null, unknown][] | null): T {
-  if (!results) throw new Error('Redis pipeline aborted');
-  for (const [err] of results) if (err) throw err;
-  return results.map(([, r]) => r) as T;
 }
 
 // ── quota-admit.lua ───────────────────────────────────────────────────────────────────────────────────────────────

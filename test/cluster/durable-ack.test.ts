@@ -1,9 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { exampleEvents } from '../../src/events/catalog.js';
+import { RedisKeys } from '../../src/redis/keys.js';
 import { createOrg, startTestApp, type TestApp, type TestOrg } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
 import { clusterToolsAvailable, startPrivateRedis, startPrivateReplica, type PrivateRedis, type PrivateReplica } from '../support/redis.js';
 import { waitFor } from '../support/time.js';
+import { arrived, hookFor, until } from '../webhooks/fixtures.js';
 
 const skip = clusterToolsAvailable() ? false : 'redis-server and redis-cli are not both installed: the replication tests need them';
 const body = (id: string) => ({ id, type: 'message.sent', data: exampleEvents['message.sent'] });
@@ -65,6 +69,32 @@ describe('REDIS_MIN_REPLICAS_ACK=1 on one Redis server with a replica', { skip }
       return h.body.events.some((e: { id: string }) => e.id === retry.body.id) ? h.body.events : null;
     });
     assert.equal(history.filter((e: { id: string }) => e.id === retry.body.id).length, 1);
+  });
+
+  test('the matcher acknowledges a log batch only once its delivery jobs are on a replica', async () => {
+    const rx = await Receiver.start();
+    const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const pending = async () => Number(((await admin.xpending(new RedisKeys('humana').eventLog(), 'webhooks')) as [number])[0]);
+    try {
+      const hook = await hookFor(app, rx.url, { events: ['message.sent'] }, org);
+      await app.http.post('/api/v1/events').set(org.auth).send(body('hooked-1')).expect(202);
+      await arrived(rx, hook.path, 1);
+      await until(async () => (await pending()) === 0);
+      replica.pause();
+      try {
+        // on the master only: 503, yet the matcher reads it and its job is delivered (the job is on the master too)
+        await app.http.post('/api/v1/events').set(org.auth).send(body('hooked-2')).expect(503);
+        await arrived(rx, hook.path, 2);
+        assert.ok((await pending()) > 0, 'the batch stays unacknowledged while no replica has its jobs');
+      } finally {
+        replica.resume();
+      }
+      await replica.synced();
+      await until(async () => (await pending()) === 0, 15_000);
+    } finally {
+      admin.disconnect();
+      await rx.close();
+    }
   });
 });
 
