@@ -179,7 +179,7 @@ export class DeadLetters {
     const event = batch ? batch[0] : (entry.event as EventEnvelope);
     await this.deliveries.addDeliveries(webhook, 'dlq_retry', [{ deliveryId, event, batch }]);
     await this.entries.delete({ id: entry.id });
-    await this.deliveries.removeDead([entry.deliveryId]);
+    await this.deliveries.removeDead([entry]);
     return deliveryId;
   }
 
@@ -217,9 +217,10 @@ export class DeadLetters {
     const sel = this.entries
       .createQueryBuilder('d')
       .select('d.delivery_id', 'deliveryId')
+      .addSelect('d.organization_id', 'organizationId')
       .where('d.created_at < :cut', { cut: olderThan.toISOString() });
     if (organizationId) sel.andWhere('d.organization_id = :org', { org: organizationId });
-    await this.deliveries.removeDead((await sel.getRawMany<{ deliveryId: string }>()).map((r) => r.deliveryId));
+    await this.deliveries.removeDead(await sel.getRawMany<{ deliveryId: string; organizationId: string }>());
     const res = await qb.execute();
     return res.affected ?? 0;
   }

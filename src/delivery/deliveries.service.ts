@@ -144,7 +144,7 @@ export class DeliveriesService {
    */
   async replayRange(webhook: Webhook, r: z.output<typeof replayRangeSchema>): Promise<{ replayed: number; truncated: boolean }> {
     assertEnabled(webhook);
-    return withReplayLock(this.redis, webhook.id, async () => {
+    return withReplayLock(this.redis, webhook.id, this.queue.tagOf(webhook.organizationId), async () => {
       await admitMassReplay(this.redis, this.config, webhook.organizationId, 'replay');
       return this.enqueueRange(webhook, r);
     });

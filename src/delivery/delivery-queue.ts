@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { maskUrl } from '../destinations/url-mask.js';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import { ApiError } from '../common/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { EventEnvelope } from '../events/envelope.js';
-import { partitionOf } from '../events/partitions.js';
+import { EventLog } from '../events/event-log.js';
+import type { HashTag } from '../redis/keys.js';
 import { RedisService, type RedisClient } from '../redis/redis.service.js';
 import { confirmReplicated } from '../redis/replication.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
@@ -20,7 +20,6 @@ import {
   deadJobId,
   FANOUT_QUEUES,
   WEBHOOK_BACKOFF,
-  WEBHOOK_QUEUES,
   type FanoutJobData,
   type RetryJobData,
   type DeadJobData,
@@ -62,19 +61,36 @@ export function assertEnabled(webhook: Pick<Webhook, 'id' | 'enabled'>): void {
   );
 }
 
-/** Puts delivery work into BullMQ: fan-out jobs, per-delivery retry jobs, and their cancellation. */
+/** A webhook as far as its delivery work needs it: the organization names its partition (queue and key tag). */
+export type WebhookRef = Pick<Webhook, 'id' | 'organizationId'>;
+
+/**
+ * Puts delivery work into BullMQ: fan-out jobs, per-delivery retry jobs, drains, dead jobs, and their cancellation.
+ * Every job of an organization goes to its log partition's queue (FANOUT_QUEUES; the one `webhook-delivery` queue when
+ * there is one partition), and its Redis keys carry that partition's hash tag.
+ */
 @Injectable()
 export class DeliveryQueue {
   /** REDIS_MIN_REPLICAS_ACK > 0: WAIT's own connection, opened on first use (only processes that match add fan-outs). */
   private durableConn?: RedisClient;
 
   constructor(
-    @InjectQueue(WEBHOOK_QUEUES.delivery) readonly queue: Queue,
     private readonly redis: RedisService,
     private readonly log: DeliveryLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FANOUT_QUEUES) private readonly fanoutQueues: Queue[],
+    private readonly eventLog: EventLog,
   ) {}
+
+  /** The queue of the organization's log partition: its fan-outs, retries, drains, batch flushes and dead jobs. */
+  queueOf(organizationId: string): Queue {
+    return this.fanoutQueues[this.eventLog.partitionOf(organizationId)];
+  }
+
+  /** The hash tag of the organization's delivery keys (its log partition's). */
+  tagOf(organizationId: string): HashTag {
+    return this.eventLog.organizationTag(organizationId);
+  }
 
   private get keepFailed() {
     return { age: this.config.dlqRetentionDays * DAY_S, count: FAILED_KEEP_MAX };
@@ -100,7 +116,7 @@ export class DeliveryQueue {
     const byPartition = new Map<number, Parameters<Queue['addBulk']>[0]>();
     jobs.forEach((data, i) => {
       const priority = priorities[i] ? { priority: priorities[i] } : {};
-      const p = partitionOf(data.organizationId, this.fanoutQueues.length);
+      const p = this.eventLog.partitionOf(data.organizationId);
       if (!byPartition.has(p)) byPartition.set(p, []);
       byPartition.get(p)!.push({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...priority } });
     });
@@ -146,12 +162,16 @@ export class DeliveryQueue {
   private async fairPriorities(orgs: string[], sizes: number[]): Promise<number[]> {
     const counts = new Map<string, number>();
     orgs.forEach((o, i) => counts.set(o, (counts.get(o) ?? 0) + sizes[i]));
-    const pipe = this.redis.client.pipeline();
-    for (const [org, n] of counts)
-      pipe.incrby(this.redis.keys.orgFanouts(org), n).pexpire(this.redis.keys.orgFanouts(org), FAIR_COUNTER_TTL_MS);
-    const res = (await pipe.exec()) ?? [];
+    // One transaction per organization: the counters of organizations in different partitions live in different slots.
+    const totals = await Promise.all(
+      [...counts].map(async ([org, n]) => {
+        const key = this.redis.keys.orgFanouts(org, this.tagOf(org));
+        const res = await this.redis.client.multi().incrby(key, n).pexpire(key, FAIR_COUNTER_TTL_MS).exec();
+        return Number(res?.[0]?.[1] ?? 0);
+      }),
+    );
     const next = new Map<string, number>();
-    [...counts.keys()].forEach((org, i) => next.set(org, Number(res[2 * i]?.[1] ?? 0) - counts.get(org)!));
+    [...counts.keys()].forEach((org, i) => next.set(org, totals[i] - counts.get(org)!));
     return orgs.map((org, i) => {
       const position = next.get(org)!;
       next.set(org, position + sizes[i]);
@@ -161,17 +181,17 @@ export class DeliveryQueue {
 
   /** A fan-out job of the organization finished (the counter never goes below 0 for long: it expires when idle). */
   async fanoutDone(data: FanoutJobData): Promise<void> {
-    await this.redis.client.decrby(this.redis.keys.orgFanouts(data.organizationId), fanoutSize(data));
+    await this.redis.client.decrby(this.redis.keys.orgFanouts(data.organizationId, this.tagOf(data.organizationId)), fanoutSize(data));
   }
 
-  private pendingKey(webhookId: string): string {
-    return this.redis.keys.webhookPending(webhookId);
+  private pendingKey(webhook: WebhookRef): string {
+    return this.redis.keys.webhookPending(webhook.id, this.tagOf(webhook.organizationId));
   }
 
-  /** Schedules attempts firstAttempt…maxAttempts of one delivery (our backoff strategy spaces them). */
-  async addRetries(items: { data: RetryJobData; delayMs: number }[]): Promise<void> {
+  /** Schedules attempts firstAttempt…maxAttempts of deliveries to one webhook (our backoff strategy spaces them). */
+  async addRetries(webhook: WebhookRef, items: { data: RetryJobData; delayMs: number }[]): Promise<void> {
     if (!items.length) return;
-    await this.queue.addBulk(
+    await this.queueOf(webhook.organizationId).addBulk(
       items.map(({ data, delayMs }) => ({
         name: JOB_NAMES.retry,
         data,
@@ -185,9 +205,10 @@ export class DeliveryQueue {
         },
       })),
     );
-    const pipe = this.redis.client.pipeline();
-    for (const { data } of items) pipe.sadd(this.pendingKey(data.webhookId), data.deliveryId);
-    await pipe.exec();
+    await this.redis.client.sadd(
+      this.pendingKey(webhook),
+      items.map(({ data }) => data.deliveryId),
+    );
   }
 
   /** New deliveries to one webhook, each starting at attempt 1: replays and DLQ retries. */
@@ -202,6 +223,7 @@ export class DeliveryQueue {
     await Promise.all(items.map((i) => this.log.record(deliveryRow({ webhook, kind, createdAt, attempts: [], status: 'pending', ...i }))));
     const url = maskUrl(webhook.url); // job data in Redis never holds URL credentials
     await this.addRetries(
+      webhook,
       items.map(({ deliveryId, event, batch }) => ({
         data: {
           event,
@@ -222,7 +244,7 @@ export class DeliveryQueue {
 
   /** Puts a dead-lettered delivery that had no retry job into BullMQ's failed set (a job failed on its first run). */
   async addDead(data: DeadJobData): Promise<void> {
-    await this.queue.add(JOB_NAMES.dead, data, {
+    await this.queueOf(data.event.organizationId).add(JOB_NAMES.dead, data, {
       jobId: deadJobId(data.deliveryId),
       attempts: 1,
       removeOnComplete: true,
@@ -230,23 +252,30 @@ export class DeliveryQueue {
     });
   }
 
-  /** Removes a DLQ entry's failed job (retried or purged from the DLQ), whichever kind it is. */
-  async removeDead(deliveryIds: string[]): Promise<void> {
-    for (const id of deliveryIds) {
-      for (const jobId of [retryJobId(id), deadJobId(id)]) {
-        const job = await this.queue.getJob(jobId);
+  /** Removes DLQ entries' failed jobs (retried or purged from the DLQ), whichever kind they are, from their organization's queue. */
+  async removeDead(entries: { deliveryId: string; organizationId: string }[]): Promise<void> {
+    for (const { deliveryId, organizationId } of entries) {
+      const queue = this.queueOf(organizationId);
+      for (const jobId of [retryJobId(deliveryId), deadJobId(deliveryId)]) {
+        const job = await queue.getJob(jobId);
         if (job && (await job.isFailed())) await job.remove().catch(() => undefined);
       }
     }
   }
 
   /** Schedules (or continues) the drain of a webhook's backlog; the caller holds its drain flag. */
-  async addDrain(webhookId: string, delayMs: number, opts: { keepFlag?: boolean } = {}): Promise<void> {
+  async addDrain(webhook: WebhookRef, delayMs: number, opts: { keepFlag?: boolean } = {}): Promise<void> {
+    const { id: webhookId, organizationId } = webhook;
     if (!opts.keepFlag)
-      await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
-    await this.queue.add(
+      await this.redis.client.set(
+        this.redis.keys.webhookDrain(webhookId, this.tagOf(organizationId)),
+        '1',
+        'PX',
+        Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS,
+      );
+    await this.queueOf(organizationId).add(
       JOB_NAMES.drain,
-      { webhookId },
+      { webhookId, organizationId },
       {
         jobId: `drain-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`,
         delay: Math.max(0, Math.ceil(delayMs)),
@@ -259,27 +288,29 @@ export class DeliveryQueue {
   }
 
   /** Starts a drain of the webhook's backlog unless one is already scheduled or running (e.g. on resume). */
-  async kickDrain(webhookId: string): Promise<void> {
-    const ok = await this.redis.client.set(this.redis.keys.webhookDrain(webhookId), '1', 'PX', DRAIN_FLAG_SLACK_MS, 'NX');
-    if (ok) await this.addDrain(webhookId, 0);
+  async kickDrain(webhook: WebhookRef): Promise<void> {
+    const key = this.redis.keys.webhookDrain(webhook.id, this.tagOf(webhook.organizationId));
+    const ok = await this.redis.client.set(key, '1', 'PX', DRAIN_FLAG_SLACK_MS, 'NX');
+    if (ok) await this.addDrain(webhook, 0);
   }
 
   /** How many deliveries wait in the webhook's backlog, and when the oldest one's event was published. */
-  async backlog(webhookId: string): Promise<{ pending: number; oldestAt: string | null }> {
-    const key = this.redis.keys.webhookBacklog(webhookId);
+  async backlog(webhook: WebhookRef): Promise<{ pending: number; oldestAt: string | null }> {
+    const tag = this.tagOf(webhook.organizationId);
+    const key = this.redis.keys.webhookBacklog(webhook.id, tag);
     const [[, pending], [, oldest]] = (await this.redis.client.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').exec()) as [
       [null, number],
       [null, string[]],
     ];
     if (!oldest.length) return { pending, oldestAt: null };
-    const raw = await this.redis.client.hget(this.redis.keys.webhookBacklogData(webhookId), oldest[0]);
+    const raw = await this.redis.client.hget(this.redis.keys.webhookBacklogData(webhook.id, tag), oldest[0]);
     const at = raw ? decodeHeld(raw).event.timestamp : new Date(Number(oldest[1])).toISOString();
     return { pending, oldestAt: new Date(Date.parse(at)).toISOString() };
   }
 
   /** The delivery no longer has a retry job waiting. */
-  async settled(webhookId: string, deliveryId: string): Promise<void> {
-    await this.redis.client.srem(this.pendingKey(webhookId), deliveryId);
+  async settled(webhook: WebhookRef, deliveryId: string): Promise<void> {
+    await this.redis.client.srem(this.pendingKey(webhook), deliveryId);
   }
 
   /**
@@ -287,15 +318,16 @@ export class DeliveryQueue {
    * cannot be removed; the worker sees the webhook gone before its next attempt.
    */
   async cancelPending(webhook: Webhook, reason: string): Promise<number> {
-    const key = this.pendingKey(webhook.id);
+    const key = this.pendingKey(webhook);
     const ids = await this.redis.client.smembers(key);
     const cancelled: Delivery[] = [];
+    const queue = this.queueOf(webhook.organizationId);
     for (const deliveryId of ids) {
-      const job = await this.queue.getJob(retryJobId(deliveryId));
+      const job = await queue.getJob(retryJobId(deliveryId));
       if (!job) continue;
       const state = await job.getState();
       if (state !== 'delayed' && state !== 'waiting' && state !== 'prioritized') continue;
-      const removed = await this.queue.remove(job.id!);
+      const removed = await queue.remove(job.id!);
       if (!removed) continue;
       const d = job.data as RetryJobData;
       cancelled.push(
@@ -314,8 +346,9 @@ export class DeliveryQueue {
     }
     await this.redis.client.del(key);
     // Held deliveries (backlog) end the same way: recorded as failed with the reason, never dropped silently.
-    const backlog = this.redis.keys.webhookBacklog(webhook.id);
-    const data = this.redis.keys.webhookBacklogData(webhook.id);
+    const tag = this.tagOf(webhook.organizationId);
+    const backlog = this.redis.keys.webhookBacklog(webhook.id, tag);
+    const data = this.redis.keys.webhookBacklogData(webhook.id, tag);
     const held = await this.redis.client.hgetall(data);
     for (const [member, raw] of Object.entries(held)) {
       if (member.endsWith('#s')) continue;
@@ -334,7 +367,7 @@ export class DeliveryQueue {
         }),
       );
     }
-    await this.redis.client.del(backlog, data, this.redis.keys.webhookDrain(webhook.id));
+    await this.redis.client.del(backlog, data, this.redis.keys.webhookDrain(webhook.id, tag));
     if (cancelled.length) await Promise.all(cancelled.map((row) => this.log.record(row)));
     return cancelled.length;
   }

@@ -68,7 +68,11 @@ export class DeliveryRunner {
    * deliveries that had not settled.
    */
   async fanout(data: FanoutJobData, job: { id: string; rerun: boolean }): Promise<{ delivered: number; held: number; skipped: number }> {
-    const progress = await FanoutProgress.open(this.redis.client, this.redis.keys.fanoutDone(job.id), job.rerun);
+    const progress = await FanoutProgress.open(
+      this.redis.client,
+      this.redis.keys.fanoutDone(job.id, this.queue.tagOf(data.organizationId)),
+      job.rerun,
+    );
     const direct: { hook: CompiledWebhook; held: HeldDelivery; eventJson: string }[] = [];
     const batched: Promise<unknown>[] = [];
     const createdAt = new Date().toISOString();
@@ -122,7 +126,7 @@ export class DeliveryRunner {
   }
 
   flushBatch(data: BatchFlushJobData): Promise<unknown> {
-    return this.batcher.flush(data.webhookId, (hook, payload, deliveryId) => this.firstAttempt(hook, payload, deliveryId, 'batch'));
+    return this.batcher.flush(data, (hook, payload, deliveryId) => this.firstAttempt(hook, payload, deliveryId, 'batch'));
   }
 
   /** Attempt `firstAttempt + attemptsMade` of a delivery that failed retryably before (unless its endpoint holds it). */
@@ -130,9 +134,10 @@ export class DeliveryRunner {
     const attempt = data.firstAttempt + attemptsMade;
     const hook = this.index.get(data.webhookId);
     const base = { deliveryId: data.deliveryId, kind: data.kind, event: data.event, batch: data.batch, createdAt: data.createdAt };
+    const ref = { id: data.webhookId, organizationId: data.event.organizationId };
     if (!hook) {
-      await this.queue.settled(data.webhookId, data.deliveryId);
-      const webhook = { id: data.webhookId, organizationId: data.event.organizationId, url: data.url };
+      await this.queue.settled(ref, data.deliveryId);
+      const webhook = { ...ref, url: data.url };
       await this.log.record(deliveryRow({ ...base, webhook, attempts: data.attempts, status: 'failed', error: STOPPED }));
       return { kind: 'settled' };
     }
@@ -140,7 +145,7 @@ export class DeliveryRunner {
     const [admission] = await this.engine.admit([{ hook, held }]);
     if (admission.held) {
       // Paused, circuit open, rate-limited or behind held deliveries: it waits in the backlog, no attempt used.
-      await this.queue.settled(data.webhookId, data.deliveryId);
+      await this.queue.settled(ref, data.deliveryId);
       await this.log.record(deliveryRow({ ...base, webhook: hook.row, attempts: data.attempts, status: 'pending' }));
       return { kind: 'settled' };
     }
@@ -154,7 +159,7 @@ export class DeliveryRunner {
     const d = decide(res, attempt, data.retry);
     await this.settle(hook, { ...base, webhook: hook.row, attempts }, d, { ownJob: true });
     if (d.kind === 'retry') return { kind: 'retry', attempts, error: res.record.error ?? 'failed', retryAfterMs: res.retryAfterMs };
-    await this.queue.settled(data.webhookId, data.deliveryId);
+    await this.queue.settled(ref, data.deliveryId);
     return d.kind === 'dead' ? d : { kind: 'settled' };
   }
 
@@ -179,7 +184,7 @@ export class DeliveryRunner {
     const d = decide(res, 1, hook.row.retry);
     const createdAt = res.record.timestamp;
     const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
-    if (d.kind === 'retry') await this.queue.addRetries([{ data: this.retryData(hook, state, payload.traceparent), delayMs: d.delayMs }]);
+    if (d.kind === 'retry') await this.queue.addRetries(hook.row, [{ data: this.retryData(hook, state, payload.traceparent), delayMs: d.delayMs }]);
     await this.settle(hook, state, d, { traceparent: payload.traceparent, health });
     return d.kind === 'success';
   }
@@ -209,21 +214,21 @@ export class DeliveryRunner {
    * hands over to a new job (after releasing the lock), so endpoints take turns on the workers.
    */
   async drain(data: DrainJobData): Promise<{ sent: number }> {
-    const id = data.webhookId;
-    const hook = this.index.get(id);
+    const hook = this.index.get(data.webhookId);
     if (!hook) {
       // Disabled or deleted: its held deliveries were settled by cancelPending; only the flag may remain.
-      await this.engine.release(id);
+      await this.engine.release({ id: data.webhookId, organizationId: data.organizationId });
       return { sent: 0 };
     }
-    const token = await this.engine.lock(id, hook.row.timeoutMs + DRAIN_SLICE_MS + 30_000);
+    const w = hook.row;
+    const token = await this.engine.lock(w, w.timeoutMs + DRAIN_SLICE_MS + 30_000);
     // Another drain job is sending this backlog; it always ends by handing over, parking or releasing.
     if (!token) return { sent: 0 };
-    const { next, sent } = await this.drainSlice(hook).finally(() => this.engine.unlock(id, token));
-    if (next.kind === 'again') await this.queue.addDrain(id, next.delayMs);
+    const { next, sent } = await this.drainSlice(hook).finally(() => this.engine.unlock(w, token));
+    if (next.kind === 'again') await this.queue.addDrain(w, next.delayMs);
     else if (next.kind === 'park') {
-      if (await this.engine.park(id, next.seen, next.delayMs)) await this.queue.addDrain(id, next.delayMs, { keepFlag: true });
-      else await this.queue.addDrain(id, 0);
+      if (await this.engine.park(w, next.seen, next.delayMs)) await this.queue.addDrain(w, next.delayMs, { keepFlag: true });
+      else await this.queue.addDrain(w, 0);
     }
     return { sent };
   }
@@ -234,8 +239,8 @@ export class DeliveryRunner {
    * write is committed, so a crash re-sends rather than loses), and the slice awaits them all before it ends.
    */
   private async drainSlice(hook: CompiledWebhook): Promise<{ next: DrainNext; sent: number }> {
-    const id = hook.id;
-    const ordered = !!hook.row.ordering;
+    const w = hook.row;
+    const ordered = !!w.ordering;
     const until = Date.now() + DRAIN_SLICE_MS;
     const done = new Set<string>();
     const background: Promise<unknown>[] = [];
@@ -249,7 +254,7 @@ export class DeliveryRunner {
     };
     const refresh = async () => {
       await Promise.all(background.splice(0));
-      ({ total, items: window } = await this.engine.peek(id, PEEK));
+      ({ total, items: window } = await this.engine.peek(w, PEEK));
       done.clear();
       fresh = true;
     };
@@ -266,7 +271,7 @@ export class DeliveryRunner {
         continue;
       }
       if (next.kind === 'empty') {
-        if (await this.engine.release(id)) return out({ kind: 'done' });
+        if (await this.engine.release(w)) return out({ kind: 'done' });
         fresh = false;
         continue;
       }
@@ -282,7 +287,7 @@ export class DeliveryRunner {
       const gate = await this.engine.gate(hook);
       if (gate.status === 'paused') {
         await refresh();
-        if (await this.engine.release(id)) return out({ kind: 'done' });
+        if (await this.engine.release(w)) return out({ kind: 'done' });
         continue;
       }
       if (gate.status === 'open') return out({ kind: 'again', delayMs: gate.waitMs });
@@ -327,13 +332,13 @@ export class DeliveryRunner {
     if (d.kind === 'retry' && (ordered || probe)) {
       // Stays in the backlog (its key or the circuit holds it), due again after its retry wait.
       const stays = { ...held, attempts, notBefore: Date.now() + d.delayMs };
-      await this.engine.update(hook.id, member, stays);
+      await this.engine.update(hook.row, member, stays);
       return { stays, settled: this.settle(hook, state, d) };
     }
     const retry =
-      d.kind === 'retry' ? this.queue.addRetries([{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
+      d.kind === 'retry' ? this.queue.addRetries(hook.row, [{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
     const settled = Promise.all([retry, this.settle(hook, state, d, { traceparent: held.traceparent })]).then(() =>
-      this.engine.remove(hook.id, member),
+      this.engine.remove(hook.row, member),
     );
     // Not awaited here: a failure surfaces when the slice awaits its background work (the job then re-runs).
     settled.catch(() => undefined);

@@ -19,7 +19,7 @@ import { maskUrl } from '../destinations/url-mask.js';
 import { autoDisableOf, circuitBreakerOf, shouldAutoDisable } from '../webhooks/endpoint-health.js';
 import type { CompiledWebhook } from '../webhooks/webhook-index.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
-import { DeliveryQueue, DRAIN_FLAG_SLACK_MS } from './delivery-queue.js';
+import { DeliveryQueue, DRAIN_FLAG_SLACK_MS, type WebhookRef } from './delivery-queue.js';
 import {
   backlogMember,
   backlogScore,
@@ -49,7 +49,7 @@ export interface AttemptHealth {
 @Injectable()
 export class EndpointEngine {
   private readonly logger = new Logger('EndpointEngine');
-  /** Key names per webhook: built once, not per delivery. */
+  /** Key names per webhook (under its organization's partition tag): built once, not per delivery. */
   private readonly keyCache = new Map<string, EndpointKeys>();
 
   constructor(
@@ -59,17 +59,19 @@ export class EndpointEngine {
     private readonly systemEvents: SystemEvents,
   ) {}
 
-  keys(webhookId: string): EndpointKeys {
+  keys(webhook: WebhookRef): EndpointKeys {
+    const webhookId = webhook.id;
     let keys = this.keyCache.get(webhookId);
     if (keys) return keys;
     const k = this.redis.keys;
+    const tag = this.queue.tagOf(webhook.organizationId);
     keys = {
-      health: k.webhookHealth(webhookId),
-      backlog: k.webhookBacklog(webhookId),
-      backlogData: k.webhookBacklogData(webhookId),
-      drain: k.webhookDrain(webhookId),
-      rate: k.webhookRate(webhookId),
-      sequence: k.webhookSequence(webhookId),
+      health: k.webhookHealth(webhookId, tag),
+      backlog: k.webhookBacklog(webhookId, tag),
+      backlogData: k.webhookBacklogData(webhookId, tag),
+      drain: k.webhookDrain(webhookId, tag),
+      rate: k.webhookRate(webhookId, tag),
+      sequence: k.webhookSequence(webhookId, tag),
     };
     if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.clear();
     this.keyCache.set(webhookId, keys);
@@ -93,7 +95,7 @@ export class EndpointEngine {
         eventIndex.set(held.event.id, event);
       }
       return {
-        endpoint: this.keys(hook.id),
+        endpoint: this.keys(hook.row),
         member: backlogMember(held.event.id, held.deliveryId),
         score: backlogScore(held.event),
         meta: encodeHeldMeta(held),
@@ -104,9 +106,9 @@ export class EndpointEngine {
       };
     });
     const replies = await endpointAdmit(this.redis.client, DRAIN_FLAG_SLACK_MS, events, args);
-    const drains = new Set<string>();
-    replies.forEach((r, i) => r.startDrain && drains.add(items[i].hook.id));
-    await Promise.all([...drains].map((id) => this.queue.addDrain(id, 0)));
+    const drains = new Map<string, WebhookRef>();
+    replies.forEach((r, i) => r.startDrain && drains.set(items[i].hook.id, items[i].hook.row));
+    await Promise.all([...drains.values()].map((w) => this.queue.addDrain(w, 0)));
     return replies;
   }
 
@@ -121,7 +123,7 @@ export class EndpointEngine {
       outcomes.map(({ hook, success, dead }) => {
         const cb = circuitBreakerOf(hook.row);
         return {
-          health: this.keys(hook.id).health,
+          health: this.keys(hook.row).health,
           success,
           dead,
           failureThreshold: cb.failureThreshold,
@@ -161,18 +163,18 @@ export class EndpointEngine {
   }
 
   gate(hook: CompiledWebhook): Promise<GateReply> {
-    return endpointGate(this.redis.client, this.keys(hook.id).health, circuitBreakerOf(hook.row).probeIntervalMs);
+    return endpointGate(this.redis.client, this.keys(hook.row).health, circuitBreakerOf(hook.row).probeIntervalMs);
   }
 
   /** 0 when a rate-limit token was taken (or there is no limit), else ms to wait. */
   takeToken(hook: CompiledWebhook): Promise<number> {
     const perSecond = hook.row.rateLimit?.perSecond;
-    return perSecond ? rateTake(this.redis.client, this.keys(hook.id).rate, perSecond) : Promise.resolve(0);
+    return perSecond ? rateTake(this.redis.client, this.keys(hook.row).rate, perSecond) : Promise.resolve(0);
   }
 
   /** The oldest `n` held deliveries, in log order, and how many are held in all. */
-  async peek(webhookId: string, n: number): Promise<{ total: number; items: { member: string; held: HeldDelivery }[] }> {
-    const k = this.keys(webhookId);
+  async peek(webhook: WebhookRef, n: number): Promise<{ total: number; items: { member: string; held: HeldDelivery }[] }> {
+    const k = this.keys(webhook);
     const [[, members], [, total]] = (await this.redis.client
       .multi()
       .zrange(k.backlog, 0, n - 1)
@@ -195,34 +197,38 @@ export class EndpointEngine {
     return { total: total - orphans.length, items: out };
   }
 
-  async remove(webhookId: string, member: string): Promise<void> {
-    const k = this.keys(webhookId);
+  async remove(webhook: WebhookRef, member: string): Promise<void> {
+    const k = this.keys(webhook);
     await this.redis.client.multi().zrem(k.backlog, member).hdel(k.backlogData, member, `${member}#s`).exec();
   }
 
-  async update(webhookId: string, member: string, held: HeldDelivery): Promise<void> {
+  async update(webhook: WebhookRef, member: string, held: HeldDelivery): Promise<void> {
     const { sequence: _s, ...rest } = held;
-    await this.redis.client.hset(this.keys(webhookId).backlogData, member, encodeHeld(rest as HeldDelivery));
+    await this.redis.client.hset(this.keys(webhook).backlogData, member, encodeHeld(rest as HeldDelivery));
   }
 
   /** One drain job at a time sends an endpoint's backlog; null when another holds it. */
-  async lock(webhookId: string, ttlMs: number): Promise<string | null> {
+  async lock(webhook: WebhookRef, ttlMs: number): Promise<string | null> {
     const token = randomBytes(8).toString('hex');
-    const ok = await this.redis.client.set(this.redis.keys.webhookDrainLock(webhookId), token, 'PX', ttlMs, 'NX');
+    const ok = await this.redis.client.set(this.drainLockKey(webhook), token, 'PX', ttlMs, 'NX');
     return ok ? token : null;
   }
 
-  async unlock(webhookId: string, token: string): Promise<void> {
-    await releaseLock(this.redis.client, this.redis.keys.webhookDrainLock(webhookId), token);
+  async unlock(webhook: WebhookRef, token: string): Promise<void> {
+    await releaseLock(this.redis.client, this.drainLockKey(webhook), token);
+  }
+
+  private drainLockKey(webhook: WebhookRef): string {
+    return this.redis.keys.webhookDrainLock(webhook.id, this.queue.tagOf(webhook.organizationId));
   }
 
   /** Parks the drain until `delayMs` unless the backlog changed from `seen` members (then false: drain again now). */
-  park(webhookId: string, seen: number, delayMs: number): Promise<boolean> {
-    return drainPark(this.redis.client, this.keys(webhookId), seen, Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
+  park(webhook: WebhookRef, seen: number, delayMs: number): Promise<boolean> {
+    return drainPark(this.redis.client, this.keys(webhook), seen, Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
   }
 
   /** Ends the drain when nothing is left (or the endpoint is paused); false when it must go on. */
-  release(webhookId: string): Promise<boolean> {
-    return drainRelease(this.redis.client, this.keys(webhookId), DRAIN_FLAG_SLACK_MS);
+  release(webhook: WebhookRef): Promise<boolean> {
+    return drainRelease(this.redis.client, this.keys(webhook), DRAIN_FLAG_SLACK_MS);
   }
 }

@@ -29,14 +29,13 @@ export class EndpointsController {
   @ApiOperation({ summary: 'Resume deliveries: the backlog drains in log order (at the rate limit)' })
   async resume(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const view = await this.webhooks.setPaused(p, id, false);
-    await this.queue.kickDrain(id);
+    await this.queue.kickDrain({ id, organizationId: p.organizationId });
     return view;
   }
 
   @Get(':id/backlog')
   @RequireScope('webhooks:read')
   async backlog(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    await this.webhooks.get(p.organizationId, id);
-    return this.queue.backlog(id);
+    return this.queue.backlog(await this.webhooks.get(p.organizationId, id));
   }
 }

@@ -4,9 +4,9 @@ import type { RedisKeys } from '../redis/keys.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
 import type { RetryPolicy } from '../webhooks/webhook.entity.js';
 
-/** Every queue of the webhook capability (BullMQ names, under the deployment's `{prefix}:bull` prefix). */
+/** The webhook capability's main queue (BullMQ name, under the deployment's `{prefix}:bull` prefix). */
 export const WEBHOOK_QUEUES = {
-  /** `fanout` jobs (first attempt of an event's deliveries) and `retry` jobs (one per failing delivery). */
+  /** Every delivery job with one log partition; with more, only jobs queued before the partition count was set. */
   delivery: 'webhook-delivery',
 } as const;
 
@@ -17,10 +17,10 @@ export interface DeliveryQueueSpec {
 }
 
 /**
- * Every delivery queue: the deployment's `webhook-delivery` (retries, drains, batch flushes, dead jobs, and with one log
- * partition the fan-outs too), then with EVENT_LOG_PARTITIONS > 1 one fan-out queue per partition,
- * `webhook-delivery-p<n>` under the partition's hash tag, so the fan-out traffic (one job per matched event) spreads
- * over the cluster's masters like the log.
+ * Every delivery queue: the deployment's `webhook-delivery`, then with EVENT_LOG_PARTITIONS > 1 one queue per
+ * partition, `webhook-delivery-p<n>` under the partition's hash tag, which takes all the delivery jobs of the
+ * partition's organizations (fan-outs, retries, drains, batch flushes, dead jobs), so the queue traffic spreads over the
+ * cluster's masters like the log. The main queue is still worked, for jobs queued before the partition count was set.
  */
 export function deliveryQueueSpecs(keys: RedisKeys, partitions: number): DeliveryQueueSpec[] {
   const main = { name: WEBHOOK_QUEUES.delivery, prefix: keys.bullPrefix() };
@@ -34,7 +34,7 @@ export function deliveryQueueSpecs(keys: RedisKeys, partitions: number): Deliver
   ];
 }
 
-/** Injection token: the fan-out queue of each log partition, by partition number (the main queue when there is one). */
+/** Injection token: the delivery queue of each log partition, by partition number (the main queue when there is one). */
 export const FANOUT_QUEUES = Symbol('FANOUT_QUEUES');
 /** Injection token: every delivery queue, once each (deliveryQueueSpecs order). */
 export const DELIVERY_QUEUES = Symbol('DELIVERY_QUEUES');
@@ -61,6 +61,7 @@ export interface DeadJobData extends RetryJobData {
 /** Sends a webhook endpoint's held deliveries (backlog) when it is available: one time slice per job. */
 export interface DrainJobData {
   webhookId: string;
+  organizationId: string;
 }
 export type DeliveryJobName = keyof DeliveryJobs;
 
@@ -131,6 +132,7 @@ export const fanoutSize = (data: FanoutJobData): number => data.items.reduce((n,
 /** Sends the events waiting in a batch webhook's list. */
 export interface BatchFlushJobData {
   webhookId: string;
+  organizationId: string;
 }
 
 /** Attempts 2…n of one delivery (BullMQ attempts + our backoff strategy). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import { calendarMinute, retryAfterSeconds } from '../common/windows.js';
 import type { AppConfig } from '../config/config.js';
+import type { HashTag } from '../redis/keys.js';
 import type { RedisService } from '../redis/redis.service.js';
 import { releaseLock, windowAdmit } from '../redis/scripts.js';
 
@@ -39,10 +40,10 @@ export async function admitMassReplay(redis: RedisService, config: AppConfig, or
 /**
  * Runs `fn` while holding the webhook's replay lock: one range replay per webhook at a time, across processes; a
  * second one meanwhile is a 409 `replay_in_progress`. The lock has a TTL (a crashed replay frees it) and is released
- * only by its holder.
+ * only by its holder. `tag`: the hash tag of the webhook's organization's partition.
  */
-export async function withReplayLock<T>(redis: RedisService, webhookId: string, fn: () => Promise<T>): Promise<T> {
-  const key = redis.keys.webhookReplayLock(webhookId);
+export async function withReplayLock<T>(redis: RedisService, webhookId: string, tag: HashTag, fn: () => Promise<T>): Promise<T> {
+  const key = redis.keys.webhookReplayLock(webhookId, tag);
   const token = randomBytes(12).toString('hex');
   const taken = await redis.client.set(key, token, 'PX', REPLAY_LOCK_TTL_MS, 'NX');
   if (taken !== 'OK') {

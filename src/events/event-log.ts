@@ -79,9 +79,14 @@ export class EventLog implements OnModuleInit {
     return this.redis.keys.eventLogTag(partition, this.partitions);
   }
 
+  /** The hash tag of the organization's partition: its log, and its delivery queue and delivery engine keys. */
+  organizationTag(organizationId: string): HashTag {
+    return this.tagOf(this.partitionOf(organizationId));
+  }
+
   /** The idempotency record of `key` (same hash tag as its partition's stream: the append script touches both). */
   idempotencyKey(organizationId: string, key: string): string {
-    return this.redis.keys.idempotency(organizationId, key, this.tagOf(this.partitionOf(organizationId)));
+    return this.redis.keys.idempotency(organizationId, key, this.organizationTag(organizationId));
   }
 
   /**

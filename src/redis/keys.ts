@@ -13,8 +13,11 @@
  *   uses the tag `{<prefix>:p<n>}` ({@link RedisKeys.eventLogTag}), so its stream, its idempotency records and its
  *   consumer groups share one slot and different partitions spread over the cluster's masters. With one partition
  *   the tag is the deployment tag: key names are those of an unpartitioned deployment.
- * - Keys never used together in a script (locks, heartbeats, channels, BullMQ's prefix) keep the deployment tag, which
- *   BullMQ needs anyway (it runs its own multi-key scripts under its prefix).
+ * - Delivery work goes to its organization's partition too: the delivery engine's keys of a webhook (health, backlog,
+ *   drain, rate, sequences; the endpoint scripts touch several endpoints of one organization per call), its batch
+ *   list, pending set and replay lock, the organization's fairness counter and its fan-out jobs' done hashes take the
+ *   organization's partition tag (EventLog.organizationTag), like the BullMQ prefix of that partition's delivery queue.
+ * - Keys never used together in a script (heartbeats, channels, the main BullMQ prefix) keep the deployment tag.
  */
 
 /** A Redis Cluster hash tag, braces included: `{humana}` or `{humana:p7}`. */
@@ -116,18 +119,18 @@ export class RedisKeys {
   }
 
   /** List of envelopes waiting for a webhook's next batch. */
-  webhookBatch(webhookId: string): string {
-    return this.join(this.deploymentTag, 'webhooks', 'batch', webhookId);
+  webhookBatch(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'batch', webhookId);
   }
 
   /** Lock held by the one process flushing a webhook's batch (released by the release-lock script). */
-  webhookBatchLock(webhookId: string): string {
-    return this.join(this.deploymentTag, 'webhooks', 'batch-lock', webhookId);
+  webhookBatchLock(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'batch-lock', webhookId);
   }
 
   /** Held while a range replay of the webhook is enqueuing (SET NX PX, released by the release-lock script). */
-  webhookReplayLock(webhookId: string): string {
-    return this.join(this.deploymentTag, 'webhooks', 'replay-lock', webhookId);
+  webhookReplayLock(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'replay-lock', webhookId);
   }
 
   /** Range replays and bulk DLQ retries an organization started in one calendar minute (`windowId`). */
@@ -141,11 +144,11 @@ export class RedisKeys {
   }
 
   /** Set of delivery ids queued and not yet finished for a webhook. */
-  webhookPending(webhookId: string): string {
-    return this.join(this.deploymentTag, 'webhooks', 'pending', webhookId);
+  webhookPending(webhookId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'pending', webhookId);
   }
 
-  // ── Delivery engine (endpoint scripts: one webhook's keys share `tag`) ──────────────────────────────────────────
+  // ── Delivery engine (endpoint scripts: the keys of one organization's webhooks share `tag`) ────────────────────
 
   /** Hash of one webhook's endpoint health: failures, last success/failure, circuit, paused (endpoint-health.ts). */
   webhookHealth(webhookId: string, tag: HashTag = this.deploymentTag): string {
@@ -183,13 +186,13 @@ export class RedisKeys {
   }
 
   /** Deliveries in fan-out jobs of an organization queued and not finished (fairness: beyond a share they are deprioritized). */
-  orgFanouts(organizationId: string): string {
-    return this.join(this.deploymentTag, 'webhooks', 'org-fanouts', organizationId);
+  orgFanouts(organizationId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'org-fanouts', organizationId);
   }
 
   /** Hash: delivery id → `1` for each delivery of a running fan-out job already settled (a re-run skips them). */
-  fanoutDone(jobId: string): string {
-    return this.join(this.deploymentTag, 'webhooks', 'fanout-done', jobId);
+  fanoutDone(jobId: string, tag: HashTag = this.deploymentTag): string {
+    return this.join(tag, 'webhooks', 'fanout-done', jobId);
   }
 
   /** Sorted set of delivery workers by last heartbeat (ms). */

@@ -85,19 +85,20 @@ export class WebhooksService implements OnModuleInit {
     }
   }
 
-  /** Health hashes (Redis) of the given webhooks, in order. */
-  private async healthOf(ids: string[]): Promise<HealthHash[]> {
-    if (!ids.length) return [];
-    const pipe = this.redis.client.pipeline();
-    for (const id of ids) pipe.hgetall(this.redis.keys.webhookHealth(id));
-    const res = (await pipe.exec()) ?? [];
-    return res.map(([err, h]) => (err ? {} : (h as HealthHash)));
+  /** A webhook's health hash: a delivery engine key, under its organization's partition tag. */
+  private healthKey(w: Pick<Webhook, 'id' | 'organizationId'>): string {
+    return this.redis.keys.webhookHealth(w.id, this.eventLog.organizationTag(w.organizationId));
+  }
+
+  /** Health hashes (Redis) of the given webhooks, in order (one command each: organizations may be in different slots). */
+  private healthOf(ws: Webhook[]): Promise<HealthHash[]> {
+    return Promise.all(ws.map((w) => this.redis.client.hgetall(this.healthKey(w)).catch(() => ({}) as HealthHash)));
   }
 
   /** The API views of webhooks, with their live endpoint health and transform health. */
   private async views(ws: Webhook[]): Promise<WebhookDetail[]> {
     const ids = ws.map((w) => w.id);
-    const [health, transforms] = await Promise.all([this.healthOf(ids), this.transformHealth.of(ids)]);
+    const [health, transforms] = await Promise.all([this.healthOf(ws), this.transformHealth.of(ids)]);
     return ws.map((w, i) => ({ ...viewOf(w, health[i]), transformHealth: transforms[i] }));
   }
 
@@ -147,7 +148,7 @@ export class WebhooksService implements OnModuleInit {
     });
     await this.webhooks.insert(w);
     await announceChange(this.redis, w.id);
-    await this.redis.client.del(this.redis.keys.webhookHealth(w.id));
+    await this.redis.client.del(this.healthKey(w));
     await this.audit.record({
       organizationId: p.organizationId,
       actor: p.keyId,
@@ -228,7 +229,7 @@ export class WebhooksService implements OnModuleInit {
   }
 
   private async resetHealth(w: Webhook): Promise<void> {
-    const key = this.redis.keys.webhookHealth(w.id);
+    const key = this.healthKey(w);
     const pipe = this.redis.client.multi().del(key);
     if (w.paused) pipe.hset(key, 'paused', '1');
     await pipe.exec();
@@ -242,7 +243,7 @@ export class WebhooksService implements OnModuleInit {
     const w = await this.get(p.organizationId, id);
     const updatedAt = new Date().toISOString();
     await this.webhooks.update({ id, organizationId: p.organizationId }, { paused, updatedAt });
-    const key = this.redis.keys.webhookHealth(id);
+    const key = this.healthKey({ id, organizationId: p.organizationId });
     if (paused) await this.redis.client.hset(key, 'paused', '1');
     else await this.redis.client.hdel(key, 'paused');
     Object.assign(w, { paused, updatedAt });
@@ -288,7 +289,8 @@ export class WebhooksService implements OnModuleInit {
     await announceChange(this.redis, id);
     await this.transformHealth.forget(id);
     await this.lifecycle.stopped(w, 'webhook deleted: pending retries stopped');
-    await this.redis.client.del(this.redis.keys.webhookHealth(id), this.redis.keys.webhookRate(id), this.redis.keys.webhookSequence(id));
+    const tag = this.eventLog.organizationTag(w.organizationId);
+    await this.redis.client.del(this.redis.keys.webhookHealth(id, tag), this.redis.keys.webhookRate(id, tag), this.redis.keys.webhookSequence(id, tag));
     await this.audit.record({
       organizationId: p.organizationId,
       actor: p.keyId,
