@@ -184,7 +184,8 @@ export class DeliveryRunner {
     const d = decide(res, 1, hook.row.retry);
     const createdAt = res.record.timestamp;
     const state = { webhook: hook.row, deliveryId, kind, event: payload.event, batch: payload.batch, createdAt, attempts: [res.record] };
-    if (d.kind === 'retry') await this.queue.addRetries(hook.row, [{ data: this.retryData(hook, state, payload.traceparent), delayMs: d.delayMs }]);
+    if (d.kind === 'retry')
+      await this.queue.addRetries(hook.row, [{ data: this.retryData(hook, state, payload.traceparent), delayMs: d.delayMs }]);
     await this.settle(hook, state, d, { traceparent: payload.traceparent, health });
     return d.kind === 'success';
   }
@@ -336,7 +337,9 @@ export class DeliveryRunner {
       return { stays, settled: this.settle(hook, state, d) };
     }
     const retry =
-      d.kind === 'retry' ? this.queue.addRetries(hook.row, [{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }]) : undefined;
+      d.kind === 'retry'
+        ? this.queue.addRetries(hook.row, [{ data: this.retryData(hook, state, held.traceparent), delayMs: d.delayMs }])
+        : undefined;
     const settled = Promise.all([retry, this.settle(hook, state, d, { traceparent: held.traceparent })]).then(() =>
       this.engine.remove(hook.row, member),
     );

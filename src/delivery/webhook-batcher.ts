@@ -36,18 +36,14 @@ export class WebhookBatcher {
   private async schedule(webhook: WebhookRef, delayMs: number): Promise<void> {
     const { id: webhookId, organizationId } = webhook;
     const data: BatchFlushJobData = { webhookId, organizationId };
-    await this.deliveries.queueOf(organizationId).add(
-      JOB_NAMES.batchFlush,
-      data,
-      {
-        jobId: `batch-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`,
-        delay: delayMs,
-        attempts: 10,
-        backoff: { type: 'fixed', delay: 1000 },
-        removeOnComplete: true,
-        removeOnFail: 1000,
-      },
-    );
+    await this.deliveries.queueOf(organizationId).add(JOB_NAMES.batchFlush, data, {
+      jobId: `batch-${webhookId}-${Date.now()}-${randomBytes(3).toString('hex')}`,
+      delay: delayMs,
+      attempts: 10,
+      backoff: { type: 'fixed', delay: 1000 },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    });
   }
 
   async add(hook: CompiledWebhook, event: EventEnvelope): Promise<void> {

@@ -290,7 +290,11 @@ export class WebhooksService implements OnModuleInit {
     await this.transformHealth.forget(id);
     await this.lifecycle.stopped(w, 'webhook deleted: pending retries stopped');
     const tag = this.eventLog.organizationTag(w.organizationId);
-    await this.redis.client.del(this.redis.keys.webhookHealth(id, tag), this.redis.keys.webhookRate(id, tag), this.redis.keys.webhookSequence(id, tag));
+    await this.redis.client.del(
+      this.redis.keys.webhookHealth(id, tag),
+      this.redis.keys.webhookRate(id, tag),
+      this.redis.keys.webhookSequence(id, tag),
+    );
     await this.audit.record({
       organizationId: p.organizationId,
       actor: p.keyId,
