@@ -10,6 +10,7 @@ import { clusterToolsAvailable, startPrivateCluster, type PrivateCluster } from 
 import { sleep, waitFor } from '../support/time.js';
 import { eventOf, publish, publishBatch, RT_ENV, SseClient, sseUrl } from '../realtime/clients.js';
 import { arrived, hookFor } from '../webhooks/fixtures.js';
+import { deliveryStaysOnPartition, engineKeys, partitionPlace, type PartitionedDeployment } from '../support/partitioned-delivery.js';
 
 const skip = clusterToolsAvailable() ? false : 'redis-server and redis-cli are not both installed: the Redis Cluster tests need them';
 const PARTITIONS = 16;
@@ -105,8 +106,28 @@ describe(`a partitioned event log on a Redis Cluster (EVENT_LOG_PARTITIONS=${PAR
       const stream = `${keys.bullPrefix(keys.eventLogTag(p, PARTITIONS))}:webhook-delivery-p${p}:events`;
       assert.equal(cluster.slotOf(stream), cluster.slotOf(partitionKey(p)));
       const added = (await conn.xrange(stream, '-', '+')).map(([, f]) => f[f.indexOf('jobId') + 1]);
-      assert.ok(added.includes(`fanout-${sent[i].id}`));
+      assert.ok(
+        added.some((job) => job.startsWith(`fanout-${org.id}-`) && job.includes(sent[i].id)),
+        `${sent[i].id}'s fan-out job in webhook-delivery-p${p}: ${added.join(', ')}`,
+      );
     }
+  });
+
+  test("retries, DLQ retry, a paused webhook's backlog and resume, a rate limit: on the organization's partition queue and slot", async () => {
+    const d: PartitionedDeployment = { app, rx, redis: conn, keys, partitions: PARTITIONS };
+    await Promise.all(orgs.slice(0, 2).map((org) => deliveryStaysOnPartition(d, org)));
+    const slot = async (key: string) => Number(await conn.call('CLUSTER', 'KEYSLOT', key));
+    const slots = new Set<number>();
+    for (const org of orgs) {
+      const { partition, tag } = partitionPlace(d, org);
+      const own = await slot(partitionKey(partition));
+      slots.add(own);
+      for (const key of engineKeys(keys, 'wh_x', org.id, tag))
+        assert.equal(await slot(key), own, `${key} in partition ${partition}'s slot`);
+      // the partition's delivery queue (BullMQ keys) is in that slot too
+      assert.equal(await slot(`${partitionPlace(d, org).queue}:wait`), own);
+    }
+    assert.equal(slots.size, orgs.length, 'organizations in different partitions: different slots');
   });
 
   test('SSE resume with Last-Event-ID in each organization’s partition', async () => {

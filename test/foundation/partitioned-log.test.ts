@@ -10,6 +10,7 @@ import { startPrivateRedis } from '../support/redis.js';
 import { sleep, waitFor } from '../support/time.js';
 import { eventOf, publish, publishBatch, RT_ENV, SseClient, sseUrl } from '../realtime/clients.js';
 import { arrived, hookFor, until } from '../webhooks/fixtures.js';
+import { deliveryStaysOnPartition, engineKeys, partitionPlace, type PartitionedDeployment } from '../support/partitioned-delivery.js';
 
 const PARTITIONS = 4;
 const keys = new RedisKeys('humana');
@@ -157,6 +158,18 @@ describe(`a partitioned event log (EVENT_LOG_PARTITIONS=${PARTITIONS}, one Redis
     for (const name of ['webhook-delivery', 'webhook-delivery-p0', 'webhook-delivery-p1', 'webhook-delivery-p2', 'webhook-delivery-p3']) {
       assert.ok(names.includes(name), `Bull Board shows ${name}: ${names.join(', ')}`);
     }
+  });
+
+  test("retries, DLQ retry, a paused webhook's backlog and resume, a rate limit: on the organization's partition queue and hash tag", async () => {
+    const d: PartitionedDeployment = { app, rx, redis, keys, partitions: PARTITIONS };
+    await Promise.all(orgs.slice(0, 2).map((org) => deliveryStaysOnPartition(d, org)));
+    for (const org of orgs) {
+      const { tag } = partitionPlace(d, org);
+      assert.match(tag, /^\{humana:p\d+\}$/);
+      for (const key of engineKeys(keys, 'wh_x', org.id, tag)) assert.ok(key.startsWith(`${tag}:`), key);
+    }
+    const tags = new Set(orgs.map((org) => partitionPlace(d, org).tag));
+    assert.equal(tags.size, orgs.length, 'organizations in different partitions: different hash tags');
   });
 
   test('the trimmer trims each partition, and only below what every consumer group processed there', async () => {
