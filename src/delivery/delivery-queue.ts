@@ -162,11 +162,11 @@ export class DeliveryQueue {
   private async fairPriorities(orgs: string[], sizes: number[]): Promise<number[]> {
     const counts = new Map<string, number>();
     orgs.forEach((o, i) => counts.set(o, (counts.get(o) ?? 0) + sizes[i]));
-    // One transaction per organization: the counters of organizations in different partitions live in different slots.
+    // One pipeline per organization: the counters of organizations in different partitions live in different slots.
     const totals = await Promise.all(
       [...counts].map(async ([org, n]) => {
         const key = this.redis.keys.orgFanouts(org, this.tagOf(org));
-        const res = await this.redis.client.multi().incrby(key, n).pexpire(key, FAIR_COUNTER_TTL_MS).exec();
+        const res = await this.redis.client.pipeline().incrby(key, n).pexpire(key, FAIR_COUNTER_TTL_MS).exec();
         return Number(res?.[0]?.[1] ?? 0);
       }),
     );
