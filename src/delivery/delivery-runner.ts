@@ -88,7 +88,8 @@ export class DeliveryRunner {
           continue;
         }
         json ??= JSON.stringify(envelopeOf(event));
-        const held = { deliveryId: t.deliveryId, kind: t.kind, event, attempts: [], createdAt, url: maskUrl(hook.row.url), traceparent }; // held deliveries wait in Redis: no URL credentials there
+        // held deliveries wait in Redis: no URL credentials there
+        const held = { deliveryId: t.deliveryId, kind: t.kind, event, attempts: [], createdAt, url: maskUrl(hook.row.url), traceparent };
         direct.push({ hook, eventJson: json, held });
       }
     }
