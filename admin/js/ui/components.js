@@ -37,6 +37,10 @@ export function errorBox(err) {
 /**
  * Runs an async action from a button: disabled while running, errors reported as a notice.
  * Returns the action's result (`true` when it resolved with nothing, e.g. a 204), or undefined when it failed.
+ * @template T
+ * @param {HTMLButtonElement} button
+ * @param {() => Promise<T>} action
+ * @returns {Promise<NonNullable<T> | true | undefined>}
  */
 export async function withBusy(button, action) {
   button.disabled = true;
@@ -150,8 +154,9 @@ export function timeCell(iso) {
 
 /**
  * A table with a horizontal-scroll wrapper.
- * @param {Array<{ label: string, render: (row: any) => any, class?: string }>} columns
- * @param {any[]} rows
+ * @template T
+ * @param {Array<{ label: string, render: (row: T) => any, class?: string }>} columns
+ * @param {T[]} rows
  * @param {string} caption accessible name
  */
 export function dataTable(columns, rows, caption) {
@@ -218,7 +223,12 @@ function kvInline(obj) {
   return entries.length ? entries.map(([k, v]) => h('span', { class: 'chip' }, `${k}: ${v}`)) : '—';
 }
 
-/** A labeled form control. `control` gets the generated id unless it has one. */
+/**
+ * A labeled form control. `control` gets the generated id unless it has one.
+ * @param {string} label
+ * @param {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} control
+ * @param {{ hint?: string | Node, wide?: boolean }} [options]
+ */
 export function field(label, control, { hint, wide = false } = {}) {
   if (!control.id) control.id = uid();
   const hintId = hint ? uid('hint') : undefined;

@@ -3,13 +3,15 @@ import { h, replace } from '../lib/dom.js';
 import { empty, errorBox } from './components.js';
 
 /**
+ * @template T
  * @param {{ label: string, emptyText: string,
- *   fetchPage: (cursor?: string) => Promise<{ items: any[], nextCursor?: string | null }>,
- *   render: (items: any[]) => Node }} options
+ *   fetchPage: (cursor?: string) => Promise<{ items: T[], nextCursor?: string | null }>,
+ *   render: (items: T[]) => Node }} options
  */
 export function pagedList({ label, emptyText, fetchPage, render }) {
   const body = h('div', { class: 'region', 'aria-live': 'polite' });
   const footer = h('div', { class: 'pager' });
+  /** @type {T[]} */
   let items = [];
   let generation = 0;
 

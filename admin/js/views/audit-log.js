@@ -4,6 +4,12 @@ import { toQuery } from '../lib/query.js';
 import { dataTable, field, jsonBlock, section, timeCell } from '../ui/components.js';
 import { pagedList } from '../ui/paged-list.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/**
+ * @param {Ctx} ctx
+ */
 export function auditLogView(ctx) {
   const action = h('input', { name: 'action', class: 'mono', placeholder: 'webhook.created', value: ctx.query.get('action') ?? '' });
   const list = pagedList({

@@ -4,6 +4,9 @@ import { h, replace } from '../lib/dom.js';
 import { parseJsonObject } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
 import {
+
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
   asyncRegion,
   badge,
   dataTable,
@@ -23,6 +26,9 @@ const SCHEMA_PLACEHOLDER = JSON.stringify(
   2,
 );
 
+/**
+ * @param {Ctx} ctx
+ */
 export function eventTypesView(ctx) {
   const list = asyncRegion('event types');
   async function load() {
@@ -109,6 +115,9 @@ export function eventTypesView(ctx) {
   };
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function eventTypeView(ctx) {
   const { name } = ctx.params;
   const region = asyncRegion('the event type');

@@ -6,6 +6,12 @@ import { dataGlance, field, section, timeCell } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/**
+ * @param {Ctx} ctx
+ */
 export function historyView(ctx) {
   const eventType = eventTypeSelect(ctx);
   const companionId = h('input', { name: 'companionId', class: 'mono', placeholder: 'comp-123' });

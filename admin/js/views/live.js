@@ -7,6 +7,9 @@ import { parseJsonObject, splitList, toQuery } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
 import { badge, dataGlance, errorBox, field, jsonBlock, section } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 const MAX_EVENTS = 500;
 
 /** Asks the stream URL once with fetch to learn why EventSource gave up (EventSource never exposes the status). */
@@ -27,6 +30,9 @@ async function explainStreamFailure(url) {
   }
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function liveView(ctx) {
   const log = new BoundedLog(MAX_EVENTS);
   let source = null;
@@ -241,6 +247,9 @@ export function liveView(ctx) {
   };
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 function publishForm(ctx) {
   const type = h('select', { name: 'type', required: true }, h('option', { value: '' }, 'Loading types…'));
   const data = h('textarea', { name: 'data', rows: 10, class: 'mono', spellcheck: false });

@@ -5,6 +5,9 @@ import { formatDuration, formatNumber, formatPercent, formatTime, successPercent
 import { toQuery } from '../lib/query.js';
 import { badge, dataTable, empty, errorBox, field, kvList, section } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 const WINDOWS = [
   ['', 'server default'],
   ['5m', 'last 5 minutes'],
@@ -105,6 +108,9 @@ function renderHealth(body) {
   ];
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function metricsView(ctx) {
   const windowSelect = h(
     'select',

@@ -3,6 +3,9 @@ import { seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { maskSecret } from '../lib/format.js';
 import {
+
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
   asyncRegion,
   confirmDialog,
   dataTable,
@@ -25,6 +28,9 @@ const LIMITS = [
   ['maxConnections', 'Max stream connections'],
 ];
 
+/**
+ * @param {Ctx} ctx
+ */
 export function organizationsView(ctx) {
   const admin = (method, path, body) => ctx.api.request(method, path, { token: ctx.session.adminToken, body });
   const list = asyncRegion('organizations');

@@ -4,6 +4,9 @@ import { h, replace } from '../lib/dom.js';
 import { maskSecret } from '../lib/format.js';
 import { field } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 /** 'admin' | 'key' | null (refused). Throws for anything that is not a clear yes/no (network, 5xx). */
 async function identify(api, token) {
   try {
@@ -23,6 +26,9 @@ async function identify(api, token) {
   }
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function signInView(ctx) {
   const input = h('input', {
     name: 'token',

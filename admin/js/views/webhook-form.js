@@ -1,9 +1,13 @@
 // Create a webhook (or edit one: #/webhooks/{id}/edit): URL, events, filters, headers, retry settings.
-import { seg } from '../lib/api.js';
+import { ApiError, seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { parseJsonObject, splitList } from '../lib/query.js';
 import { errorBox, field, notify, secretField, showFieldErrors } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/** @type {Array<[keyof Schemas['WebhookView']['retry'], string, number, number, number, number]>} */
 const RETRY_FIELDS = [
   ['maxAttempts', 'Max attempts', 1, 20, 1, 3],
   ['backoffMultiplier', 'Backoff multiplier', 1, 10, 0.1, 2],
@@ -66,6 +70,9 @@ function eventPicker(catalogPromise, selected) {
   return { el, value };
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function webhookFormView(ctx) {
   const editing = ctx.params.id;
   const holder = h('div', { class: 'stack' }, h('h1', {}, editing ? 'Edit webhook' : 'New webhook'));
@@ -76,12 +83,16 @@ export function webhookFormView(ctx) {
   const loading = h('p', { class: 'muted' }, 'Loading the webhook…');
   holder.append(loading);
   ctx.api.get(`/api/v1/webhooks/${seg(editing)}`).then(
-    (webhook) => loading.replaceWith(buildForm(ctx, webhook)),
+    (webhook) => loading.replaceWith(buildForm(ctx, /** @type {Schemas['WebhookDetail']} */ (webhook))),
     (err) => loading.replaceWith(errorBox(err)),
   );
   return { el: holder };
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {Partial<Schemas['WebhookDetail']>} initial empty for a new webhook
+ */
 function buildForm(ctx, initial) {
   const editing = Boolean(initial.id);
   const url = h('input', {
@@ -185,17 +196,15 @@ function buildForm(ctx, initial) {
     submit.disabled = true;
     replace(message);
     try {
-      const saved = editing
-        ? await ctx.api.patch(`/api/v1/webhooks/${seg(initial.id)}`, body)
-        : await ctx.api.post('/api/v1/webhooks', body);
-      if (editing) {
+      if (initial.id) {
+        await ctx.api.patch(`/api/v1/webhooks/${seg(initial.id)}`, body);
         notify('Webhook saved', 'success');
         ctx.navigate(`#/webhooks/${seg(initial.id)}`);
         return;
       }
-      form.replaceWith(created(saved));
+      form.replaceWith(created(/** @type {Schemas['CreatedWebhook']} */ (await ctx.api.post('/api/v1/webhooks', body))));
     } catch (err) {
-      showFieldErrors(form, err.details ?? []);
+      showFieldErrors(form, err instanceof ApiError ? err.details : []);
       replace(message, errorBox(err));
     } finally {
       submit.disabled = false;
@@ -204,23 +213,20 @@ function buildForm(ctx, initial) {
   return form;
 }
 
+/** @param {Schemas['CreatedWebhook']} webhook */
 function created(webhook) {
   return h(
     'section',
     { class: 'card' },
     h('h2', {}, 'Webhook created'),
     h('p', {}, 'Deliveries to ', h('code', {}, webhook.url), ' start with the next matching event.'),
-    webhook.secret
-      ? [
-          h('p', { class: 'warning' }, 'Copy the signing secret now: it is shown only this once (later: “Secret” on the webhook).'),
-          secretField('Signing secret', webhook.secret),
-        ]
-      : null,
+    h('p', { class: 'warning' }, 'Copy the signing secret now: it is shown only this once (later: “Secret” on the webhook).'),
+    secretField('Signing secret', webhook.secret),
     h(
       'div',
       { class: 'actions' },
       h('a', { href: '#/webhooks', class: 'button' }, 'Back to webhooks'),
-      webhook.id ? h('a', { href: `#/webhooks/${seg(webhook.id)}`, class: 'button primary' }, 'Open webhook') : null,
+      h('a', { href: `#/webhooks/${seg(webhook.id)}`, class: 'button primary' }, 'Open webhook'),
     ),
   );
 }
