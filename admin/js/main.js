@@ -71,7 +71,7 @@ function signOut() {
 function catalog() {
   // With an API key the catalog includes the organization's own types.
   catalogPromise ??= api.get('/api/v1/event-types', session.apiKey ? {} : { token: '' }).then(
-    (body) => body.eventTypes ?? [],
+    (body) => /** @type {import('./lib/api.js').Schemas['EventTypeList']} */ (body).eventTypes,
     (err) => {
       catalogPromise = null;
       throw err;
@@ -123,6 +123,7 @@ function matchRoute(path) {
   for (const route of ROUTES) {
     const m = route.path.exec(path);
     if (!m) continue;
+    /** @type {Record<string, string>} */
     const params = {};
     (route.params ?? []).forEach((name, i) => {
       try {
@@ -151,10 +152,13 @@ function render() {
       return;
     }
   }
-  const { route, params } = match ?? matchRoute(defaultPath());
+  const resolved = match ?? matchRoute(defaultPath());
+  if (!resolved) return;
+  const { route, params } = resolved;
   // A dialog belongs to the page that opened it: a route change (Back, a link, a redirect) closes it.
-  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+  for (const dialog of document.querySelectorAll('dialog')) if (dialog.open) dialog.close();
   current?.dispose?.();
+  /** @type {import('./lib/context.js').Ctx} */
   const ctx = {
     api,
     get session() {
@@ -171,7 +175,7 @@ function render() {
   const missing = route.needs === 'key' && !session.apiKey ? 'key' : route.needs === 'admin' && !session.adminToken ? 'admin' : null;
   current = missing ? needsKeyView(ctx, missing) : route.view(ctx);
   renderChrome(route.nav);
-  const main = document.getElementById('main');
+  const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   replace(main, current.el);
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);

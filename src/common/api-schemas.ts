@@ -14,7 +14,11 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
  * or retyped on either side without the other is a compile error (the rest parameter becomes required).
  */
 export function responseSchema<T>() {
-  return <S extends z.ZodType>(id: string, schema: S, ..._sameAsT: Same<z.output<S>, T> extends true ? [] : ['schema differs from type']): S => {
+  return <S extends z.ZodType>(
+    id: string,
+    schema: S,
+    ..._sameAsT: Same<z.output<S>, T> extends true ? [] : ['schema differs from type']
+  ): S => {
     apiSchemas.add(schema, { id });
     return schema;
   };

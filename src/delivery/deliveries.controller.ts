@@ -7,7 +7,13 @@ import { parseOrThrow } from '../common/validation.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { DeliveriesService, deliveryListSchema, replayRangeSchema } from './deliveries.service.js';
 import { ApiJsonResponse } from '../common/api-schemas.js';
-import { deliveryDetailSchema, deliveryPageSchema, queuedDeliverySchema, replayRangeResultSchema, testResultSchema } from './delivery.responses.js';
+import {
+  deliveryDetailSchema,
+  deliveryPageSchema,
+  queuedDeliverySchema,
+  replayRangeResultSchema,
+  testResultSchema,
+} from './delivery.responses.js';
 
 /** A webhook's deliveries: test send, delivery log, replay of one delivery or of a time range. */
 @ApiTags('webhooks')

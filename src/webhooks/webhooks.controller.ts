@@ -18,7 +18,13 @@ import {
 } from './webhook.schemas.js';
 import { WebhooksService } from './webhooks.service.js';
 import { ApiJsonResponse } from '../common/api-schemas.js';
-import { createdWebhookSchema, rotatedSecretSchema, webhookDetailSchema, webhookListSchema, webhookSecretSchema } from './webhook.responses.js';
+import {
+  createdWebhookSchema,
+  rotatedSecretSchema,
+  webhookDetailSchema,
+  webhookListSchema,
+  webhookSecretSchema,
+} from './webhook.responses.js';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()

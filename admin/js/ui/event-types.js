@@ -2,7 +2,6 @@
 import { h } from '../lib/dom.js';
 
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
-/** @typedef {import('../lib/api.js').Schemas} Schemas */
 
 /**
  * An event-type <select>: "any" first, then the catalog's types (added when it arrives).

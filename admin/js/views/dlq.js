@@ -111,7 +111,10 @@ export function dlqView(ctx) {
     }
     const button = h('button', { type: 'button', class: 'small primary' }, 'Retry');
     button.addEventListener('click', async () => {
-      const r = await withBusy(button, async () => /** @type {Schemas['QueuedDelivery']} */ (await ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`)));
+      const r = await withBusy(
+        button,
+        async () => /** @type {Schemas['QueuedDelivery']} */ (await ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`)),
+      );
       if (!r || r === true) return;
       notify(`Dead letter ${entry.id} sent for delivery again (${r.deliveryId})`, 'success');
       list.reload();
@@ -130,7 +133,10 @@ export function dlqView(ctx) {
     });
     if (!ok) return;
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v));
-    const r = await withBusy(retryAll, async () => /** @type {Schemas['BulkRetryResult']} */ (await ctx.api.post('/api/v1/dlq/retry', body)));
+    const r = await withBusy(
+      retryAll,
+      async () => /** @type {Schemas['BulkRetryResult']} */ (await ctx.api.post('/api/v1/dlq/retry', body)),
+    );
     if (!r || r === true) return;
     const skipped = r.skipped ? `; ${r.skipped} left in the queue (${[...new Set(r.skippedEntries.map((s) => s.reason))].join(', ')})` : '';
     const more = r.truncated ? '; more entries match: retry all again for the rest' : '';

@@ -28,18 +28,20 @@ export function historyView(ctx) {
     label: 'events',
     emptyText: 'No event matches.',
     fetchPage: async (cursor) => {
-      const r = await ctx.api.get(
-        `/api/v1/events/history${toQuery({
-          eventType: eventType.value,
-          companionId: companionId.value.trim(),
-          userId: userId.value.trim(),
-          from: localInputToIso(from.value) ?? '',
-          to: localInputToIso(to.value) ?? '',
-          limit: limit.value,
-          cursor,
-        })}`,
+      const r = /** @type {Schemas['HistoryPage']} */ (
+        await ctx.api.get(
+          `/api/v1/events/history${toQuery({
+            eventType: eventType.value,
+            companionId: companionId.value.trim(),
+            userId: userId.value.trim(),
+            from: localInputToIso(from.value) ?? '',
+            to: localInputToIso(to.value) ?? '',
+            limit: limit.value,
+            cursor,
+          })}`,
+        )
       );
-      return { items: r.events ?? [], nextCursor: r.nextCursor };
+      return { items: r.events, nextCursor: r.nextCursor };
     },
     render: (events) =>
       h(

@@ -298,11 +298,13 @@ function publishForm(ctx) {
     }
     submit.disabled = true;
     try {
-      const envelope = await ctx.api.post('/api/v1/events', {
-        type: type.value,
-        data: parsed.value,
-        ...(id.value.trim() ? { id: id.value.trim() } : {}),
-      });
+      const envelope = /** @type {Schemas['EventEnvelope']} */ (
+        await ctx.api.post('/api/v1/events', {
+          type: type.value,
+          data: parsed.value,
+          ...(id.value.trim() ? { id: id.value.trim() } : {}),
+        })
+      );
       replace(
         result,
         h('p', { class: 'success-box', role: 'status' }, 'Published ', h('code', {}, envelope.id)),

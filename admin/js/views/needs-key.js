@@ -2,7 +2,6 @@
 import { h } from '../lib/dom.js';
 
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
-/** @typedef {import('../lib/api.js').Schemas} Schemas */
 
 /**
  * @param {Ctx} ctx

@@ -1,11 +1,8 @@
 // Admin token only: organizations, their limits, and API keys (create, shown once; revoke).
-import { seg } from '../lib/api.js';
+import { ApiError, seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { maskSecret } from '../lib/format.js';
 import {
-
-/** @typedef {import('../lib/context.js').Ctx} Ctx */
-/** @typedef {import('../lib/api.js').Schemas} Schemas */
   asyncRegion,
   confirmDialog,
   dataTable,
@@ -21,6 +18,9 @@ import {
   withBusy,
 } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 const SCOPES = ['events:write', 'events:read', 'streams:read', 'webhooks:read', 'webhooks:write', 'dlq:manage', 'audit:read'];
 const LIMITS = [
   ['eventsPerMinute', 'Events per minute'],
@@ -32,14 +32,20 @@ const LIMITS = [
  * @param {Ctx} ctx
  */
 export function organizationsView(ctx) {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   */
   const admin = (method, path, body) => ctx.api.request(method, path, { token: ctx.session.adminToken, body });
   const list = asyncRegion('organizations');
   const sessionKeys = h('div');
+  /** @type {Schemas['Organization'][]} */
   let organizations = [];
 
   async function load() {
     try {
-      organizations = (await admin('GET', '/api/v1/admin/organizations')).organizations ?? [];
+      organizations = /** @type {Schemas['OrganizationList']} */ (await admin('GET', '/api/v1/admin/organizations')).organizations;
       list.show(organizations.length ? orgTable() : empty('No organizations yet.'));
     } catch (err) {
       list.fail(err);
@@ -146,7 +152,7 @@ export function organizationsView(ctx) {
       const body = { ...(name.value.trim() ? { name: name.value.trim() } : {}), ...(scopes.length < SCOPES.length ? { scopes } : {}) };
       try {
         create.disabled = true;
-        const key = await admin('POST', `/api/v1/admin/organizations/${seg(org.id)}/api-keys`, body);
+        const key = /** @type {Schemas['CreatedKey']} */ (await admin('POST', `/api/v1/admin/organizations/${seg(org.id)}/api-keys`, body));
         ctx.setSession({
           createdKeys: [...(ctx.session.createdKeys ?? []), { organizationId: org.id, id: key.id, name: body.name ?? '' }],
         });
@@ -175,7 +181,7 @@ export function organizationsView(ctx) {
           ),
         );
       } catch (err) {
-        showFieldErrors(form, err.details ?? []);
+        showFieldErrors(form, err instanceof ApiError ? err.details : []);
         replace(result, errorBox(err));
       } finally {
         create.disabled = false;
@@ -209,7 +215,7 @@ export function organizationsView(ctx) {
         dialog.close();
         load();
       } catch (err) {
-        showFieldErrors(form, err.details ?? []);
+        showFieldErrors(form, err instanceof ApiError ? err.details : []);
         replace(result, errorBox(err));
       } finally {
         save.disabled = false;
@@ -227,8 +233,12 @@ export function organizationsView(ctx) {
   createForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const button = createForm.querySelector('button');
-    const created = await withBusy(button, () => admin('POST', '/api/v1/admin/organizations', { name: orgName.value.trim() }));
-    if (!created) return;
+    const created = await withBusy(
+      button,
+      async () =>
+        /** @type {Schemas['CreatedOrganization']} */ (await admin('POST', '/api/v1/admin/organizations', { name: orgName.value.trim() })),
+    );
+    if (!created || created === true) return;
     notify(`Organization ${created.name} (${created.id}) created`, 'success');
     orgName.value = '';
     load();

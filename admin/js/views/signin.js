@@ -5,7 +5,6 @@ import { maskSecret } from '../lib/format.js';
 import { field } from '../ui/components.js';
 
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
-/** @typedef {import('../lib/api.js').Schemas} Schemas */
 
 /** 'admin' | 'key' | null (refused). Throws for anything that is not a clear yes/no (network, 5xx). */
 async function identify(api, token) {

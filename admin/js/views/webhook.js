@@ -25,7 +25,10 @@ export function replayButton(ctx, webhookId, deliveryId, onDone, className = 'sm
   button.addEventListener('click', async () => {
     const r = await withBusy(
       button,
-      async () => /** @type {Schemas['QueuedDelivery']} */ (await ctx.api.post(`/api/v1/webhooks/${seg(webhookId)}/deliveries/${seg(deliveryId)}/replay`)),
+      async () =>
+        /** @type {Schemas['QueuedDelivery']} */ (
+          await ctx.api.post(`/api/v1/webhooks/${seg(webhookId)}/deliveries/${seg(deliveryId)}/replay`)
+        ),
     );
     if (!r || r === true) return;
     notify(`Replay queued as ${r.deliveryId}`, 'success');
@@ -95,24 +98,17 @@ function summary(webhook) {
     ['Status', [badge(webhook.enabled === false ? 'disabled' : 'enabled'), webhook.paused ? [' ', badge('paused')] : null]],
     ['Health', healthCell(webhook.health)],
     ['Events', eventChips(webhook.events)],
-    [
-      'Retries',
-      `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s`,
-    ],
+    ['Retries', `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s`],
     ['Timeout', formatDuration(webhook.timeoutMs)],
     ['Filters', filterList(webhook.filters)],
     ['Transform', transformHealthCell(webhook)],
     webhook.batch ? ['Batching', `up to ${webhook.batch.maxSize} events or ${formatDuration(webhook.batch.maxWaitMs)}`] : null,
     webhook.rateLimit ? ['Rate limit', `${webhook.rateLimit.perSecond} / s`] : null,
     webhook.ordering ? ['Ordering', ['by ', h('code', {}, webhook.ordering.key)]] : null,
-    webhook.variants?.length
-      ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))]
-      : null,
+    webhook.variants?.length ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))] : null,
     [
       'Custom headers',
-      Object.keys(webhook.headers).length
-        ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k))
-        : 'none',
+      Object.keys(webhook.headers).length ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k)) : 'none',
     ],
     ['Created', timeCell(webhook.createdAt)],
   ];

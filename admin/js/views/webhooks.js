@@ -58,7 +58,9 @@ export function webhookActions(ctx, webhook, handlers) {
     if (!r || r === true) return;
     infoDialog('Webhook signing secret', [
       secretField('Signing secret', r.secret),
-      r.previousSecretExpiresAt ? h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.') : null,
+      r.previousSecretExpiresAt
+        ? h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.')
+        : null,
     ]);
   });
 
