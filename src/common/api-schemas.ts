@@ -39,7 +39,18 @@ export function apiComponentSchemas(): Record<string, Record<string, unknown>> {
     unrepresentable: 'any',
     uri: (id) => `#/components/schemas/${id}`,
   });
-  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _, ...schema }]) => [id, schema as Record<string, unknown>]));
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $id: _, ...schema }]) => [id, nullableEnums(schema) as Record<string, unknown>]),
+  );
+}
+
+/** OpenAPI 3.0.3: `nullable` does not extend an `enum`, so a nullable enum must list null itself (validators follow). */
+function nullableEnums(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(nullableEnums);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, nullableEnums(v)]));
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+  return out;
 }
 
 /**

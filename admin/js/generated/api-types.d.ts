@@ -675,8 +675,8 @@ export interface components {
             description: string;
             enabled: boolean;
             events: string[];
-            /** @description see the create request */
-            filters: unknown;
+            /** @description conditions on `data`: see the create request */
+            filters: Record<string, never> | null;
             /** @enum {string} */
             format: "standard" | "slack" | "pagerduty";
             formatOptions: {
@@ -952,8 +952,8 @@ export interface components {
             description: string;
             enabled: boolean;
             events: string[];
-            /** @description see the create request */
-            filters: unknown;
+            /** @description conditions on `data`: see the create request */
+            filters: Record<string, never> | null;
             /** @enum {string} */
             format: "standard" | "slack" | "pagerduty";
             formatOptions: {
@@ -1017,8 +1017,8 @@ export interface components {
             description: string;
             enabled: boolean;
             events: string[];
-            /** @description see the create request */
-            filters: unknown;
+            /** @description conditions on `data`: see the create request */
+            filters: Record<string, never> | null;
             /** @enum {string} */
             format: "standard" | "slack" | "pagerduty";
             formatOptions: {
@@ -2061,7 +2061,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookView"];
+                    "application/json": components["schemas"]["WebhookDetail"];
                 };
             };
         };
@@ -2103,7 +2103,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookView"];
+                    "application/json": components["schemas"]["WebhookDetail"];
                 };
             };
         };
