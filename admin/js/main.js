@@ -86,8 +86,8 @@ function defaultPath() {
 }
 
 function renderChrome(activeNav) {
-  const nav = document.getElementById('nav');
-  const who = document.getElementById('who');
+  const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+  const who = /** @type {HTMLElement} */ (document.getElementById('who'));
   const signedIn = isSignedIn(session);
   replace(
     nav,

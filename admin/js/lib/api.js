@@ -42,8 +42,11 @@ export function errorFromResponse(status, bodyText, statusText = '') {
   if (error && typeof error === 'object' && typeof error.code === 'string') {
     const details = Array.isArray(error.details)
       ? error.details
-          .filter((d) => d && typeof d === 'object')
-          .map((d) => ({ field: typeof d.field === 'string' ? d.field : undefined, message: String(d.message ?? '') }))
+          .filter((/** @type {unknown} */ d) => d && typeof d === 'object')
+          .map((/** @type {Record<string, unknown>} */ d) => ({
+            field: typeof d.field === 'string' ? d.field : undefined,
+            message: String(d.message ?? ''),
+          }))
       : [];
     return new ApiError(status, error.code, typeof error.message === 'string' ? error.message : statusText || `HTTP ${status}`, details);
   }
@@ -80,6 +83,7 @@ export function createApi({ token, fetch: fetchImpl = (...args) => globalThis.fe
    * @returns {Promise<unknown>}
    */
   async function request(method, path, options = {}) {
+    /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
     const bearer = options.token ?? token();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;

@@ -87,7 +87,7 @@ export function liveView(ctx) {
     const fragment = document.createDocumentFragment();
     for (let i = batch.length - 1; i >= 0; i -= 1) fragment.append(row(batch[i]));
     listEl.prepend(fragment);
-    while (listEl.childElementCount > log.size) listEl.lastElementChild.remove();
+    while (listEl.childElementCount > log.size) listEl.lastElementChild?.remove();
     updateCounter();
   }
 

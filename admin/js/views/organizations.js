@@ -232,7 +232,7 @@ export function organizationsView(ctx) {
   );
   createForm.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const button = createForm.querySelector('button');
+    const button = /** @type {HTMLButtonElement} */ (createForm.querySelector('button'));
     const created = await withBusy(
       button,
       async () =>
