@@ -25,7 +25,7 @@ const text = [
   astToString(await openapiTS(doc, { alphabetize: true })),
 ].join('\n');
 
-let current = null;
+let current;
 try {
   current = readFileSync(out, 'utf8');
 } catch {
