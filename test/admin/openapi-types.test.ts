@@ -176,6 +176,61 @@ function rewrite(file: string, from: string, to: string): void {
   writeFileSync(file, text.replaceAll(from, to));
 }
 
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+
+/** Type-checks a module that registers a response schema for `View` (strict, against the real src/common/api-schemas.ts). */
+async function typeCheckSchema(view: string, schema: string): Promise<{ ok: boolean; output: string }> {
+  // Under dist/ so that `zod` resolves from the repository's node_modules.
+  const dir = mkdtempSync(path.join(ROOT, 'dist', 'schema-check-'));
+  try {
+    writeFileSync(
+      path.join(dir, 'fixture.ts'),
+      [
+        "import { z } from 'zod';",
+        "import { responseSchema } from '../../src/common/api-schemas.js';",
+        `interface View ${view}`,
+        `export const viewSchema = responseSchema<View>()('View', ${schema});`,
+      ].join('\n'),
+    );
+    const compilerOptions = {
+      strict: true,
+      noEmit: true,
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2022',
+      skipLibCheck: true,
+      types: [],
+    };
+    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['fixture.ts'] }));
+    await run(process.execPath, [TSC, '-p', path.join(dir, 'tsconfig.json')]);
+    return { ok: true, output: '' };
+  } catch (err) {
+    const e = err as { stdout?: string; message: string };
+    return { ok: false, output: e.stdout ?? e.message };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('response schemas are checked against the types the routes return', () => {
+  test('a schema with the same fields as the type compiles', async () => {
+    const result = await typeCheckSchema(
+      '{ id: string; attemptHistory: number[] }',
+      'z.object({ id: z.string(), attemptHistory: z.array(z.number()) })',
+    );
+    assert.ok(result.ok, result.output);
+  });
+
+  test('a field renamed in the type but not in the schema does not compile', async () => {
+    const result = await typeCheckSchema(
+      '{ id: string; attemptLog: number[] }',
+      'z.object({ id: z.string(), attemptHistory: z.array(z.number()) })',
+    );
+    assert.equal(result.ok, false);
+    assert.match(result.output, /fixture\.ts.*Expected 3 arguments, but got 2/);
+  });
+});
+
 describe('the console type check', () => {
   test('the console as committed type-checks', async () => {
     const result = await typeCheckCopy(() => undefined);
