@@ -47,15 +47,19 @@ const NAV = [
 ];
 
 let session = loadSession();
+/** @type {import('./lib/context.js').View | null} */
 let current = null;
+/** @type {Promise<import('./lib/api.js').Schemas['EventType'][]> | null} */
 let catalogPromise = null;
 
 const api = createApi({ token: () => session.apiKey });
 
+/** @param {Partial<import('./lib/session.js').Session>} next */
 function setSession(next) {
   if ('apiKey' in next && next.apiKey !== session.apiKey) catalogPromise = null;
-  session = { ...session, ...next };
-  for (const [k, v] of Object.entries(session)) if (v === undefined) delete session[k];
+  session = /** @type {import('./lib/session.js').Session} */ (
+    Object.fromEntries(Object.entries({ ...session, ...next }).filter(([, v]) => v !== undefined))
+  );
   saveSession(session);
   renderChrome();
 }
@@ -85,6 +89,7 @@ function defaultPath() {
   return session.apiKey ? '/webhooks' : '/organizations';
 }
 
+/** @param {string} [activeNav] */
 function renderChrome(activeNav) {
   const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
   const who = /** @type {HTMLElement} */ (document.getElementById('who'));
@@ -119,6 +124,7 @@ function renderChrome(activeNav) {
   );
 }
 
+/** @param {string} path */
 function matchRoute(path) {
   for (const route of ROUTES) {
     const m = route.path.exec(path);
@@ -137,6 +143,7 @@ function matchRoute(path) {
   return null;
 }
 
+/** @param {string} hash */
 function navigate(hash) {
   if (location.hash === hash) render();
   else location.hash = hash;

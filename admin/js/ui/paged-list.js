@@ -15,6 +15,7 @@ export function pagedList({ label, emptyText, fetchPage, render }) {
   let items = [];
   let generation = 0;
 
+  /** @param {string} [cursor] */
   async function loadPage(cursor) {
     const mine = ++generation;
     if (!cursor) {
@@ -31,7 +32,17 @@ export function pagedList({ label, emptyText, fetchPage, render }) {
         footer,
         items.length ? h('span', { class: 'muted' }, `${items.length} shown`) : null,
         page.nextCursor
-          ? h('button', { type: 'button', onclick: (e) => ((e.currentTarget.disabled = true), loadPage(page.nextCursor)) }, 'Load more')
+          ? h(
+              'button',
+              {
+                type: 'button',
+                onclick: (/** @type {MouseEvent} */ e) => {
+                  /** @type {HTMLButtonElement} */ (e.currentTarget).disabled = true;
+                  loadPage(page.nextCursor ?? undefined);
+                },
+              },
+              'Load more',
+            )
           : null,
       );
     } catch (err) {

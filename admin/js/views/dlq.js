@@ -11,6 +11,7 @@ import { pagedList } from '../ui/paged-list.js';
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
 /** @typedef {import('../lib/api.js').Schemas} Schemas */
 
+/** @param {Record<string, string | null>} f */
 function describeFilters(f) {
   const parts = Object.entries(f)
     .filter(([, v]) => v)

@@ -12,7 +12,13 @@ import { badge, dataGlance, errorBox, field, jsonBlock, section } from '../ui/co
 
 const MAX_EVENTS = 500;
 
-/** Asks the stream URL once with fetch to learn why EventSource gave up (EventSource never exposes the status). */
+/** One received stream message: its SSE id and event name, its data (the envelope, parsed when JSON). */
+/** @typedef {{ id?: string, type: string, data: unknown, time: string }} LiveEntry */
+
+/**
+ * Asks the stream URL once with fetch to learn why EventSource gave up (EventSource never exposes the status).
+ * @param {string} url
+ */
 async function explainStreamFailure(url) {
   const abort = new AbortController();
   try {
@@ -34,13 +40,16 @@ async function explainStreamFailure(url) {
  * @param {Ctx} ctx
  */
 export function liveView(ctx) {
+  /** @type {BoundedLog<LiveEntry>} */
   const log = new BoundedLog(MAX_EVENTS);
+  /** @type {EventSource | null} */
   let source = null;
   /** Bumped by every disconnect, so a connect still waiting for the catalog knows it was superseded. */
   let generation = 0;
   let paused = false;
   let lastEventId = '';
   let lastHeartbeat = 0;
+  /** @type {LiveEntry[]} */
   let pending = [];
   let frame = 0;
   let disposed = false;
@@ -57,9 +66,10 @@ export function liveView(ctx) {
   const listEl = h('ol', { class: 'event-log', 'aria-label': 'Received events, newest first' });
   const pauseButton = h('button', { type: 'button' }, 'Pause');
 
-  const setState = (word) => replace(state, badge(word));
+  const setState = (/** @type {string} */ word) => replace(state, badge(word));
   const updateCounter = () => replace(counter, `${log.total} received · ${log.size} shown (max ${MAX_EVENTS})`);
 
+  /** @param {LiveEntry} entry */
   function row(entry) {
     return h(
       'li',
@@ -91,6 +101,10 @@ export function liveView(ctx) {
     updateCounter();
   }
 
+  /**
+   * @param {string} type
+   * @param {MessageEvent} e
+   */
   function receive(type, e) {
     let data;
     try {
@@ -111,6 +125,7 @@ export function liveView(ctx) {
     frame ||= requestAnimationFrame(flush);
   }
 
+  /** @param {string} [resumeFrom] */
   function streamUrl(resumeFrom) {
     return `/api/v1/events/stream${toQuery({
       access_token: ctx.session.apiKey,
@@ -128,6 +143,7 @@ export function liveView(ctx) {
     source = null;
   }
 
+  /** @param {string} [resumeFrom] */
   async function connect(resumeFrom) {
     disconnect();
     const mine = generation;
@@ -135,6 +151,7 @@ export function liveView(ctx) {
     pauseButton.textContent = 'Pause';
     replace(problem);
     setState('connecting');
+    /** @type {string[]} */
     let types = [];
     try {
       types = (await ctx.catalog()).map((t) => t.type);

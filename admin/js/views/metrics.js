@@ -22,7 +22,7 @@ const INTERVALS = [
   [60, 'every minute'],
 ];
 
-const stat = (label, value, note) =>
+const stat = (/** @type {string} */ label, /** @type {string} */ value, /** @type {string} */ note = '') =>
   h(
     'div',
     { class: 'stat' },

@@ -95,7 +95,12 @@ export function organizationsView(ctx) {
                 render: (k) =>
                   h(
                     'button',
-                    { type: 'button', class: 'small danger', onclick: (e) => revoke(e.currentTarget, k.organizationId, k.id) },
+                    {
+                      type: 'button',
+                      class: 'small danger',
+                      onclick: (/** @type {MouseEvent} */ e) =>
+                        revoke(/** @type {HTMLButtonElement} */ (e.currentTarget), k.organizationId, k.id),
+                    },
                     'Revoke',
                   ),
               },
@@ -107,6 +112,11 @@ export function organizationsView(ctx) {
     );
   }
 
+  /**
+   * @param {HTMLButtonElement} button
+   * @param {string} organizationId
+   * @param {string} keyId
+   */
   async function revoke(button, organizationId, keyId) {
     const ok = await confirmDialog({
       title: 'Revoke API key',
@@ -123,6 +133,7 @@ export function organizationsView(ctx) {
     return true;
   }
 
+  /** @param {Schemas['Organization']} org */
   function newKeyDialog(org) {
     const name = h('input', { name: 'name', maxLength: 200, placeholder: 'e.g. backend' });
     const boxes = SCOPES.map((scope) => h('input', { type: 'checkbox', name: 'scopes', value: scope, checked: true }));
@@ -189,6 +200,7 @@ export function organizationsView(ctx) {
     });
   }
 
+  /** @param {Schemas['Organization']} org */
   function limitsDialog(org) {
     const inputs = LIMITS.map(([key]) =>
       h('input', { type: 'number', name: key, min: 1, step: 1, value: org.limits?.[key] ?? '', placeholder: 'unlimited' }),
@@ -206,6 +218,7 @@ export function organizationsView(ctx) {
     const dialog = infoDialog(`Limits of ${org.name}`, form);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      /** @type {Record<string, number>} */
       const limits = {};
       for (const input of inputs) if (input.value !== '') limits[input.name] = Number(input.value);
       try {
@@ -255,7 +268,8 @@ export function organizationsView(ctx) {
   );
   revokeForm.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (await revoke(revokeForm.querySelector('button'), revokeOrg.value.trim(), revokeKey.value.trim())) revokeForm.reset();
+    if (await revoke(/** @type {HTMLButtonElement} */ (revokeForm.querySelector('button')), revokeOrg.value.trim(), revokeKey.value.trim()))
+      revokeForm.reset();
   });
 
   renderSessionKeys();

@@ -6,7 +6,11 @@ import { field } from '../ui/components.js';
 
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
 
-/** 'admin' | 'key' | null (refused). Throws for anything that is not a clear yes/no (network, 5xx). */
+/**
+ * 'admin' | 'key' | null (refused). Throws for anything that is not a clear yes/no (network, 5xx).
+ * @param {import('../lib/api.js').Api} api
+ * @param {string} token
+ */
 async function identify(api, token) {
   try {
     await api.get('/api/v1/admin/organizations', { token });

@@ -14,8 +14,13 @@ const RETRY_FIELDS = [
   ['maxDelay', 'Max delay (s)', 1, 86400, 1, 300],
 ];
 
+/**
+ * @param {Promise<Schemas['EventType'][]>} catalogPromise
+ * @param {string[]} selected
+ */
 function eventPicker(catalogPromise, selected) {
   const container = h('div', { class: 'checks-groups' }, h('p', { class: 'muted' }, 'Loading event types…'));
+  /** @type {HTMLInputElement[]} */
   const boxes = [];
   const chosen = new Set(selected);
   const anyBox = h('input', { type: 'checkbox', value: '*', checked: chosen.has('*') });
@@ -27,6 +32,7 @@ function eventPicker(catalogPromise, selected) {
   catalogPromise.then(
     (types) => {
       const known = new Set(types.map((t) => t.type));
+      /** @type {Map<string, Schemas['EventType'][]>} */
       const byCategory = new Map();
       for (const t of types) byCategory.set(t.category, [...(byCategory.get(t.category) ?? []), t]);
       replace(

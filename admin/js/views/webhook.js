@@ -37,7 +37,10 @@ export function replayButton(ctx, webhookId, deliveryId, onDone, className = 'sm
   return button;
 }
 
-/** Readable filter conditions, one per line (operators as ≥, <, is not, exists). */
+/**
+ * Readable filter conditions, one per line (operators as ≥, <, is not, exists).
+ * @param {Schemas['WebhookView']['filters']} filters
+ */
 export function filterList(filters) {
   const entries = filters && typeof filters === 'object' ? Object.entries(filters) : [];
   return entries.length
