@@ -16,6 +16,7 @@ import { webhooksView } from './views/webhooks.js';
 import { needsKeyView } from './views/needs-key.js';
 import { auditLogView } from './views/audit-log.js';
 import { eventTypesView, eventTypeView } from './views/event-types.js';
+import { eventView } from './views/event.js';
 
 /** `needs`: 'key' (an organization's API key), 'admin' (the admin token), or nothing. */
 const ROUTES = [
@@ -28,6 +29,7 @@ const ROUTES = [
   { path: /^\/dlq$/, view: dlqView, nav: 'dlq', needs: 'key' },
   { path: /^\/live$/, view: liveView, nav: 'live', needs: 'key' },
   { path: /^\/history$/, view: historyView, nav: 'history', needs: 'key' },
+  { path: /^\/events\/([^/]+)$/, view: eventView, nav: 'history', needs: 'key', params: ['id'] },
   { path: /^\/event-types$/, view: eventTypesView, nav: 'event-types' },
   { path: /^\/event-types\/([^/]+)$/, view: eventTypeView, nav: 'event-types', params: ['name'] },
   { path: /^\/audit-log$/, view: auditLogView, nav: 'audit-log', needs: 'key' },

@@ -61,6 +61,7 @@ describe('console in a browser: sign-in, admin, dialogs, keyboard', { skip }, ()
       const row = table.getByRole('row').filter({ hasText: 'Globex' });
       await row.waitFor();
       await c.assertAccessible('organizations');
+      await c.screenshot('organizations');
 
       await row.getByRole('button', { name: 'New API key' }).click();
       const dialog = page.getByRole('dialog', { name: 'New API key for Globex' });

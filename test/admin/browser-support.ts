@@ -145,6 +145,27 @@ export class ConsolePage {
     await this.page.waitForFunction((h) => location.hash === h, hash);
   }
 
+  /**
+   * Presses Tab (from the top of the page) until the focused element's `aria-label`, text or label matches `name`;
+   * fails with the path taken when `max` presses do not reach it.
+   */
+  async tabTo(name: RegExp, max = 80): Promise<void> {
+    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    const seen: string[] = [];
+    for (let i = 0; i < max; i++) {
+      await this.page.keyboard.press('Tab');
+      const f = await this.page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el) return '';
+        const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent : null;
+        return (el.getAttribute('aria-label') ?? label ?? el.textContent ?? '').trim().slice(0, 60);
+      });
+      seen.push(f);
+      if (name.test(f)) return;
+    }
+    assert.fail(`${String(name)} not reached by Tab: ${seen.join(' → ')}`);
+  }
+
   /** axe-core on the current page: no serious or critical violation. */
   async assertAccessible(label: string): Promise<void> {
     // The console's CSP (script-src 'self') refuses page.addScriptTag's inline script; evaluating through the

@@ -1,9 +1,9 @@
 // Event history (SQL), newest first, filtered and cursor-paged.
 import { h } from '../lib/dom.js';
-import { prettyJson } from '../lib/format.js';
 import { localInputToIso, toQuery } from '../lib/query.js';
-import { dataGlance, field, section, timeCell } from '../ui/components.js';
+import { field, section } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
+import { eventRow } from '../ui/event-row.js';
 import { pagedList } from '../ui/paged-list.js';
 
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
@@ -47,25 +47,7 @@ export function historyView(ctx) {
       h(
         'ol',
         { class: 'event-log', 'aria-label': 'Events, newest first' },
-        events.map((e) =>
-          h(
-            'li',
-            {},
-            h(
-              'details',
-              {},
-              h(
-                'summary',
-                {},
-                timeCell(e.timestamp),
-                h('span', { class: 'chip type' }, e.type),
-                h('code', { class: 'muted' }, e.id),
-                dataGlance(e.data),
-              ),
-              h('pre', {}, prettyJson(e.data)),
-            ),
-          ),
-        ),
+        events.map((e) => eventRow(e)),
       ),
   });
 

@@ -2,10 +2,11 @@
 import { errorFromResponse, errorSummary } from '../lib/api.js';
 import { BoundedLog } from '../lib/bounded-log.js';
 import { h, replace } from '../lib/dom.js';
-import { formatAgo, formatTime, prettyJson } from '../lib/format.js';
+import { formatAgo } from '../lib/format.js';
 import { parseJsonObject, splitList, toQuery } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
-import { badge, dataGlance, errorBox, field, jsonBlock, section } from '../ui/components.js';
+import { badge, errorBox, field, jsonBlock, section } from '../ui/components.js';
+import { eventRow } from '../ui/event-row.js';
 
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
 /** @typedef {import('../lib/api.js').Schemas} Schemas */
@@ -13,7 +14,7 @@ import { badge, dataGlance, errorBox, field, jsonBlock, section } from '../ui/co
 const MAX_EVENTS = 500;
 
 /** One received stream message: its SSE id and event name, its data (the envelope, parsed when JSON). */
-/** @typedef {{ id?: string, type: string, data: unknown, time: string }} LiveEntry */
+/** @typedef {{ id?: string, type: string, data: unknown, timestamp: string }} LiveEntry */
 
 /**
  * Asks the stream URL once with fetch to learn why EventSource gave up (EventSource never exposes the status).
@@ -69,33 +70,12 @@ export function liveView(ctx) {
   const setState = (/** @type {string} */ word) => replace(state, badge(word));
   const updateCounter = () => replace(counter, `${log.total} received · ${log.size} shown (max ${MAX_EVENTS})`);
 
-  /** @param {LiveEntry} entry */
-  function row(entry) {
-    return h(
-      'li',
-      { dataset: { id: entry.id ?? '' } },
-      h(
-        'details',
-        {},
-        h(
-          'summary',
-          {},
-          h('time', { dateTime: entry.time, title: entry.time }, formatTime(entry.time)),
-          h('span', { class: 'chip type' }, entry.type),
-          h('code', { class: 'muted' }, entry.id ?? '(no id)'),
-          dataGlance(entry.data),
-        ),
-        h('pre', {}, prettyJson(entry.data)),
-      ),
-    );
-  }
-
   function flush() {
     frame = 0;
     const batch = pending;
     pending = [];
     const fragment = document.createDocumentFragment();
-    for (let i = batch.length - 1; i >= 0; i -= 1) fragment.append(row(batch[i]));
+    for (let i = batch.length - 1; i >= 0; i -= 1) fragment.append(eventRow(batch[i]));
     listEl.prepend(fragment);
     while (listEl.childElementCount > log.size) listEl.lastElementChild?.remove();
     updateCounter();
@@ -116,7 +96,7 @@ export function liveView(ctx) {
       id: e.lastEventId || undefined,
       type,
       data,
-      time: (data && typeof data === 'object' && typeof data.timestamp === 'string' && data.timestamp) || new Date().toISOString(),
+      timestamp: (data && typeof data === 'object' && typeof data.timestamp === 'string' && data.timestamp) || new Date().toISOString(),
     };
     if (entry.id) lastEventId = entry.id;
     if (!log.push(entry).added) return;

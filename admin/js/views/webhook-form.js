@@ -7,6 +7,22 @@ import { errorBox, field, notify, secretField, showFieldErrors } from '../ui/com
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
 /** @typedef {import('../lib/api.js').Schemas} Schemas */
 
+/** The webhook body formats (src/destinations/formats.ts). */
+const FORMATS = ['standard', 'slack', 'pagerduty'];
+
+const SEVERITIES = ['critical', 'error', 'warning', 'info'];
+
+/**
+ * The non-empty format options, or null when none is set.
+ * @param {{ routingKey: string, severity: string, source: string }} values
+ */
+function formatOptionsOf(values) {
+  const set = Object.entries(values)
+    .map(([k, v]) => [k, v.trim()])
+    .filter(([, v]) => v);
+  return set.length ? Object.fromEntries(set) : null;
+}
+
 /** @type {Array<[keyof Schemas['WebhookView']['retry'], string, number, number, number, number]>} */
 const RETRY_FIELDS = [
   ['maxAttempts', 'Max attempts', 1, 20, 1, 3],
@@ -77,6 +93,26 @@ function eventPicker(catalogPromise, selected) {
 }
 
 /**
+ * The variants field: one `URL weight` per line (weight 1 when left out). Empty → `{ value: undefined }`.
+ * @param {string} text
+ * @returns {{ value?: Array<{ url: string, weight: number }>, error?: string }}
+ */
+function parseVariants(text) {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (!lines.length) return { value: undefined };
+  const value = [];
+  for (const line of lines) {
+    const [url, weight = '1', ...rest] = line.split(/\s+/);
+    if (rest.length || !/^\d+$/.test(weight)) return { error: `“${line}”: expected a URL and a whole-number weight` };
+    value.push({ url, weight: Number(weight) });
+  }
+  return { value };
+}
+
+/**
  * @param {Ctx} ctx
  */
 export function webhookFormView(ctx) {
@@ -130,14 +166,88 @@ function buildForm(ctx, initial) {
   );
   const timeoutMs = h('input', { name: 'timeoutMs', type: 'number', min: 1, step: 1, value: initial.timeoutMs ?? 10000 });
   const enabled = h('input', { name: 'enabled', type: 'checkbox', checked: initial.enabled !== false });
+  const format = h(
+    'select',
+    { name: 'format' },
+    FORMATS.map((f) => h('option', { value: f, selected: f === (initial.format ?? 'standard') }, f)),
+  );
+  const routingKey = h('input', {
+    name: 'routingKey',
+    class: 'mono',
+    autocomplete: 'off',
+    placeholder: 'PagerDuty integration key',
+    value: initial.formatOptions?.routingKey ?? '',
+  });
+  const severity = h(
+    'select',
+    { name: 'severity' },
+    h('option', { value: '' }, 'from the event'),
+    SEVERITIES.map((v) => h('option', { value: v, selected: v === initial.formatOptions?.severity }, v)),
+  );
+  const source = h('input', { name: 'source', placeholder: 'humana-events/<organization>', value: initial.formatOptions?.source ?? '' });
+  const perSecond = h('input', {
+    name: 'rateLimit',
+    type: 'number',
+    min: 1,
+    max: 10000,
+    step: 'any',
+    placeholder: 'unlimited',
+    value: initial.rateLimit?.perSecond ?? '',
+  });
+  const orderingKey = h('input', {
+    name: 'ordering',
+    class: 'mono',
+    placeholder: 'companionId, user.id or *',
+    value: initial.ordering?.key ?? '',
+  });
+  const failureThreshold = h('input', {
+    name: 'failureThreshold',
+    type: 'number',
+    min: 1,
+    max: 1000,
+    step: 1,
+    value: initial.circuitBreaker?.failureThreshold ?? 10,
+  });
+  const probeIntervalMs = h('input', {
+    name: 'probeIntervalMs',
+    type: 'number',
+    min: 100,
+    max: 86400000,
+    step: 1,
+    value: initial.circuitBreaker?.probeIntervalMs ?? 30000,
+  });
+  const variants = h('textarea', {
+    name: 'variants',
+    rows: 2,
+    class: 'mono',
+    placeholder: 'https://a.example.com/hook 90\nhttps://b.example.com/hook 10',
+    value: (initial.variants ?? []).map((v) => `${v.url} ${v.weight}`).join('\n'),
+  });
   const message = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary' }, editing ? 'Save changes' : 'Create webhook');
 
   const form = h(
     'form',
     { class: 'card form-grid', novalidate: true },
-    field('Endpoint URL', url, { wide: true, hint: 'http(s) URL that receives a signed POST per event.' }),
+    field('Endpoint URL', url, {
+      wide: true,
+      hint: 'http(s) URL that receives a signed POST per event, or a broker: amqp://, nats://, mqtt://, redis://…?stream=, smtp://.',
+    }),
     field('Description', description, { wide: true }),
+    h(
+      'fieldset',
+      { class: 'wide field', dataset: { field: 'format' } },
+      h('legend', {}, 'Body'),
+      h(
+        'div',
+        { class: 'row' },
+        field('Body format', format, { hint: 'slack and pagerduty post a message linking to the event in this console.' }),
+        field('PagerDuty routing key', routingKey, { hint: 'Required with pagerduty.' }),
+        field('PagerDuty severity', severity),
+        field('PagerDuty source', source),
+      ),
+      h('small', { class: 'field-error' }),
+    ),
     events.el,
     editing ? null : field('Secret', secret, { hint: 'Optional. Shown once after creation when generated.' }),
     field('Timeout (ms)', timeoutMs),
@@ -159,6 +269,24 @@ function buildForm(ctx, initial) {
       h('small', { class: 'hint' }, 'Attempt n ≥ 2 waits min(multiplier^(n−1), max delay) seconds.'),
       h('small', { class: 'field-error' }),
     ),
+    h(
+      'fieldset',
+      { class: 'wide field', dataset: { field: 'circuitBreaker' } },
+      h('legend', {}, 'Delivery engine'),
+      h(
+        'div',
+        { class: 'row' },
+        field('Rate limit (deliveries / s)', perSecond, { hint: 'Empty: unlimited.' }),
+        field('Ordering key', orderingKey, { hint: 'Dotted data path or *: one delivery at a time per key, in order.' }),
+        field('Circuit opens after (failures)', failureThreshold, { hint: 'Consecutive failed attempts.' }),
+        field('Probe interval (ms)', probeIntervalMs, { hint: 'While open, one probe per interval.' }),
+      ),
+      h('small', { class: 'field-error' }),
+    ),
+    field('A/B variants', variants, {
+      wide: true,
+      hint: 'One “URL weight” per line; deliveries go to one of them by weight. Empty: the endpoint URL only.',
+    }),
     field('Filters (JSON)', filters, {
       wide: true,
       hint: 'Dotted path into the event’s data → a list of values (* wildcards), or an operator: {"gte": 3}, {"lt": 10}, {"not": ["low"]}, {"exists": true}.',
@@ -181,6 +309,8 @@ function buildForm(ctx, initial) {
     if (parsedFilters.error) problems.push({ field: 'filters', message: parsedFilters.error });
     if (parsedHeaders.error) problems.push({ field: 'headers', message: parsedHeaders.error });
     if (!url.value.trim()) problems.push({ field: 'url', message: 'Required' });
+    const parsedVariants = parseVariants(variants.value);
+    if (parsedVariants.error) problems.push({ field: 'variants', message: parsedVariants.error });
     const eventList = events.value();
     if (!eventList.length) problems.push({ field: 'events', message: 'Choose at least one event type or pattern' });
     showFieldErrors(form, problems);
@@ -198,6 +328,14 @@ function buildForm(ctx, initial) {
       filters: parsedFilters.value ?? (editing ? {} : undefined),
       headers: parsedHeaders.value ?? (editing ? {} : undefined),
       secret: !editing && secret.value.trim() ? secret.value.trim() : undefined,
+      format: format.value,
+      formatOptions:
+        formatOptionsOf({ routingKey: routingKey.value, severity: severity.value, source: source.value }) ?? (editing ? null : undefined),
+      circuitBreaker: { failureThreshold: Number(failureThreshold.value), probeIntervalMs: Number(probeIntervalMs.value) },
+      // Empty clears the option on an edit (null) and leaves the default on a create.
+      rateLimit: perSecond.value === '' ? (editing ? null : undefined) : { perSecond: Number(perSecond.value) },
+      ordering: orderingKey.value.trim() ? { key: orderingKey.value.trim() } : editing ? null : undefined,
+      variants: parsedVariants.value ?? (editing ? null : undefined),
     };
     submit.disabled = true;
     replace(message);

@@ -1,7 +1,7 @@
 // One webhook: its settings, its actions, and its deliveries (filter by status and event type, replay).
 import { seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
-import { describeFilter, formatDuration } from '../lib/format.js';
+import { describeFilter, formatDuration, maskSecret } from '../lib/format.js';
 import { toQuery } from '../lib/query.js';
 import { asyncRegion, badge, dataTable, field, notify, section, timeCell, withBusy } from '../ui/components.js';
 import { eventTypeSelect } from '../ui/event-types.js';
@@ -64,7 +64,7 @@ function healthCell(health) {
     health.disabledAt ? ['disabled ', timeCell(health.disabledAt), health.disabledReason ? ` (${health.disabledReason})` : ''] : null,
   ].filter(Boolean);
   return [
-    badge(health.state, { healthy: 'ok', failing: 'warn', circuit_open: 'bad', disabled: 'muted' }[health.state]),
+    badge(health.state.replace('_', ' '), { healthy: 'ok', failing: 'warn', circuit_open: 'bad', disabled: 'muted' }[health.state]),
     facts.map((f) => h('span', { class: 'chip' }, f)),
   ];
 }
@@ -106,8 +106,29 @@ function summary(webhook) {
     ['Filters', filterList(webhook.filters)],
     ['Transform', transformHealthCell(webhook)],
     webhook.batch ? ['Batching', `up to ${webhook.batch.maxSize} events or ${formatDuration(webhook.batch.maxWaitMs)}`] : null,
-    webhook.rateLimit ? ['Rate limit', `${webhook.rateLimit.perSecond} / s`] : null,
-    webhook.ordering ? ['Ordering', ['by ', h('code', {}, webhook.ordering.key)]] : null,
+    [
+      'Circuit breaker',
+      `opens after ${webhook.circuitBreaker.failureThreshold} consecutive failures, probes every ${formatDuration(webhook.circuitBreaker.probeIntervalMs)}`,
+    ],
+    [
+      'Auto-disable',
+      `after ${formatDuration(webhook.autoDisable.afterMs)} of failures and ${webhook.autoDisable.minFailures} dead letters`,
+    ],
+    ['Rate limit', webhook.rateLimit ? `${webhook.rateLimit.perSecond} / s` : 'unlimited'],
+    ['Ordering', webhook.ordering ? ['by ', h('code', {}, webhook.ordering.key)] : 'none'],
+    webhook.format !== 'standard'
+      ? [
+          'Body format',
+          [
+            h('span', { class: 'chip' }, webhook.format),
+            webhook.formatOptions?.routingKey
+              ? h('span', { class: 'chip mono' }, `routing key ${maskSecret(webhook.formatOptions.routingKey)}`)
+              : null,
+            webhook.formatOptions?.severity ? h('span', { class: 'chip' }, `severity ${webhook.formatOptions.severity}`) : null,
+            webhook.formatOptions?.source ? h('span', { class: 'chip' }, `source ${webhook.formatOptions.source}`) : null,
+          ],
+        ]
+      : null,
     webhook.variants?.length ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))] : null,
     [
       'Custom headers',
@@ -136,7 +157,12 @@ export function webhookView(ctx) {
   async function loadBacklog() {
     try {
       const b = /** @type {Schemas['Backlog']} */ (await ctx.api.get(`${base}/backlog`));
-      replace(backlogRegion, `Backlog: ${b.pending} pending`, b.oldestAt ? [', oldest ', timeCell(b.oldestAt)] : '');
+      replace(
+        backlogRegion,
+        'Backlog: ',
+        h('strong', { dataset: { pending: String(b.pending) } }, `${b.pending} pending`),
+        b.oldestAt ? [', oldest ', timeCell(b.oldestAt)] : '',
+      );
     } catch {
       replace(backlogRegion);
     }
@@ -210,7 +236,7 @@ export function webhookView(ctx) {
       { class: 'stack' },
       h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, '← Webhooks')),
       h('div', { class: 'page-head' }, title, headActions),
-      section('Settings', null, details.el),
+      section('Settings', h('button', { type: 'button', onclick: loadWebhook }, 'Refresh settings'), details.el),
       section('Deliveries', h('button', { type: 'button', onclick: () => deliveries.reload() }, 'Refresh'), filters, deliveries.el),
     ),
   };
