@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import express from 'express';
 import { AppModule } from './app.module.js';
 import { AuthService, type CreatedKey } from './auth/auth.service.js';
+import { apiComponentSchemas } from './common/api-schemas.js';
 import { hasApi, loadConfig, type AppConfig } from './config/config.js';
 import { resolveRedis, waitForRedis } from './config/redis-bootstrap.js';
 import {
@@ -59,7 +60,25 @@ function openApi(app: NestExpressApplication): OpenAPIObject {
       .build(),
   );
   eventByIdPath(doc);
+  doc.components = { ...doc.components, schemas: { ...doc.components?.schemas, ...apiComponentSchemas() } };
   return doc;
+}
+
+/**
+ * The OpenAPI document without Redis or a database: Nest's preview mode builds the module graph (routes, decorators)
+ * without instantiating providers. scripts/generate-admin-types.mjs generates the console's types from it.
+ */
+export async function openApiDocument(env: NodeJS.ProcessEnv = process.env): Promise<OpenAPIObject> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(loadConfig(env)), {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+  try {
+    return openApi(app);
+  } finally {
+    await app.close();
+  }
 }
 
 /** `http://127.0.0.1:3000`, `http://0.0.0.0:3000`, `http://[::1]:3000`: the address the server is bound to. */

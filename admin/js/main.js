@@ -49,15 +49,19 @@ const NAV = [
 ];
 
 let session = loadSession();
+/** @type {import('./lib/context.js').View | null} */
 let current = null;
+/** @type {Promise<import('./lib/api.js').Schemas['EventType'][]> | null} */
 let catalogPromise = null;
 
 const api = createApi({ token: () => session.apiKey });
 
+/** @param {Partial<import('./lib/session.js').Session>} next */
 function setSession(next) {
   if ('apiKey' in next && next.apiKey !== session.apiKey) catalogPromise = null;
-  session = { ...session, ...next };
-  for (const [k, v] of Object.entries(session)) if (v === undefined) delete session[k];
+  session = /** @type {import('./lib/session.js').Session} */ (
+    Object.fromEntries(Object.entries({ ...session, ...next }).filter(([, v]) => v !== undefined))
+  );
   saveSession(session);
   renderChrome();
 }
@@ -73,7 +77,7 @@ function signOut() {
 function catalog() {
   // With an API key the catalog includes the organization's own types.
   catalogPromise ??= api.get('/api/v1/event-types', session.apiKey ? {} : { token: '' }).then(
-    (body) => body.eventTypes ?? [],
+    (body) => /** @type {import('./lib/api.js').Schemas['EventTypeList']} */ (body).eventTypes,
     (err) => {
       catalogPromise = null;
       throw err;
@@ -87,9 +91,10 @@ function defaultPath() {
   return session.apiKey ? '/webhooks' : '/organizations';
 }
 
+/** @param {string} [activeNav] */
 function renderChrome(activeNav) {
-  const nav = document.getElementById('nav');
-  const who = document.getElementById('who');
+  const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+  const who = /** @type {HTMLElement} */ (document.getElementById('who'));
   const signedIn = isSignedIn(session);
   replace(
     nav,
@@ -121,10 +126,12 @@ function renderChrome(activeNav) {
   );
 }
 
+/** @param {string} path */
 function matchRoute(path) {
   for (const route of ROUTES) {
     const m = route.path.exec(path);
     if (!m) continue;
+    /** @type {Record<string, string>} */
     const params = {};
     (route.params ?? []).forEach((name, i) => {
       try {
@@ -138,6 +145,7 @@ function matchRoute(path) {
   return null;
 }
 
+/** @param {string} hash */
 function navigate(hash) {
   if (location.hash === hash) render();
   else location.hash = hash;
@@ -153,10 +161,13 @@ function render() {
       return;
     }
   }
-  const { route, params } = match ?? matchRoute(defaultPath());
+  const resolved = match ?? matchRoute(defaultPath());
+  if (!resolved) return;
+  const { route, params } = resolved;
   // A dialog belongs to the page that opened it: a route change (Back, a link, a redirect) closes it.
-  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
+  for (const dialog of document.querySelectorAll('dialog')) if (dialog.open) dialog.close();
   current?.dispose?.();
+  /** @type {import('./lib/context.js').Ctx} */
   const ctx = {
     api,
     get session() {
@@ -173,7 +184,7 @@ function render() {
   const missing = route.needs === 'key' && !session.apiKey ? 'key' : route.needs === 'admin' && !session.adminToken ? 'admin' : null;
   current = missing ? needsKeyView(ctx, missing) : route.view(ctx);
   renderChrome(route.nav);
-  const main = document.getElementById('main');
+  const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   replace(main, current.el);
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);

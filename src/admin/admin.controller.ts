@@ -6,6 +6,15 @@ import { parseOrThrow } from '../common/validation.js';
 import { AuthService, type CreatedKey } from '../auth/auth.service.js';
 import { AdminGuard, Public } from '../auth/guards.js';
 import { SCOPES } from '../auth/scopes.js';
+import { ApiJsonResponse } from '../common/api-schemas.js';
+import {
+  createdKeySchema,
+  createdOrganizationSchema,
+  organizationLimitsSchema,
+  organizationListSchema,
+  type OrganizationView,
+} from './admin.responses.js';
+import type { Organization } from '../auth/organization.entity.js';
 
 const createOrgSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 const createKeySchema = z.strictObject({
@@ -31,20 +40,23 @@ export class AdminController {
   ) {}
 
   @Post()
-  async create(@Body() body: unknown) {
+  @ApiJsonResponse(createdOrganizationSchema, 201)
+  async create(@Body() body: unknown): Promise<Omit<OrganizationView, 'limits'>> {
     const { name } = parseOrThrow(createOrgSchema, body);
     const org = await this.auth.createOrganization(name);
     return { id: org.id, name: org.name, createdAt: org.createdAt };
   }
 
   @Get()
-  async list() {
+  @ApiJsonResponse(organizationListSchema)
+  async list(): Promise<{ organizations: OrganizationView[] }> {
     const orgs = await this.auth.listOrganizations();
     return { organizations: orgs.map((o) => ({ id: o.id, name: o.name, limits: o.limits, createdAt: o.createdAt })) };
   }
 
   @Patch(':id/limits')
-  async setLimits(@Param('id') id: string, @Body() body: unknown) {
+  @ApiJsonResponse(organizationLimitsSchema)
+  async setLimits(@Param('id') id: string, @Body() body: unknown): Promise<Pick<Organization, 'id' | 'limits'>> {
     const limits = parseOrThrow(limitsSchema, body);
     const before = (await this.auth.getOrganization(id)).limits;
     const org = await this.auth.updateLimits(id, limits);
@@ -60,6 +72,7 @@ export class AdminController {
   }
 
   @Post(':id/api-keys')
+  @ApiJsonResponse(createdKeySchema, 201)
   async createKey(@Param('id') id: string, @Body() body: unknown): Promise<CreatedKey> {
     const { name, scopes } = parseOrThrow(createKeySchema, body ?? {});
     const created = await this.auth.createKey(id, name ?? '', scopes);

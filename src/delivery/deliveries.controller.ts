@@ -6,6 +6,14 @@ import type { Principal } from '../auth/principal.js';
 import { parseOrThrow } from '../common/validation.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { DeliveriesService, deliveryListSchema, replayRangeSchema } from './deliveries.service.js';
+import { ApiJsonResponse } from '../common/api-schemas.js';
+import {
+  deliveryDetailSchema,
+  deliveryPageSchema,
+  queuedDeliverySchema,
+  replayRangeResultSchema,
+  testResultSchema,
+} from './delivery.responses.js';
 
 /** A webhook's deliveries: test send, delivery log, replay of one delivery or of a time range. */
 @ApiTags('webhooks')
@@ -22,6 +30,7 @@ export class DeliveriesController {
   @HttpCode(200)
   @RequireScope('webhooks:write')
   @ApiOperation({ summary: 'Send a webhook.test event now and report the attempt' })
+  @ApiJsonResponse(testResultSchema)
   async test(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const { success, statusCode, duration, error, deliveryId } = await this.deliveries.test(await this.webhooks.get(p.organizationId, id));
     return { success, statusCode, duration, error, deliveryId };
@@ -29,6 +38,7 @@ export class DeliveriesController {
 
   @Get(':id/deliveries')
   @RequireScope('webhooks:read')
+  @ApiJsonResponse(deliveryPageSchema)
   async deliveriesList(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() query: Record<string, unknown>) {
     const q = parseOrThrow(deliveryListSchema, query);
     return this.deliveries.list(await this.webhooks.get(p.organizationId, id), q);
@@ -36,6 +46,7 @@ export class DeliveriesController {
 
   @Get(':id/deliveries/:deliveryId')
   @RequireScope('webhooks:read')
+  @ApiJsonResponse(deliveryDetailSchema)
   async delivery(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
     return this.deliveries.get(await this.webhooks.get(p.organizationId, id), deliveryId);
   }
@@ -43,6 +54,7 @@ export class DeliveriesController {
   @Post(':id/deliveries/:deliveryId/replay')
   @HttpCode(202)
   @RequireScope('webhooks:write')
+  @ApiJsonResponse(queuedDeliverySchema, 202)
   async replayDelivery(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
     const result = await this.deliveries.replay(await this.webhooks.get(p.organizationId, id), deliveryId);
     await this.audit.record({
@@ -59,6 +71,7 @@ export class DeliveriesController {
   @HttpCode(202)
   @RequireScope('webhooks:write')
   @ApiOperation({ summary: 'Re-deliver retained events of a time range that the webhook matches' })
+  @ApiJsonResponse(replayRangeResultSchema, 202)
   async replayRange(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     const range = parseOrThrow(replayRangeSchema, body);
     const result = await this.deliveries.replayRange(await this.webhooks.get(p.organizationId, id), range);

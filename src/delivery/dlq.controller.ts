@@ -6,6 +6,8 @@ import { CurrentPrincipal, RequireScope } from '../auth/guards.js';
 import type { Principal } from '../auth/principal.js';
 import { parseOrThrow } from '../common/validation.js';
 import { DeadLetters, dlqFilterSchema, dlqListSchema } from './dead-letters.js';
+import { ApiJsonResponse } from '../common/api-schemas.js';
+import { bulkRetrySchema, dlqPageSchema, purgeResultSchema, queuedDeliverySchema } from './delivery.responses.js';
 
 const purgeSchema = z.strictObject({ olderThan: z.iso.datetime({ offset: true }) });
 
@@ -21,6 +23,7 @@ export class DlqController {
   @Get()
   @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'Failed deliveries (the seed FailedWebhook records), newest first' })
+  @ApiJsonResponse(dlqPageSchema)
   list(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>) {
     return this.dlq.list(p.organizationId, parseOrThrow(dlqListSchema, query));
   }
@@ -29,6 +32,7 @@ export class DlqController {
   @HttpCode(202)
   @RequireScope('dlq:manage')
   @ApiOperation({ summary: 'Retry every entry matching the filters (bulk)' })
+  @ApiJsonResponse(bulkRetrySchema, 202)
   async retryMany(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     const filters = parseOrThrow(dlqFilterSchema, body ?? {});
     const result = await this.dlq.retryMany(p.organizationId, filters);
@@ -44,6 +48,7 @@ export class DlqController {
   @Post(':id/retry')
   @HttpCode(202)
   @RequireScope('dlq:manage')
+  @ApiJsonResponse(queuedDeliverySchema, 202)
   async retry(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const { deliveryId, entry } = await this.dlq.retry(p.organizationId, id);
     await this.audit.record({
@@ -58,6 +63,7 @@ export class DlqController {
 
   @Delete()
   @RequireScope('dlq:manage')
+  @ApiJsonResponse(purgeResultSchema)
   async purge(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>) {
     const { olderThan } = parseOrThrow(purgeSchema, query);
     const purged = await this.dlq.purge(new Date(olderThan), p.organizationId);

@@ -9,6 +9,8 @@ import { ApiError } from '../common/api-error.js';
 import { parseOrThrow } from '../common/validation.js';
 import { buildAsyncApi } from './asyncapi.js';
 import { EventTypesService, forceQuerySchema } from './event-types.service.js';
+import { ApiJsonResponse } from '../common/api-schemas.js';
+import { eventTypeListSchema, eventTypeSchema } from './event-type.responses.js';
 
 /** Public routes that also show the organization's own types when called with an API key (a bad key is still a 401). */
 async function optionalOrganization(auth: AuthService, req: Request): Promise<string | null> {
@@ -33,6 +35,7 @@ export class EventTypesController {
   @Public()
   @Get('event-types')
   @ApiOperation({ summary: "The catalog: built-in types and, with an API key, the organization's own (JSON Schema each)" })
+  @ApiJsonResponse(eventTypeListSchema)
   async list(@Req() req: Request) {
     return { eventTypes: await this.service.list(await optionalOrganization(this.auth, req)) };
   }
@@ -40,6 +43,7 @@ export class EventTypesController {
   @Public()
   @Get('event-types/:name')
   @ApiOperation({ summary: "One event type (own types need the organization's API key; 404 otherwise)" })
+  @ApiJsonResponse(eventTypeSchema)
   async get(@Req() req: Request, @Param('name') name: string) {
     return this.service.get(await optionalOrganization(this.auth, req), name);
   }
@@ -47,6 +51,7 @@ export class EventTypesController {
   @Post('event-types')
   @RequireScope('events:write')
   @ApiOperation({ summary: 'Register an event type for the organization: name, description, JSON Schema (draft 2020-12), examples' })
+  @ApiJsonResponse(eventTypeSchema, 201)
   create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     return this.service.create(p, body);
   }
@@ -54,6 +59,7 @@ export class EventTypesController {
   @Put('event-types/:name')
   @RequireScope('events:write')
   @ApiOperation({ summary: 'Change an own type; a schema that rejects stored examples or recent events needs ?force=true' })
+  @ApiJsonResponse(eventTypeSchema)
   replace(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Body() body: unknown, @Query() query: unknown) {
     return this.service.replace(p, name, body, force(query));
   }

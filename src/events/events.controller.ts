@@ -8,6 +8,8 @@ import { parseOrThrow } from '../common/validation.js';
 import type { EventEnvelope } from './envelope.js';
 import { HistoryService, historyQuerySchema, type HistoryPage } from './history.service.js';
 import { EventPublisher, MAX_BATCH, publishInputSchema } from './publisher.js';
+import { ApiJsonResponse } from '../common/api-schemas.js';
+import { eventEnvelopeSchema, historyPageSchema } from './event.responses.js';
 
 const batchSchema = z.strictObject({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) });
 
@@ -32,6 +34,7 @@ export class EventsController {
   @ApiOperation({ summary: 'Publish one event (202 once it is in the durable log)' })
   @ApiBody({ schema: publishBody })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiJsonResponse(eventEnvelopeSchema, 202)
   async publish(
     @CurrentPrincipal() p: Principal,
     @Body() body: unknown,
@@ -56,6 +59,7 @@ export class EventsController {
   @Get('events/history')
   @RequireScope('events:read')
   @ApiOperation({ summary: 'Event history, newest first, cursor-paginated' })
+  @ApiJsonResponse(historyPageSchema)
   async historyPage(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>): Promise<HistoryPage> {
     return this.history.page(p.organizationId, parseOrThrow(historyQuerySchema, query));
   }
@@ -65,6 +69,7 @@ export class EventsController {
   @Get('events/evt_:rest')
   @RequireScope('events:read')
   @ApiOperation({ summary: 'One event by id' })
+  @ApiJsonResponse(eventEnvelopeSchema)
   async byId(@CurrentPrincipal() p: Principal, @Param('rest') rest: string): Promise<EventEnvelope> {
     const e = await this.history.findById(p.organizationId, `evt_${rest}`);
     if (!e) throw ApiError.notFound('Event');

@@ -4,6 +4,8 @@ import { HealthCheck, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '../auth/guards.js';
 import { HealthService, type EventSystemHealth } from './health.service.js';
+import { ApiJsonResponse } from '../common/api-schemas.js';
+import { eventSystemHealthSchema } from './observability.responses.js';
 
 @ApiTags('operations')
 @Public()
@@ -14,6 +16,8 @@ export class HealthController {
   @Get('api/v1/events/health')
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({ summary: 'Event system health (seed shape); 503 naming the failing check when unhealthy' })
+  @ApiJsonResponse(eventSystemHealthSchema)
+  @ApiJsonResponse(eventSystemHealthSchema, 503)
   async eventSystem(@Res({ passthrough: true }) res: Response): Promise<EventSystemHealth> {
     const report = await this.health.eventSystem();
     if (report.status === 'unhealthy') res.status(503);

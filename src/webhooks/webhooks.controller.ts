@@ -17,6 +17,14 @@ import {
   transformTestSchema,
 } from './webhook.schemas.js';
 import { WebhooksService } from './webhooks.service.js';
+import { ApiJsonResponse } from '../common/api-schemas.js';
+import {
+  createdWebhookSchema,
+  rotatedSecretSchema,
+  webhookDetailSchema,
+  webhookListSchema,
+  webhookSecretSchema,
+} from './webhook.responses.js';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
@@ -31,12 +39,14 @@ export class WebhooksController {
   @RequireScope('webhooks:write')
   @ApiOperation({ summary: 'Create a webhook (the secret is returned once, generated as whsec_… when absent)' })
   @ApiBody({ schema: z.toJSONSchema(createWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
+  @ApiJsonResponse(createdWebhookSchema, 201)
   create(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     return this.webhooks.create(p, parseOrThrow(createWebhookSchema, body));
   }
 
   @Get()
   @RequireScope('webhooks:read')
+  @ApiJsonResponse(webhookListSchema)
   list(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>) {
     const q = parseOrThrow(listQuerySchema, query);
     return this.webhooks.list(p.organizationId, q.limit, q.cursor);
@@ -66,6 +76,7 @@ export class WebhooksController {
 
   @Get(':id')
   @RequireScope('webhooks:read')
+  @ApiJsonResponse(webhookDetailSchema)
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     return this.webhooks.view(await this.webhooks.get(p.organizationId, id));
   }
@@ -73,6 +84,7 @@ export class WebhooksController {
   @Put(':id')
   @RequireScope('webhooks:write')
   @ApiBody({ schema: z.toJSONSchema(replaceWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
+  @ApiJsonResponse(webhookDetailSchema)
   replace(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.webhooks.replace(p, id, parseOrThrow(replaceWebhookSchema, body));
   }
@@ -80,6 +92,7 @@ export class WebhooksController {
   @Patch(':id')
   @RequireScope('webhooks:write')
   @ApiBody({ schema: z.toJSONSchema(patchWebhookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> })
+  @ApiJsonResponse(webhookDetailSchema)
   patch(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.webhooks.patch(p, id, parseOrThrow(patchWebhookSchema, body));
   }
@@ -93,6 +106,7 @@ export class WebhooksController {
 
   @Get(':id/secret')
   @RequireScope('webhooks:write')
+  @ApiJsonResponse(webhookSecretSchema)
   secret(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     return this.webhooks.secret(p.organizationId, id);
   }
@@ -101,6 +115,7 @@ export class WebhooksController {
   @HttpCode(200)
   @RequireScope('webhooks:write')
   @ApiOperation({ summary: 'Rotate the secret; the previous one stays valid (and signed with) for 24 h' })
+  @ApiJsonResponse(rotatedSecretSchema)
   rotate(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
     return this.webhooks.rotateSecret(p, id, parseOrThrow(rotateSecretSchema, body ?? {}).secret);
   }

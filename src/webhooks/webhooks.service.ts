@@ -239,7 +239,7 @@ export class WebhooksService implements OnModuleInit {
    * Pause or resume deliveries (nothing is attempted or dead-lettered while paused; matching events wait in the
    * endpoint's backlog). The Redis mirror of the flag is what the delivery engine reads, written before answering.
    */
-  async setPaused(p: Principal, id: string, paused: boolean): Promise<WebhookView> {
+  async setPaused(p: Principal, id: string, paused: boolean): Promise<WebhookDetail> {
     const w = await this.get(p.organizationId, id);
     const updatedAt = new Date().toISOString();
     await this.webhooks.update({ id, organizationId: p.organizationId }, { paused, updatedAt });

@@ -30,9 +30,11 @@ function raw(app: TestApp, method: string, rawPath: string, headers: Record<stri
 const SHELL_MARKER = '<title>Humana Events · Console</title>';
 
 /** Every module specifier of an ES module source: static imports/re-exports (also multi-line) and import(). */
+/** What the browser loads: comments are left out (JSDoc's `import('…')` types are for the type check only). */
 function moduleSpecifiers(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const pattern = /^\s*(?:import|export)\s+(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]/gm;
-  return [...new Set([...source.matchAll(pattern)].map((m) => m[1] ?? m[2]))];
+  return [...new Set([...code.matchAll(pattern)].map((m) => m[1] ?? m[2]))];
 }
 
 function consoleSourceFiles(dir = CONSOLE_ROOT, prefix = ''): string[] {

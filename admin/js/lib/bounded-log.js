@@ -1,15 +1,23 @@
 // The live view's memory: the newest `max` events, de-duplicated by id (a resumed stream may repeat a few).
 
+/**
+ * @template {{ id?: string }} T
+ */
 export class BoundedLog {
   constructor(max = 500) {
     this.max = max;
-    /** Oldest first. */
+    /** @type {T[]} Oldest first. */
     this.entries = [];
+    /** @type {Set<string>} */
     this.ids = new Set();
     this.total = 0;
   }
 
-  /** Adds an entry unless its id is already held; returns `{ added, dropped }` (dropped: entries pushed out, oldest first). */
+  /**
+   * Adds an entry unless its id is already held; returns `{ added, dropped }` (dropped: entries pushed out, oldest first).
+   * @param {T} entry
+   * @returns {{ added: boolean, dropped: T[] }}
+   */
   push(entry) {
     if (entry.id && this.ids.has(entry.id)) return { added: false, dropped: [] };
     this.entries.push(entry);

@@ -1,8 +1,11 @@
 // Display formatting: pure functions (importable from Node for tests).
 
-const pad = (n, width = 2) => String(n).padStart(width, '0');
+const pad = (/** @type {number} */ n, width = 2) => String(n).padStart(width, '0');
 
-/** ISO-8601 → local `YYYY-MM-DD HH:MM:SS`; anything unparsable is returned as given (or "—" when empty). */
+/**
+ * ISO-8601 → local `YYYY-MM-DD HH:MM:SS`; anything unparsable is returned as given (or "—" when empty).
+ * @param {string | number | Date | null | undefined} value
+ */
 export function formatTime(value) {
   if (value === undefined || value === null || value === '') return '—';
   const d = new Date(value);
@@ -10,7 +13,10 @@ export function formatTime(value) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** Milliseconds → `245 ms`, `2.5 s`, `3 min 5 s`, `2 h 1 min`. */
+/**
+ * Milliseconds → `245 ms`, `2.5 s`, `3 min 5 s`, `2 h 1 min`.
+ * @param {unknown} ms
+ */
 export function formatDuration(ms) {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -22,7 +28,10 @@ export function formatDuration(ms) {
   return hours > 0 ? `${hours} h ${minutes} min` : `${minutes} min ${seconds} s`;
 }
 
-/** How long ago `value` was, relative to `now` (ms since epoch): `just now`, `12 s ago`, `3 min ago`, `2 h ago`, `4 d ago`. */
+/**
+ * How long ago `value` was, relative to `now` (ms since epoch): `just now`, `12 s ago`, `3 min ago`, `2 h ago`, `4 d ago`.
+ * @param {string | number | Date} value
+ */
 export function formatAgo(value, now = Date.now()) {
   const t = new Date(value).getTime();
   if (Number.isNaN(t)) return '—';
@@ -34,7 +43,10 @@ export function formatAgo(value, now = Date.now()) {
   return `${Math.floor(s / 86_400)} d ago`;
 }
 
-/** Numbers with thousands separators and at most `digits` decimals; non-numbers as "—". */
+/**
+ * Numbers with thousands separators and at most `digits` decimals; non-numbers as "—".
+ * @param {unknown} n
+ */
 export function formatNumber(n, digits = 2) {
   if (typeof n !== 'number' || !Number.isFinite(n)) return '—';
   return n.toLocaleString('en-US', { maximumFractionDigits: digits });
@@ -43,6 +55,8 @@ export function formatNumber(n, digits = 2) {
 /**
  * Delivery success rate in percent. Computed from the counts when there are any (the truth, whatever scale the
  * server's `percentage` uses); otherwise the server's `percentage`; null when nothing is known.
+ * @param {{ successful?: unknown, failed?: unknown, percentage?: unknown } | null | undefined} rate
+ * @returns {number | null}
  */
 export function successPercent(rate) {
   if (!rate || typeof rate !== 'object') return null;
@@ -53,24 +67,34 @@ export function successPercent(rate) {
   return typeof percentage === 'number' ? percentage : null;
 }
 
+/** @param {unknown} p a percentage */
 export function formatPercent(p) {
   return typeof p === 'number' && Number.isFinite(p) ? `${p.toFixed(p === 100 || p === 0 ? 0 : 1)} %` : '—';
 }
 
-/** Cuts long text to `max` characters with an ellipsis. */
+/**
+ * Cuts long text to `max` characters with an ellipsis.
+ * @param {unknown} text
+ */
 export function truncate(text, max = 80) {
   const s = String(text ?? '');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-/** Shows only the start and the last 4 characters of a secret: `hk_live…a1b2`. */
+/**
+ * Shows only the start and the last 4 characters of a secret: `hk_live…a1b2`.
+ * @param {unknown} secret
+ */
 export function maskSecret(secret) {
   const s = String(secret ?? '');
   if (s.length <= 12) return '•'.repeat(s.length);
   return `${s.slice(0, 7)}…${s.slice(-4)}`;
 }
 
-/** Pretty JSON for display (2-space indent); values JSON cannot represent become strings. */
+/**
+ * Pretty JSON for display (2-space indent); values JSON cannot represent become strings.
+ * @param {unknown} value
+ */
 export function prettyJson(value) {
   try {
     const text = JSON.stringify(value, null, 2);

@@ -1,6 +1,9 @@
 // URL query and form-value helpers: pure functions.
 
-/** `{a: 'x', b: '', c: undefined, d: 3, e: []}` → `?a=x&d=3` (empty values and lists are left out); '' when nothing is left. */
+/**
+ * `{a: 'x', b: '', c: undefined, d: 3, e: []}` → `?a=x&d=3` (empty values and lists are left out); '' when nothing is left.
+ * @param {Record<string, unknown> | undefined} params
+ */
 export function toQuery(params) {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params ?? {})) {
@@ -11,14 +14,20 @@ export function toQuery(params) {
   return text ? `?${text}` : '';
 }
 
-/** An `<input type="datetime-local">` value (local time) → ISO-8601 UTC; '' stays '', garbage → null. */
+/**
+ * An `<input type="datetime-local">` value (local time) → ISO-8601 UTC; '' stays '', garbage → null.
+ * @param {string} value
+ */
 export function localInputToIso(value) {
   if (!value) return '';
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-/** `"a, b,,c "` → `['a', 'b', 'c']`. */
+/**
+ * `"a, b,,c "` → `['a', 'b', 'c']`.
+ * @param {unknown} text
+ */
 export function splitList(text) {
   return String(text ?? '')
     .split(',')
@@ -29,6 +38,8 @@ export function splitList(text) {
 /**
  * Parses a JSON text field that must hold an object (filters, headers, event data). Empty → `undefined`.
  * Returns `{ value }` or `{ error }` with a message fit to show beside the field.
+ * @param {unknown} text
+ * @returns {{ value?: Record<string, unknown>, error?: string }}
  */
 export function parseJsonObject(text) {
   const trimmed = String(text ?? '').trim();

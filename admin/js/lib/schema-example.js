@@ -2,6 +2,12 @@
 
 const MAX_DEPTH = 6;
 
+/** @typedef {Record<string, any>} JsonSchema a JSON Schema object, read loosely: any keyword may be absent */
+
+/**
+ * @param {JsonSchema} schema
+ * @param {string} name
+ */
 function exampleString(schema, name) {
   if (schema.format === 'date-time') return new Date().toISOString();
   if (schema.format === 'email') return 'user@example.com';
@@ -11,6 +17,10 @@ function exampleString(schema, name) {
   return typeof schema.minLength === 'number' && text.length < schema.minLength ? text.padEnd(schema.minLength, 'x') : text;
 }
 
+/**
+ * @param {JsonSchema} schema
+ * @param {boolean} integer
+ */
 function exampleNumber(schema, integer) {
   const min =
     typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum : undefined;
@@ -24,38 +34,44 @@ function exampleNumber(schema, integer) {
   return integer ? Math.round(value) : value;
 }
 
-/** A value that satisfies `schema` in the common cases (types, enums, const, required, bounds, nested objects). */
+/**
+ * A value that satisfies `schema` in the common cases (types, enums, const, required, bounds, nested objects).
+ * @param {unknown} schema
+ * @returns {unknown}
+ */
 export function exampleFromSchema(schema, name = '', depth = 0) {
   if (!schema || typeof schema !== 'object' || depth > MAX_DEPTH) return null;
-  if ('const' in schema) return schema.const;
-  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
-  if ('default' in schema) return schema.default;
-  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
-  const alternatives = schema.anyOf ?? schema.oneOf;
+  const js = /** @type {JsonSchema} */ (schema);
+  if ('const' in js) return js.const;
+  if (Array.isArray(js.enum) && js.enum.length) return js.enum[0];
+  if ('default' in js) return js.default;
+  if (Array.isArray(js.examples) && js.examples.length) return js.examples[0];
+  const alternatives = js.anyOf ?? js.oneOf;
   if (Array.isArray(alternatives) && alternatives.length) {
-    const nonNull = alternatives.find((s) => s && s.type !== 'null') ?? alternatives[0];
+    const nonNull = alternatives.find((alt) => alt && alt.type !== 'null') ?? alternatives[0];
     return exampleFromSchema(nonNull, name, depth + 1);
   }
-  if (Array.isArray(schema.allOf) && schema.allOf.length) {
-    return Object.assign({}, ...schema.allOf.map((s) => exampleFromSchema(s, name, depth + 1)));
+  if (Array.isArray(js.allOf) && js.allOf.length) {
+    return Object.assign({}, ...js.allOf.map((/** @type {unknown} */ part) => exampleFromSchema(part, name, depth + 1)));
   }
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
-  switch (type ?? (schema.properties ? 'object' : undefined)) {
+  const type = Array.isArray(js.type) ? js.type.find((/** @type {string} */ t) => t !== 'null') : js.type;
+  switch (type ?? (js.properties ? 'object' : undefined)) {
     case 'string':
-      return exampleString(schema, name);
+      return exampleString(js, name);
     case 'integer':
-      return exampleNumber(schema, true);
+      return exampleNumber(js, true);
     case 'number':
-      return exampleNumber(schema, false);
+      return exampleNumber(js, false);
     case 'boolean':
       return false;
     case 'null':
       return null;
     case 'array':
-      return schema.items ? [exampleFromSchema(schema.items, name, depth + 1)] : [];
+      return js.items ? [exampleFromSchema(js.items, name, depth + 1)] : [];
     case 'object': {
+      /** @type {Record<string, unknown>} */
       const out = {};
-      for (const [key, sub] of Object.entries(schema.properties ?? {})) out[key] = exampleFromSchema(sub, key, depth + 1);
+      for (const [key, sub] of Object.entries(js.properties ?? {})) out[key] = exampleFromSchema(sub, key, depth + 1);
       return out;
     }
     default:
@@ -63,9 +79,14 @@ export function exampleFromSchema(schema, name = '', depth = 0) {
   }
 }
 
-/** Example `data` for an event type's schema, without `timestamp` (the server fills it in). */
+/**
+ * Example `data` for an event type's schema, without `timestamp` (the server fills it in).
+ * @param {unknown} schema
+ * @returns {Record<string, unknown>}
+ */
 export function exampleEventData(schema) {
   const data = exampleFromSchema(schema);
-  if (data && typeof data === 'object' && !Array.isArray(data)) delete data.timestamp;
-  return data ?? {};
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return {};
+  const { timestamp: _, ...rest } = /** @type {Record<string, unknown>} */ (data);
+  return rest;
 }

@@ -26,4 +26,4 @@ export function clearSession(storage = globalThis.sessionStorage) {
   storage.removeItem(STORAGE_KEY);
 }
 
-export const isSignedIn = (session) => Boolean(session.apiKey || session.adminToken);
+export const isSignedIn = (/** @type {Session} */ session) => Boolean(session.apiKey || session.adminToken);

@@ -3,13 +3,13 @@ import { h } from '../lib/dom.js';
 import { formatDuration, truncate } from '../lib/format.js';
 import { badge, dataTable, empty, timeCell } from './components.js';
 
-/** @typedef {{ attempt?: number, timestamp?: string, statusCode: number | null, duration?: number, error?: string | null, errorKind?: string | null, responseBody?: string | null }} AttemptRecord */
+/** @typedef {import('../lib/api.js').Schemas['Attempt']} AttemptRecord */
 
 /** @param {AttemptRecord} a */
 function responseCell(a) {
   const body = a.responseBody;
-  if (body === undefined || body === null || body === '') return h('span', { class: 'muted' }, '—');
-  const text = String(body);
+  if (body === '') return h('span', { class: 'muted' }, '—');
+  const text = body;
   return text.length <= 120
     ? h('code', { class: 'snippet' }, text)
     : h('details', { class: 'json' }, h('summary', {}, h('code', { class: 'snippet' }, truncate(text, 120))), h('pre', {}, text));
@@ -20,7 +20,7 @@ export function attemptsTable(attempts) {
   if (!attempts.length) return empty('No attempt recorded yet.');
   return dataTable(
     [
-      { label: '#', render: (/** @type {AttemptRecord} */ a) => String(a.attempt ?? attempts.indexOf(a) + 1) },
+      { label: '#', render: (/** @type {AttemptRecord} */ a) => String(a.attempt) },
       { label: 'Time', render: (/** @type {AttemptRecord} */ a) => timeCell(a.timestamp) },
       {
         label: 'Result',
@@ -29,7 +29,7 @@ export function attemptsTable(attempts) {
       },
       {
         label: 'HTTP',
-        render: (/** @type {AttemptRecord} */ a) => (a.statusCode === null || a.statusCode === undefined ? '—' : String(a.statusCode)),
+        render: (/** @type {AttemptRecord} */ a) => (a.statusCode === null ? '—' : String(a.statusCode)),
       },
       { label: 'Duration', render: (/** @type {AttemptRecord} */ a) => formatDuration(a.duration) },
       {

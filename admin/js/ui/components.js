@@ -3,7 +3,11 @@ import { errorSummary, ApiError } from '../lib/api.js';
 import { append, h, replace, uid } from '../lib/dom.js';
 import { formatTime, prettyJson, truncate } from '../lib/format.js';
 
-/** A transient message in the page's live region (errors stay until dismissed). */
+/**
+ * A transient message in the page's live region (errors stay until dismissed).
+ * @param {string} message
+ * @param {'info' | 'success' | 'error'} [kind]
+ */
 export function notify(message, kind = 'info') {
   const region = document.getElementById('notices');
   if (!region) return;
@@ -17,7 +21,10 @@ export function notify(message, kind = 'info') {
   if (kind !== 'error') setTimeout(() => item.remove(), 6000);
 }
 
-/** A visible error: the API's message, code and status, and each detail (field: message). */
+/**
+ * A visible error: the API's message, code and status, and each detail (field: message).
+ * @param {unknown} err
+ */
 export function errorBox(err) {
   const details = err instanceof ApiError ? err.details : [];
   return h(
@@ -37,6 +44,10 @@ export function errorBox(err) {
 /**
  * Runs an async action from a button: disabled while running, errors reported as a notice.
  * Returns the action's result (`true` when it resolved with nothing, e.g. a 204), or undefined when it failed.
+ * @template T
+ * @param {HTMLButtonElement} button
+ * @param {() => Promise<T>} action
+ * @returns {Promise<NonNullable<T> | true | undefined>}
  */
 export async function withBusy(button, action) {
   button.disabled = true;
@@ -52,6 +63,11 @@ export async function withBusy(button, action) {
   }
 }
 
+/**
+ * @param {string} title
+ * @param {unknown} body
+ * @param {unknown} buttons
+ */
 function openDialog(title, body, buttons) {
   const titleId = uid('dlg');
   const dialog = h(
@@ -67,7 +83,11 @@ function openDialog(title, body, buttons) {
   return dialog;
 }
 
-/** A modal yes/no question; resolves true only on the confirm button. */
+/**
+ * A modal yes/no question; resolves true only on the confirm button.
+ * @param {{ title: string, message: string, confirmLabel?: string, danger?: boolean }} question
+ * @returns {Promise<boolean>}
+ */
 export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
   return new Promise((resolve) => {
     let confirmed = false;
@@ -83,19 +103,28 @@ export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger
   });
 }
 
-/** A modal showing content (a secret, a result) with a Close button. */
+/**
+ * A modal showing content (a secret, a result) with a Close button.
+ * @param {string} title
+ * @param {unknown} body
+ */
 export function infoDialog(title, body) {
   const dialog = openDialog(title, body, [h('button', { type: 'button', class: 'primary', onclick: () => dialog.close() }, 'Close')]);
   return dialog;
 }
 
-/** A secret in a read-only field with a Copy button. */
+/**
+ * A secret in a read-only field with a Copy button.
+ * @param {string} label
+ * @param {string} value
+ */
 export function secretField(label, value) {
   const id = uid('secret');
   const input = h('input', { id, type: 'text', readOnly: true, value, class: 'mono', spellcheck: false, autocomplete: 'off' });
   return h('div', { class: 'field' }, h('label', { for: id }, label), h('div', { class: 'inline' }, input, copyButton(value)));
 }
 
+/** @param {string} text */
 export function copyButton(text, label = 'Copy') {
   const button = h('button', { type: 'button', class: 'small' }, label);
   button.addEventListener('click', async () => {
@@ -109,11 +138,15 @@ export function copyButton(text, label = 'Copy') {
   return button;
 }
 
-/** Collapsible pretty-printed JSON. */
+/**
+ * Collapsible pretty-printed JSON.
+ * @param {unknown} value
+ */
 export function jsonBlock(value, summary = 'JSON', open = false) {
   return h('details', { class: 'json', open }, h('summary', {}, summary), h('pre', {}, prettyJson(value)));
 }
 
+/** @type {Record<string, string>} */
 const BADGE_KINDS = {
   success: 'ok',
   healthy: 'ok',
@@ -137,21 +170,29 @@ const BADGE_KINDS = {
   paused: 'muted',
 };
 
-/** A colored pill for a status word (success/failed/retrying/healthy/…). */
+/**
+ * A colored pill for a status word (success/failed/retrying/healthy/…).
+ * @param {string} text
+ * @param {string} [kind] ok, bad, warn or muted (default: from the word)
+ */
 export function badge(text, kind) {
   const word = String(text ?? '—');
   return h('span', { class: ['badge', `badge-${kind ?? BADGE_KINDS[word.toLowerCase()] ?? 'muted'}`] }, word);
 }
 
-/** A <time> element: local time shown, ISO in the tooltip. */
+/**
+ * A <time> element: local time shown, ISO in the tooltip.
+ * @param {string | null | undefined} iso
+ */
 export function timeCell(iso) {
   return iso ? h('time', { dateTime: String(iso), title: String(iso) }, formatTime(iso)) : '—';
 }
 
 /**
  * A table with a horizontal-scroll wrapper.
- * @param {Array<{ label: string, render: (row: any) => any, class?: string }>} columns
- * @param {any[]} rows
+ * @template T
+ * @param {Array<{ label: string, render: (row: T) => any, class?: string }>} columns
+ * @param {T[]} rows
  * @param {string} caption accessible name
  */
 export function dataTable(columns, rows, caption) {
@@ -192,7 +233,10 @@ export function dataTable(columns, rows, caption) {
   );
 }
 
-/** Key/value pairs as a definition list; nested objects as JSON. */
+/**
+ * Key/value pairs as a definition list; nested objects as JSON.
+ * @param {unknown} obj
+ */
 export function kvList(obj) {
   if (!obj || typeof obj !== 'object') return h('p', { class: 'muted' }, '—');
   return h(
@@ -213,12 +257,18 @@ export function kvList(obj) {
   );
 }
 
+/** @param {object} obj */
 function kvInline(obj) {
   const entries = Object.entries(obj);
   return entries.length ? entries.map(([k, v]) => h('span', { class: 'chip' }, `${k}: ${v}`)) : '—';
 }
 
-/** A labeled form control. `control` gets the generated id unless it has one. */
+/**
+ * A labeled form control. `control` gets the generated id unless it has one.
+ * @param {string} label
+ * @param {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} control
+ * @param {{ hint?: string | Node, wide?: boolean }} [options]
+ */
 export function field(label, control, { hint, wide = false } = {}) {
   if (!control.id) control.id = uid();
   const hintId = hint ? uid('hint') : undefined;
@@ -236,6 +286,8 @@ export function field(label, control, { hint, wide = false } = {}) {
 /**
  * Shows per-field messages from a 400's details next to the matching control (by name: the full field path,
  * its last part, then its first part); clears old ones. Returns the details no control matched.
+ * @param {HTMLFormElement} form
+ * @param {import('../lib/api.js').ErrorDetail[]} details
  */
 export function showFieldErrors(form, details) {
   for (const slot of form.querySelectorAll('.field-error')) slot.textContent = '';
@@ -258,7 +310,12 @@ export function showFieldErrors(form, details) {
   return unmatched;
 }
 
-/** A page section: title, optional actions on the right, content. */
+/**
+ * A page section: title, optional actions on the right, content.
+ * @param {string} title
+ * @param {unknown} actions
+ * @param {...unknown} content
+ */
 export function section(title, actions, ...content) {
   return h(
     'section',
@@ -268,30 +325,40 @@ export function section(title, actions, ...content) {
   );
 }
 
-/** A container that shows a loading line, then content or an error. */
+/**
+ * A container that shows a loading line, then content or an error.
+ * @param {string} label
+ */
 export function asyncRegion(label) {
   const el = h('div', { class: 'region', 'aria-live': 'polite', 'aria-busy': 'true' }, h('p', { class: 'muted' }, `Loading ${label}…`));
   return {
     el,
+    /** @param {...unknown} content */
     show(...content) {
       el.removeAttribute('aria-busy');
       replace(el, content);
     },
+    /** @param {unknown} err */
     fail(err) {
       el.removeAttribute('aria-busy');
       replace(el, errorBox(err));
     },
+    /** @param {...unknown} content */
     append(...content) {
       append(el, content);
     },
   };
 }
 
-export const empty = (text) => h('p', { class: 'empty' }, text);
+export const empty = (/** @type {string} */ text) => h('p', { class: 'empty' }, text);
 
-/** The fields worth a glance in an event row: ids of who and what, else its first scalar values. */
-export function dataGlance(data) {
-  if (!data || typeof data !== 'object') return null;
+/**
+ * The fields worth a glance in an event row: ids of who and what, else its first scalar values.
+ * @param {unknown} value
+ */
+export function dataGlance(value) {
+  if (!value || typeof value !== 'object') return null;
+  const data = /** @type {Record<string, unknown>} */ (value);
   const preferred = ['companionId', 'userId', 'messageId', 'sessionId', 'streamId', 'errorId', 'metric'].filter(
     (k) => data[k] !== undefined,
   );

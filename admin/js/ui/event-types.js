@@ -1,7 +1,12 @@
 // Controls fed by the event catalog (GET /api/v1/event-types).
 import { h } from '../lib/dom.js';
 
-/** An event-type <select>: "any" first, then the catalog's types (added when it arrives). */
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+
+/**
+ * An event-type <select>: "any" first, then the catalog's types (added when it arrives).
+ * @param {Ctx} ctx
+ */
 export function eventTypeSelect(ctx, name = 'eventType', anyLabel = 'Any type') {
   const select = h('select', { name }, h('option', { value: '' }, anyLabel));
   ctx.catalog().then(

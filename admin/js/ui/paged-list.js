@@ -3,16 +3,19 @@ import { h, replace } from '../lib/dom.js';
 import { empty, errorBox } from './components.js';
 
 /**
+ * @template T
  * @param {{ label: string, emptyText: string,
- *   fetchPage: (cursor?: string) => Promise<{ items: any[], nextCursor?: string | null }>,
- *   render: (items: any[]) => Node }} options
+ *   fetchPage: (cursor?: string) => Promise<{ items: T[], nextCursor?: string | null }>,
+ *   render: (items: T[]) => Node }} options
  */
 export function pagedList({ label, emptyText, fetchPage, render }) {
   const body = h('div', { class: 'region', 'aria-live': 'polite' });
   const footer = h('div', { class: 'pager' });
+  /** @type {T[]} */
   let items = [];
   let generation = 0;
 
+  /** @param {string} [cursor] */
   async function loadPage(cursor) {
     const mine = ++generation;
     if (!cursor) {
@@ -29,7 +32,17 @@ export function pagedList({ label, emptyText, fetchPage, render }) {
         footer,
         items.length ? h('span', { class: 'muted' }, `${items.length} shown`) : null,
         page.nextCursor
-          ? h('button', { type: 'button', onclick: (e) => ((e.currentTarget.disabled = true), loadPage(page.nextCursor)) }, 'Load more')
+          ? h(
+              'button',
+              {
+                type: 'button',
+                onclick: (/** @type {MouseEvent} */ e) => {
+                  /** @type {HTMLButtonElement} */ (e.currentTarget).disabled = true;
+                  loadPage(page.nextCursor ?? undefined);
+                },
+              },
+              'Load more',
+            )
           : null,
       );
     } catch (err) {

@@ -4,14 +4,22 @@ import { toQuery } from '../lib/query.js';
 import { dataTable, field, jsonBlock, section, timeCell } from '../ui/components.js';
 import { pagedList } from '../ui/paged-list.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/**
+ * @param {Ctx} ctx
+ */
 export function auditLogView(ctx) {
   const action = h('input', { name: 'action', class: 'mono', placeholder: 'webhook.created', value: ctx.query.get('action') ?? '' });
   const list = pagedList({
     label: 'audit entries',
     emptyText: 'No audit entry matches.',
     fetchPage: async (cursor) => {
-      const r = await ctx.api.get(`/api/v1/audit-log${toQuery({ action: action.value.trim(), limit: 50, cursor })}`);
-      return { items: r.entries ?? [], nextCursor: r.nextCursor };
+      const r = /** @type {Schemas['AuditPage']} */ (
+        await ctx.api.get(`/api/v1/audit-log${toQuery({ action: action.value.trim(), limit: 50, cursor })}`)
+      );
+      return { items: r.entries, nextCursor: r.nextCursor };
     },
     render: (entries) =>
       dataTable(
@@ -19,7 +27,7 @@ export function auditLogView(ctx) {
           { label: 'Time', render: (e) => timeCell(e.timestamp) },
           { label: 'Action', render: (e) => h('span', { class: 'chip type' }, e.action) },
           { label: 'Resource', render: (e) => (e.resourceId ? h('code', {}, e.resourceId) : '—') },
-          { label: 'Actor', render: (e) => h('code', { class: 'muted' }, e.actor ?? '—') },
+          { label: 'Actor', render: (e) => h('code', { class: 'muted' }, e.actor) },
           {
             label: 'Change',
             render: (e) => [e.before ? jsonBlock(e.before, 'before') : null, e.after ? jsonBlock(e.after, 'after') : null],

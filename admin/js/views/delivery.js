@@ -6,29 +6,29 @@ import { attemptsTable } from '../ui/attempts.js';
 import { asyncRegion, badge, jsonBlock, section, timeCell } from '../ui/components.js';
 import { replayButton } from './webhook.js';
 
-/** The attempt list: the API's `attemptHistory` (`attempts` is the count). */
-function attemptsOf(delivery) {
-  return Array.isArray(delivery.attemptHistory) ? delivery.attemptHistory : [];
-}
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
 
+/**
+ * @param {Ctx} ctx
+ */
 export function deliveryView(ctx) {
   const { id, deliveryId } = ctx.params;
   const region = asyncRegion('the delivery');
   const load = async () => {
     try {
-      const d = await ctx.api.get(`/api/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}`);
-      const attempts = attemptsOf(d);
+      const d = /** @type {Schemas['DeliveryDetail']} */ (await ctx.api.get(`/api/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}`));
       region.show(
         h(
           'dl',
           { class: 'kv' },
           [
             ['Status', badge(d.status)],
-            ['Event', [d.event ?? '—', ' ', d.eventId ? h('code', {}, d.eventId) : null]],
-            ['Endpoint', h('code', { class: 'break' }, d.url ?? '—')],
+            ['Event', [d.event, ' ', h('code', {}, d.eventId)]],
+            ['Endpoint', h('code', { class: 'break' }, d.url)],
             ['HTTP status', d.statusCode ? String(d.statusCode) : '—'],
             ['Duration', formatDuration(d.duration)],
-            ['Attempts', String(Array.isArray(d.attempts) ? d.attempts.length : (d.attempts ?? attempts.length))],
+            ['Attempts', String(d.attempts)],
             ['Time', timeCell(d.timestamp)],
             ['Next attempt', d.nextAttemptAt ? timeCell(d.nextAttemptAt) : null],
           ]
@@ -36,7 +36,7 @@ export function deliveryView(ctx) {
             .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
         ),
         h('h3', {}, 'Attempts'),
-        attemptsTable(attempts),
+        attemptsTable(d.attemptHistory),
         jsonBlock(d, 'Raw delivery record'),
       );
     } catch (err) {

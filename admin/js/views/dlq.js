@@ -8,6 +8,10 @@ import { confirmDialog, dataTable, errorBox, field, infoDialog, jsonBlock, notif
 import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/** @param {Record<string, string | null>} f */
 function describeFilters(f) {
   const parts = Object.entries(f)
     .filter(([, v]) => v)
@@ -15,17 +19,20 @@ function describeFilters(f) {
   return parts.length ? parts.join(', ') : 'no filter: every entry';
 }
 
+/** @param {Schemas['FailedWebhook']} entry */
 function detailsDialog(entry) {
-  const attempts = Array.isArray(entry.attempts) ? entry.attempts : [];
   infoDialog(`Dead letter ${entry.id}`, [
-    h('p', {}, h('strong', {}, 'Failure: '), entry.failureReason ?? '—'),
+    h('p', {}, h('strong', {}, 'Failure: '), entry.failureReason),
     h('h3', {}, 'Attempts'),
-    attemptsTable(attempts),
+    attemptsTable(entry.attempts),
     jsonBlock(entry.event, 'Event', true),
     jsonBlock(entry.originalWebhook, 'Webhook at the time of failure'),
   ]);
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function dlqView(ctx) {
   const webhookId = h('input', { name: 'webhookId', placeholder: 'wh_…', class: 'mono', value: ctx.query.get('webhookId') ?? '' });
   const eventType = eventTypeSelect(ctx);
@@ -55,8 +62,8 @@ export function dlqView(ctx) {
     fetchPage: async (cursor) => {
       const f = currentFilters();
       if (!f) return { items: [], nextCursor: null };
-      const r = await ctx.api.get(`/api/v1/dlq${toQuery({ ...f, limit: 50, cursor })}`);
-      return { items: r.failedWebhooks ?? [], nextCursor: r.nextCursor };
+      const r = /** @type {Schemas['DlqList']} */ (await ctx.api.get(`/api/v1/dlq${toQuery({ ...f, limit: 50, cursor })}`));
+      return { items: r.failedWebhooks, nextCursor: r.nextCursor };
     },
     render: (entries) =>
       dataTable(
@@ -64,19 +71,20 @@ export function dlqView(ctx) {
           { label: 'Failed', render: (e) => timeCell(e.createdAt) },
           {
             label: 'Event',
-            render: (e) => [h('span', {}, e.event?.type ?? '—'), h('div', { class: 'muted mono small-text' }, e.event?.id ?? '')],
+            render: (e) =>
+              'events' in e.event
+                ? h('span', {}, `batch of ${e.event.events.length} events`)
+                : [h('span', {}, e.event.type), h('div', { class: 'muted mono small-text' }, e.event.id)],
           },
           {
             label: 'Webhook',
             render: (e) => [
-              e.originalWebhook?.id
-                ? h('a', { href: `#/webhooks/${seg(e.originalWebhook.id)}`, class: 'mono' }, e.originalWebhook.id)
-                : '—',
-              h('div', { class: 'muted mono small-text' }, truncate(e.originalWebhook?.url ?? '', 50)),
+              h('a', { href: `#/webhooks/${seg(e.webhookId)}`, class: 'mono' }, e.webhookId),
+              h('div', { class: 'muted mono small-text' }, truncate(e.originalWebhook.url, 50)),
             ],
           },
-          { label: 'Reason', render: (e) => truncate(e.failureReason ?? '—', 120) },
-          { label: 'Attempts', render: (e) => String(Array.isArray(e.attempts) ? e.attempts.length : (e.attempts ?? '—')) },
+          { label: 'Reason', render: (e) => truncate(e.failureReason, 120) },
+          { label: 'Attempts', render: (e) => String(e.attempts.length) },
           { label: 'Last attempt', render: (e) => timeCell(e.lastAttempt) },
           {
             label: 'Actions',
@@ -89,6 +97,7 @@ export function dlqView(ctx) {
       ),
   });
 
+  /** @param {Schemas['FailedWebhook']} entry */
   function retryOne(entry) {
     if (entry.retryBlockedReason || entry.webhookEnabled === false) {
       const reason =
@@ -103,9 +112,12 @@ export function dlqView(ctx) {
     }
     const button = h('button', { type: 'button', class: 'small primary' }, 'Retry');
     button.addEventListener('click', async () => {
-      const r = await withBusy(button, () => ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`));
-      if (!r) return;
-      notify(`Dead letter ${entry.id} sent for delivery again${r.deliveryId ? ` (${r.deliveryId})` : ''}`, 'success');
+      const r = await withBusy(
+        button,
+        async () => /** @type {Schemas['QueuedDelivery']} */ (await ctx.api.post(`/api/v1/dlq/${seg(entry.id)}/retry`)),
+      );
+      if (!r || r === true) return;
+      notify(`Dead letter ${entry.id} sent for delivery again (${r.deliveryId})`, 'success');
       list.reload();
     });
     return button;
@@ -122,10 +134,14 @@ export function dlqView(ctx) {
     });
     if (!ok) return;
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v));
-    const r = await withBusy(retryAll, () => ctx.api.post('/api/v1/dlq/retry', body));
-    if (!r) return;
-    const count = r.retried ?? r.count ?? r.queued;
-    notify(typeof count === 'number' ? `${count} dead letter(s) sent for delivery again` : 'Bulk retry accepted', 'success');
+    const r = await withBusy(
+      retryAll,
+      async () => /** @type {Schemas['BulkRetryResult']} */ (await ctx.api.post('/api/v1/dlq/retry', body)),
+    );
+    if (!r || r === true) return;
+    const skipped = r.skipped ? `; ${r.skipped} left in the queue (${[...new Set(r.skippedEntries.map((s) => s.reason))].join(', ')})` : '';
+    const more = r.truncated ? '; more entries match: retry all again for the rest' : '';
+    notify(`${r.retried} dead letter(s) sent for delivery again${skipped}${more}`, r.skipped || r.truncated ? 'info' : 'success');
     list.reload();
   });
 
@@ -154,8 +170,8 @@ export function dlqView(ctx) {
     });
     if (!ok) return;
     try {
-      const r = await ctx.api.delete(`/api/v1/dlq${toQuery({ olderThan: iso })}`);
-      notify(`${r?.purged ?? 0} dead letter(s) purged`, 'success');
+      const r = /** @type {Schemas['PurgeResult']} */ (await ctx.api.delete(`/api/v1/dlq${toQuery({ olderThan: iso })}`));
+      notify(`${r.purged} dead letter(s) purged`, 'success');
       list.reload();
     } catch (err) {
       purgeResult.append(errorBox(err));

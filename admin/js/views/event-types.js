@@ -1,5 +1,5 @@
 // The event catalog: built-in types and the organization's own (register one with a JSON Schema, view one).
-import { seg } from '../lib/api.js';
+import { ApiError, seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { parseJsonObject } from '../lib/query.js';
 import { exampleEventData } from '../lib/schema-example.js';
@@ -17,26 +17,32 @@ import {
   timeCell,
 } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 const SCHEMA_PLACEHOLDER = JSON.stringify(
   { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string' }, total: { type: 'number', minimum: 0 } } },
   null,
   2,
 );
 
+/**
+ * @param {Ctx} ctx
+ */
 export function eventTypesView(ctx) {
   const list = asyncRegion('event types');
   async function load() {
     try {
-      const r = await ctx.api.get('/api/v1/event-types');
-      const types = r.eventTypes ?? [];
+      const r = /** @type {Schemas['EventTypeList']} */ (await ctx.api.get('/api/v1/event-types'));
+      const types = r.eventTypes;
       list.show(
         types.length
           ? dataTable(
               [
                 { label: 'Type', render: (t) => h('a', { href: `#/event-types/${seg(t.type)}`, class: 'mono' }, t.type) },
-                { label: 'Category', render: (t) => t.category ?? '—' },
+                { label: 'Category', render: (t) => t.category },
                 { label: 'Origin', render: (t) => badge(t.builtIn ? 'built-in' : 'custom', t.builtIn ? 'muted' : 'ok') },
-                { label: 'Version', render: (t) => String(t.version ?? '—') },
+                { label: 'Version', render: (t) => String(t.version) },
                 { label: 'Description', render: (t) => t.description || '—' },
               ],
               types,
@@ -74,18 +80,20 @@ export function eventTypesView(ctx) {
     if (problems.length) return;
     submit.disabled = true;
     try {
-      const created = await ctx.api.post('/api/v1/event-types', {
-        name: name.value.trim(),
-        ...(description.value.trim() ? { description: description.value.trim() } : {}),
-        schema: parsed.value,
-      });
+      const created = /** @type {Schemas['EventType']} */ (
+        await ctx.api.post('/api/v1/event-types', {
+          name: name.value.trim(),
+          ...(description.value.trim() ? { description: description.value.trim() } : {}),
+          schema: parsed.value,
+        })
+      );
       notify(`Event type ${created.type} registered`, 'success');
       ctx.invalidateCatalog();
       form.reset();
       schema.value = SCHEMA_PLACEHOLDER;
       load();
     } catch (err) {
-      showFieldErrors(form, err.details ?? []);
+      showFieldErrors(form, err instanceof ApiError ? err.details : []);
       replace(message, errorBox(err));
     } finally {
       submit.disabled = false;
@@ -109,20 +117,24 @@ export function eventTypesView(ctx) {
   };
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function eventTypeView(ctx) {
   const { name } = ctx.params;
   const region = asyncRegion('the event type');
   ctx.api.get(`/api/v1/event-types/${seg(name)}`).then(
-    (t) =>
+    (body) => {
+      const t = /** @type {Schemas['EventType']} */ (body);
       region.show(
         h(
           'dl',
           { class: 'kv' },
           [
             ['Type', h('code', {}, t.type)],
-            ['Category', t.category ?? '—'],
+            ['Category', t.category],
             ['Origin', badge(t.builtIn ? 'built-in' : 'custom', t.builtIn ? 'muted' : 'ok')],
-            ['Version', String(t.version ?? '—')],
+            ['Version', String(t.version)],
             ['Description', t.description || '—'],
             ['Created', t.createdAt ? timeCell(t.createdAt) : '—'],
           ].map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
@@ -130,8 +142,9 @@ export function eventTypeView(ctx) {
         h('h3', {}, 'Schema of data'),
         jsonBlock(t.schema, 'JSON Schema', true),
         h('h3', {}, 'Example data'),
-        jsonBlock(Array.isArray(t.examples) && t.examples.length ? t.examples[0] : exampleEventData(t.schema), 'example', true),
-      ),
+        jsonBlock(t.examples?.length ? t.examples[0] : exampleEventData(t.schema), 'example', true),
+      );
+    },
     (err) => region.fail(err),
   );
   return {

@@ -4,12 +4,16 @@ import { h } from '../lib/dom.js';
 import { prettyJson } from '../lib/format.js';
 import { asyncRegion, section, timeCell } from '../ui/components.js';
 
-/** @param {{ api: { get: (path: string) => Promise<any> }, params: { id: string } }} ctx */
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/** @param {Ctx} ctx */
 export function eventView(ctx) {
   const { id } = ctx.params;
   const region = asyncRegion('the event');
   ctx.api.get(`/api/v1/events/${seg(id)}`).then(
-    (/** @type {{ id: string, type: string, organizationId: string, timestamp: string, data: unknown }} */ e) =>
+    (body) => {
+      const e = /** @type {Schemas['EventEnvelope']} */ (body);
       region.show(
         h(
           'dl',
@@ -34,7 +38,8 @@ export function eventView(ctx) {
           h('code', {}, e.type),
           ' to find the ones of this event.',
         ),
-      ),
+      );
+    },
     (err) => region.fail(err),
   );
   return {

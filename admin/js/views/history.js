@@ -6,6 +6,12 @@ import { eventTypeSelect } from '../ui/event-types.js';
 import { eventRow } from '../ui/event-row.js';
 import { pagedList } from '../ui/paged-list.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/**
+ * @param {Ctx} ctx
+ */
 export function historyView(ctx) {
   const eventType = eventTypeSelect(ctx);
   const companionId = h('input', { name: 'companionId', class: 'mono', placeholder: 'comp-123' });
@@ -22,18 +28,20 @@ export function historyView(ctx) {
     label: 'events',
     emptyText: 'No event matches.',
     fetchPage: async (cursor) => {
-      const r = await ctx.api.get(
-        `/api/v1/events/history${toQuery({
-          eventType: eventType.value,
-          companionId: companionId.value.trim(),
-          userId: userId.value.trim(),
-          from: localInputToIso(from.value) ?? '',
-          to: localInputToIso(to.value) ?? '',
-          limit: limit.value,
-          cursor,
-        })}`,
+      const r = /** @type {Schemas['HistoryPage']} */ (
+        await ctx.api.get(
+          `/api/v1/events/history${toQuery({
+            eventType: eventType.value,
+            companionId: companionId.value.trim(),
+            userId: userId.value.trim(),
+            from: localInputToIso(from.value) ?? '',
+            to: localInputToIso(to.value) ?? '',
+            limit: limit.value,
+            cursor,
+          })}`,
+        )
       );
-      return { items: r.events ?? [], nextCursor: r.nextCursor };
+      return { items: r.events, nextCursor: r.nextCursor };
     },
     render: (events) =>
       h(

@@ -8,9 +8,18 @@ import { exampleEventData } from '../lib/schema-example.js';
 import { badge, errorBox, field, jsonBlock, section } from '../ui/components.js';
 import { eventRow } from '../ui/event-row.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 const MAX_EVENTS = 500;
 
-/** Asks the stream URL once with fetch to learn why EventSource gave up (EventSource never exposes the status). */
+/** One received stream message: its SSE id and event name, its data (the envelope, parsed when JSON). */
+/** @typedef {{ id?: string, type: string, data: unknown, timestamp: string }} LiveEntry */
+
+/**
+ * Asks the stream URL once with fetch to learn why EventSource gave up (EventSource never exposes the status).
+ * @param {string} url
+ */
 async function explainStreamFailure(url) {
   const abort = new AbortController();
   try {
@@ -28,14 +37,20 @@ async function explainStreamFailure(url) {
   }
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function liveView(ctx) {
+  /** @type {BoundedLog<LiveEntry>} */
   const log = new BoundedLog(MAX_EVENTS);
+  /** @type {EventSource | null} */
   let source = null;
   /** Bumped by every disconnect, so a connect still waiting for the catalog knows it was superseded. */
   let generation = 0;
   let paused = false;
   let lastEventId = '';
   let lastHeartbeat = 0;
+  /** @type {LiveEntry[]} */
   let pending = [];
   let frame = 0;
   let disposed = false;
@@ -52,7 +67,7 @@ export function liveView(ctx) {
   const listEl = h('ol', { class: 'event-log', 'aria-label': 'Received events, newest first' });
   const pauseButton = h('button', { type: 'button' }, 'Pause');
 
-  const setState = (word) => replace(state, badge(word));
+  const setState = (/** @type {string} */ word) => replace(state, badge(word));
   const updateCounter = () => replace(counter, `${log.total} received · ${log.size} shown (max ${MAX_EVENTS})`);
 
   function flush() {
@@ -62,10 +77,14 @@ export function liveView(ctx) {
     const fragment = document.createDocumentFragment();
     for (let i = batch.length - 1; i >= 0; i -= 1) fragment.append(eventRow(batch[i]));
     listEl.prepend(fragment);
-    while (listEl.childElementCount > log.size) listEl.lastElementChild.remove();
+    while (listEl.childElementCount > log.size) listEl.lastElementChild?.remove();
     updateCounter();
   }
 
+  /**
+   * @param {string} type
+   * @param {MessageEvent} e
+   */
   function receive(type, e) {
     let data;
     try {
@@ -86,6 +105,7 @@ export function liveView(ctx) {
     frame ||= requestAnimationFrame(flush);
   }
 
+  /** @param {string} [resumeFrom] */
   function streamUrl(resumeFrom) {
     return `/api/v1/events/stream${toQuery({
       access_token: ctx.session.apiKey,
@@ -103,6 +123,7 @@ export function liveView(ctx) {
     source = null;
   }
 
+  /** @param {string} [resumeFrom] */
   async function connect(resumeFrom) {
     disconnect();
     const mine = generation;
@@ -110,6 +131,7 @@ export function liveView(ctx) {
     pauseButton.textContent = 'Pause';
     replace(problem);
     setState('connecting');
+    /** @type {string[]} */
     let types = [];
     try {
       types = (await ctx.catalog()).map((t) => t.type);
@@ -222,6 +244,9 @@ export function liveView(ctx) {
   };
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 function publishForm(ctx) {
   const type = h('select', { name: 'type', required: true }, h('option', { value: '' }, 'Loading types…'));
   const data = h('textarea', { name: 'data', rows: 10, class: 'mono', spellcheck: false });
@@ -270,11 +295,13 @@ function publishForm(ctx) {
     }
     submit.disabled = true;
     try {
-      const envelope = await ctx.api.post('/api/v1/events', {
-        type: type.value,
-        data: parsed.value,
-        ...(id.value.trim() ? { id: id.value.trim() } : {}),
-      });
+      const envelope = /** @type {Schemas['EventEnvelope']} */ (
+        await ctx.api.post('/api/v1/events', {
+          type: type.value,
+          data: parsed.value,
+          ...(id.value.trim() ? { id: id.value.trim() } : {}),
+        })
+      );
       replace(
         result,
         h('p', { class: 'success-box', role: 'status' }, 'Published ', h('code', {}, envelope.id)),

@@ -5,6 +5,9 @@ import { formatDuration, formatNumber, formatPercent, formatTime, successPercent
 import { toQuery } from '../lib/query.js';
 import { badge, dataTable, empty, errorBox, field, kvList, section } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 const WINDOWS = [
   ['', 'server default'],
   ['5m', 'last 5 minutes'],
@@ -19,7 +22,7 @@ const INTERVALS = [
   [60, 'every minute'],
 ];
 
-const stat = (label, value, note) =>
+const stat = (/** @type {string} */ label, /** @type {string} */ value, /** @type {string} */ note = '') =>
   h(
     'div',
     { class: 'stat' },
@@ -28,13 +31,18 @@ const stat = (label, value, note) =>
     note ? h('div', { class: 'stat-note' }, note) : null,
   );
 
+/**
+ * @param {Record<string, number>} obj
+ * @param {string} keyLabel
+ * @param {string} caption
+ */
 function countsTable(obj, keyLabel, caption) {
-  const rows = Object.entries(obj ?? {}).sort((a, b) => Number(b[1]) - Number(a[1]));
+  const rows = Object.entries(obj).sort((a, b) => b[1] - a[1]);
   return rows.length
     ? dataTable(
         [
           { label: keyLabel, render: (r) => r[0] },
-          { label: 'Count', class: 'num', render: (r) => formatNumber(Number(r[1]), 0) },
+          { label: 'Count', class: 'num', render: (r) => formatNumber(r[1], 0) },
         ],
         rows,
         caption,
@@ -42,11 +50,10 @@ function countsTable(obj, keyLabel, caption) {
     : empty('None.');
 }
 
+/** @param {Schemas['EventMetrics']} m */
 function renderMetrics(m) {
   const rate = successPercent(m.deliveryRate);
-  const latency = m.latency ?? {};
-  const throughput = m.throughput ?? {};
-  const errors = m.errors ?? {};
+  const { latency, throughput, errors } = m;
   return [
     h(
       'div',
@@ -54,7 +61,7 @@ function renderMetrics(m) {
       stat(
         'Delivery success',
         formatPercent(rate),
-        `${formatNumber(m.deliveryRate?.successful ?? 0, 0)} ok · ${formatNumber(m.deliveryRate?.failed ?? 0, 0)} failed`,
+        `${formatNumber(m.deliveryRate.successful, 0)} ok · ${formatNumber(m.deliveryRate.failed, 0)} failed`,
       ),
       stat('Latency p50', formatDuration(latency.p50)),
       stat('Latency p95', formatDuration(latency.p95)),
@@ -64,7 +71,7 @@ function renderMetrics(m) {
       stat('Deliveries finished / s', formatNumber(throughput.eventsPerSecond), 'last 10 seconds'),
       stat('Peak deliveries / s', formatNumber(throughput.peakThroughput, 0), 'busiest second of the window'),
       stat('Average deliveries / s', formatNumber(throughput.averageThroughput), 'over the window'),
-      stat('Retry successes', formatNumber(errors.retrySuccess ?? 0, 0)),
+      stat('Retry successes', formatNumber(errors.retrySuccess, 0)),
     ),
     h(
       'div',
@@ -75,20 +82,14 @@ function renderMetrics(m) {
   ];
 }
 
+/**
+ * A check's detail is its entry in `errors` (why it fails), when it fails.
+ * @param {Schemas['EventSystemHealth']} body
+ */
 function renderHealth(body) {
-  const checks = Object.entries(body.checks ?? {}).map(([name, value]) => ({
-    name,
-    status: typeof value === 'string' ? value : (value?.status ?? '—'),
-    detail:
-      value && typeof value === 'object'
-        ? Object.entries(value)
-            .filter(([k]) => k !== 'status')
-            .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`)
-            .join(' · ')
-        : '',
-  }));
+  const checks = Object.entries(body.checks).map(([name, status]) => ({ name, status, detail: body.errors?.[name] ?? '' }));
   return [
-    h('p', { class: 'status-line' }, 'Overall ', badge(body.status ?? 'unknown')),
+    h('p', { class: 'status-line' }, 'Overall ', badge(body.status)),
     checks.length
       ? dataTable(
           [
@@ -105,6 +106,9 @@ function renderHealth(body) {
   ];
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function metricsView(ctx) {
   const windowSelect = h(
     'select',
@@ -136,12 +140,12 @@ export function metricsView(ctx) {
     replace(
       metrics,
       m.status === 'fulfilled'
-        ? renderMetrics(m.value ?? {})
+        ? renderMetrics(/** @type {Schemas['EventMetrics']} */ (m.value))
         : m.reason instanceof ApiError
           ? errorBox(m.reason)
           : h('p', { class: 'muted' }, m.reason.message),
     );
-    replace(health, hl.status === 'fulfilled' ? renderHealth(hl.value ?? {}) : errorBox(hl.reason));
+    replace(health, hl.status === 'fulfilled' ? renderHealth(/** @type {Schemas['EventSystemHealth']} */ (hl.value)) : errorBox(hl.reason));
     replace(updated, `updated ${formatTime(new Date().toISOString())}`);
   }
 

@@ -1,6 +1,12 @@
 // Shown instead of a view whose credential is missing from the session.
 import { h } from '../lib/dom.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+
+/**
+ * @param {Ctx} ctx
+ * @param {'key' | 'admin'} missing
+ */
 export function needsKeyView(ctx, missing) {
   const text =
     missing === 'key'

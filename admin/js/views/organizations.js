@@ -1,5 +1,5 @@
 // Admin token only: organizations, their limits, and API keys (create, shown once; revoke).
-import { seg } from '../lib/api.js';
+import { ApiError, seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { maskSecret } from '../lib/format.js';
 import {
@@ -18,6 +18,9 @@ import {
   withBusy,
 } from '../ui/components.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 const SCOPES = ['events:write', 'events:read', 'streams:read', 'webhooks:read', 'webhooks:write', 'dlq:manage', 'audit:read'];
 const LIMITS = [
   ['eventsPerMinute', 'Events per minute'],
@@ -25,15 +28,24 @@ const LIMITS = [
   ['maxConnections', 'Max stream connections'],
 ];
 
+/**
+ * @param {Ctx} ctx
+ */
 export function organizationsView(ctx) {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   */
   const admin = (method, path, body) => ctx.api.request(method, path, { token: ctx.session.adminToken, body });
   const list = asyncRegion('organizations');
   const sessionKeys = h('div');
+  /** @type {Schemas['Organization'][]} */
   let organizations = [];
 
   async function load() {
     try {
-      organizations = (await admin('GET', '/api/v1/admin/organizations')).organizations ?? [];
+      organizations = /** @type {Schemas['OrganizationList']} */ (await admin('GET', '/api/v1/admin/organizations')).organizations;
       list.show(organizations.length ? orgTable() : empty('No organizations yet.'));
     } catch (err) {
       list.fail(err);
@@ -83,7 +95,12 @@ export function organizationsView(ctx) {
                 render: (k) =>
                   h(
                     'button',
-                    { type: 'button', class: 'small danger', onclick: (e) => revoke(e.currentTarget, k.organizationId, k.id) },
+                    {
+                      type: 'button',
+                      class: 'small danger',
+                      onclick: (/** @type {MouseEvent} */ e) =>
+                        revoke(/** @type {HTMLButtonElement} */ (e.currentTarget), k.organizationId, k.id),
+                    },
                     'Revoke',
                   ),
               },
@@ -95,6 +112,11 @@ export function organizationsView(ctx) {
     );
   }
 
+  /**
+   * @param {HTMLButtonElement} button
+   * @param {string} organizationId
+   * @param {string} keyId
+   */
   async function revoke(button, organizationId, keyId) {
     const ok = await confirmDialog({
       title: 'Revoke API key',
@@ -111,6 +133,7 @@ export function organizationsView(ctx) {
     return true;
   }
 
+  /** @param {Schemas['Organization']} org */
   function newKeyDialog(org) {
     const name = h('input', { name: 'name', maxLength: 200, placeholder: 'e.g. backend' });
     const boxes = SCOPES.map((scope) => h('input', { type: 'checkbox', name: 'scopes', value: scope, checked: true }));
@@ -140,7 +163,7 @@ export function organizationsView(ctx) {
       const body = { ...(name.value.trim() ? { name: name.value.trim() } : {}), ...(scopes.length < SCOPES.length ? { scopes } : {}) };
       try {
         create.disabled = true;
-        const key = await admin('POST', `/api/v1/admin/organizations/${seg(org.id)}/api-keys`, body);
+        const key = /** @type {Schemas['CreatedKey']} */ (await admin('POST', `/api/v1/admin/organizations/${seg(org.id)}/api-keys`, body));
         ctx.setSession({
           createdKeys: [...(ctx.session.createdKeys ?? []), { organizationId: org.id, id: key.id, name: body.name ?? '' }],
         });
@@ -169,7 +192,7 @@ export function organizationsView(ctx) {
           ),
         );
       } catch (err) {
-        showFieldErrors(form, err.details ?? []);
+        showFieldErrors(form, err instanceof ApiError ? err.details : []);
         replace(result, errorBox(err));
       } finally {
         create.disabled = false;
@@ -177,6 +200,7 @@ export function organizationsView(ctx) {
     });
   }
 
+  /** @param {Schemas['Organization']} org */
   function limitsDialog(org) {
     const inputs = LIMITS.map(([key]) =>
       h('input', { type: 'number', name: key, min: 1, step: 1, value: org.limits?.[key] ?? '', placeholder: 'unlimited' }),
@@ -194,6 +218,7 @@ export function organizationsView(ctx) {
     const dialog = infoDialog(`Limits of ${org.name}`, form);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      /** @type {Record<string, number>} */
       const limits = {};
       for (const input of inputs) if (input.value !== '') limits[input.name] = Number(input.value);
       try {
@@ -203,7 +228,7 @@ export function organizationsView(ctx) {
         dialog.close();
         load();
       } catch (err) {
-        showFieldErrors(form, err.details ?? []);
+        showFieldErrors(form, err instanceof ApiError ? err.details : []);
         replace(result, errorBox(err));
       } finally {
         save.disabled = false;
@@ -220,9 +245,13 @@ export function organizationsView(ctx) {
   );
   createForm.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const button = createForm.querySelector('button');
-    const created = await withBusy(button, () => admin('POST', '/api/v1/admin/organizations', { name: orgName.value.trim() }));
-    if (!created) return;
+    const button = /** @type {HTMLButtonElement} */ (createForm.querySelector('button'));
+    const created = await withBusy(
+      button,
+      async () =>
+        /** @type {Schemas['CreatedOrganization']} */ (await admin('POST', '/api/v1/admin/organizations', { name: orgName.value.trim() })),
+    );
+    if (!created || created === true) return;
     notify(`Organization ${created.name} (${created.id}) created`, 'success');
     orgName.value = '';
     load();
@@ -239,7 +268,8 @@ export function organizationsView(ctx) {
   );
   revokeForm.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (await revoke(revokeForm.querySelector('button'), revokeOrg.value.trim(), revokeKey.value.trim())) revokeForm.reset();
+    if (await revoke(/** @type {HTMLButtonElement} */ (revokeForm.querySelector('button')), revokeOrg.value.trim(), revokeKey.value.trim()))
+      revokeForm.reset();
   });
 
   renderSessionKeys();

@@ -4,7 +4,13 @@ import { h, replace } from '../lib/dom.js';
 import { maskSecret } from '../lib/format.js';
 import { field } from '../ui/components.js';
 
-/** 'admin' | 'key' | null (refused). Throws for anything that is not a clear yes/no (network, 5xx). */
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+
+/**
+ * 'admin' | 'key' | null (refused). Throws for anything that is not a clear yes/no (network, 5xx).
+ * @param {import('../lib/api.js').Api} api
+ * @param {string} token
+ */
 async function identify(api, token) {
   try {
     await api.get('/api/v1/admin/organizations', { token });
@@ -23,6 +29,9 @@ async function identify(api, token) {
   }
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function signInView(ctx) {
   const input = h('input', {
     name: 'token',

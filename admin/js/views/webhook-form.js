@@ -1,8 +1,11 @@
 // Create a webhook (or edit one: #/webhooks/{id}/edit): URL, events, filters, headers, retry settings.
-import { seg } from '../lib/api.js';
+import { ApiError, seg } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { parseJsonObject, splitList } from '../lib/query.js';
 import { errorBox, field, notify, secretField, showFieldErrors } from '../ui/components.js';
+
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
 
 /** The webhook body formats (src/destinations/formats.ts). */
 const FORMATS = ['standard', 'slack', 'pagerduty'];
@@ -20,14 +23,20 @@ function formatOptionsOf(values) {
   return set.length ? Object.fromEntries(set) : null;
 }
 
+/** @type {Array<[keyof Schemas['WebhookView']['retry'], string, number, number, number, number]>} */
 const RETRY_FIELDS = [
   ['maxAttempts', 'Max attempts', 1, 20, 1, 3],
   ['backoffMultiplier', 'Backoff multiplier', 1, 10, 0.1, 2],
   ['maxDelay', 'Max delay (s)', 1, 86400, 1, 300],
 ];
 
+/**
+ * @param {Promise<Schemas['EventType'][]>} catalogPromise
+ * @param {string[]} selected
+ */
 function eventPicker(catalogPromise, selected) {
   const container = h('div', { class: 'checks-groups' }, h('p', { class: 'muted' }, 'Loading event types…'));
+  /** @type {HTMLInputElement[]} */
   const boxes = [];
   const chosen = new Set(selected);
   const anyBox = h('input', { type: 'checkbox', value: '*', checked: chosen.has('*') });
@@ -39,6 +48,7 @@ function eventPicker(catalogPromise, selected) {
   catalogPromise.then(
     (types) => {
       const known = new Set(types.map((t) => t.type));
+      /** @type {Map<string, Schemas['EventType'][]>} */
       const byCategory = new Map();
       for (const t of types) byCategory.set(t.category, [...(byCategory.get(t.category) ?? []), t]);
       replace(
@@ -102,6 +112,9 @@ function parseVariants(text) {
   return { value };
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function webhookFormView(ctx) {
   const editing = ctx.params.id;
   const holder = h('div', { class: 'stack' }, h('h1', {}, editing ? 'Edit webhook' : 'New webhook'));
@@ -112,12 +125,16 @@ export function webhookFormView(ctx) {
   const loading = h('p', { class: 'muted' }, 'Loading the webhook…');
   holder.append(loading);
   ctx.api.get(`/api/v1/webhooks/${seg(editing)}`).then(
-    (webhook) => loading.replaceWith(buildForm(ctx, webhook)),
+    (webhook) => loading.replaceWith(buildForm(ctx, /** @type {Schemas['WebhookDetail']} */ (webhook))),
     (err) => loading.replaceWith(errorBox(err)),
   );
   return { el: holder };
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {Partial<Schemas['WebhookDetail']>} initial empty for a new webhook
+ */
 function buildForm(ctx, initial) {
   const editing = Boolean(initial.id);
   const url = h('input', {
@@ -323,17 +340,15 @@ function buildForm(ctx, initial) {
     submit.disabled = true;
     replace(message);
     try {
-      const saved = editing
-        ? await ctx.api.patch(`/api/v1/webhooks/${seg(initial.id)}`, body)
-        : await ctx.api.post('/api/v1/webhooks', body);
-      if (editing) {
+      if (initial.id) {
+        await ctx.api.patch(`/api/v1/webhooks/${seg(initial.id)}`, body);
         notify('Webhook saved', 'success');
         ctx.navigate(`#/webhooks/${seg(initial.id)}`);
         return;
       }
-      form.replaceWith(created(saved));
+      form.replaceWith(created(/** @type {Schemas['CreatedWebhook']} */ (await ctx.api.post('/api/v1/webhooks', body))));
     } catch (err) {
-      showFieldErrors(form, err.details ?? []);
+      showFieldErrors(form, err instanceof ApiError ? err.details : []);
       replace(message, errorBox(err));
     } finally {
       submit.disabled = false;
@@ -342,23 +357,20 @@ function buildForm(ctx, initial) {
   return form;
 }
 
+/** @param {Schemas['CreatedWebhook']} webhook */
 function created(webhook) {
   return h(
     'section',
     { class: 'card' },
     h('h2', {}, 'Webhook created'),
     h('p', {}, 'Deliveries to ', h('code', {}, webhook.url), ' start with the next matching event.'),
-    webhook.secret
-      ? [
-          h('p', { class: 'warning' }, 'Copy the signing secret now: it is shown only this once (later: “Secret” on the webhook).'),
-          secretField('Signing secret', webhook.secret),
-        ]
-      : null,
+    h('p', { class: 'warning' }, 'Copy the signing secret now: it is shown only this once (later: “Secret” on the webhook).'),
+    secretField('Signing secret', webhook.secret),
     h(
       'div',
       { class: 'actions' },
       h('a', { href: '#/webhooks', class: 'button' }, 'Back to webhooks'),
-      webhook.id ? h('a', { href: `#/webhooks/${seg(webhook.id)}`, class: 'button primary' }, 'Open webhook') : null,
+      h('a', { href: `#/webhooks/${seg(webhook.id)}`, class: 'button primary' }, 'Open webhook'),
     ),
   );
 }

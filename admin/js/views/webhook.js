@@ -8,21 +8,39 @@ import { eventTypeSelect } from '../ui/event-types.js';
 import { pagedList } from '../ui/paged-list.js';
 import { eventChips, webhookActions } from './webhooks.js';
 
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
 export const DELIVERY_STATUSES = ['pending', 'success', 'retrying', 'failed'];
 
-/** A Replay button for one delivery; calls onDone(newDeliveryId). */
+/**
+ * A Replay button for one delivery; calls onDone(newDeliveryId).
+ * @param {Ctx} ctx
+ * @param {string} webhookId
+ * @param {string} deliveryId
+ * @param {(deliveryId: string) => void} [onDone]
+ */
 export function replayButton(ctx, webhookId, deliveryId, onDone, className = 'small') {
   const button = h('button', { type: 'button', class: className }, 'Replay');
   button.addEventListener('click', async () => {
-    const r = await withBusy(button, () => ctx.api.post(`/api/v1/webhooks/${seg(webhookId)}/deliveries/${seg(deliveryId)}/replay`));
-    if (!r) return;
-    notify(`Replay queued${r.deliveryId ? ` as ${r.deliveryId}` : ''}`, 'success');
+    const r = await withBusy(
+      button,
+      async () =>
+        /** @type {Schemas['QueuedDelivery']} */ (
+          await ctx.api.post(`/api/v1/webhooks/${seg(webhookId)}/deliveries/${seg(deliveryId)}/replay`)
+        ),
+    );
+    if (!r || r === true) return;
+    notify(`Replay queued as ${r.deliveryId}`, 'success');
     onDone?.(r.deliveryId);
   });
   return button;
 }
 
-/** Readable filter conditions, one per line (operators as ≥, <, is not, exists). */
+/**
+ * Readable filter conditions, one per line (operators as ≥, <, is not, exists).
+ * @param {Schemas['WebhookView']['filters']} filters
+ */
 export function filterList(filters) {
   const entries = filters && typeof filters === 'object' ? Object.entries(filters) : [];
   return entries.length
@@ -34,24 +52,24 @@ export function filterList(filters) {
     : 'none';
 }
 
-/** Endpoint health (circuit breaker / auto-disable), when the server reports it. */
+/**
+ * Endpoint health (circuit breaker / auto-disable).
+ * @param {Schemas['EndpointHealth']} health
+ */
 function healthCell(health) {
-  if (!health || typeof health !== 'object') return null;
   const facts = [
-    typeof health.consecutiveFailures === 'number' ? `${health.consecutiveFailures} consecutive failure(s)` : null,
+    `${health.consecutiveFailures} consecutive failure(s)`,
     health.lastSuccessAt ? ['last success ', timeCell(health.lastSuccessAt)] : null,
     health.lastFailureAt ? ['last failure ', timeCell(health.lastFailureAt)] : null,
     health.disabledAt ? ['disabled ', timeCell(health.disabledAt), health.disabledReason ? ` (${health.disabledReason})` : ''] : null,
   ].filter(Boolean);
   return [
-    badge(
-      String(health.state ?? 'unknown').replace('_', ' '),
-      { healthy: 'ok', failing: 'warn', circuit_open: 'bad', disabled: 'muted' }[health.state],
-    ),
+    badge(health.state.replace('_', ' '), { healthy: 'ok', failing: 'warn', circuit_open: 'bad', disabled: 'muted' }[health.state]),
     facts.map((f) => h('span', { class: 'chip' }, f)),
   ];
 }
 
+/** @param {Schemas['WebhookDetail']} webhook */
 function transformHealthCell(webhook) {
   if (!webhook.transform) return 'none';
   const th = webhook.transformHealth;
@@ -60,7 +78,7 @@ function transformHealthCell(webhook) {
     h(
       'div',
       {},
-      th && th.consecutiveFailures > 0
+      th.consecutiveFailures > 0
         ? [
             badge('failing', 'bad'),
             ` ${th.consecutiveFailures} consecutive failure(s)`,
@@ -72,44 +90,37 @@ function transformHealthCell(webhook) {
   ];
 }
 
+/** @param {Schemas['WebhookDetail']} webhook */
 function summary(webhook) {
+  /** @type {Array<[string, unknown] | null>} */
   const rows = [
     ['Id', h('code', {}, webhook.id)],
     ['Endpoint', h('code', { class: 'break' }, webhook.url)],
-    webhook.transport ? ['Transport', h('span', { class: 'chip' }, String(webhook.transport))] : null,
+    ['Transport', h('span', { class: 'chip' }, webhook.transport)],
     ['Description', webhook.description || '—'],
     ['Status', [badge(webhook.enabled === false ? 'disabled' : 'enabled'), webhook.paused ? [' ', badge('paused')] : null]],
-    webhook.health ? ['Health', healthCell(webhook.health)] : null,
+    ['Health', healthCell(webhook.health)],
     ['Events', eventChips(webhook.events)],
-    [
-      'Retries',
-      webhook.retry
-        ? `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s`
-        : '—',
-    ],
-    ['Timeout', webhook.timeoutMs ? formatDuration(webhook.timeoutMs) : '—'],
+    ['Retries', `${webhook.retry.maxAttempts} attempts, ×${webhook.retry.backoffMultiplier} backoff, ≤ ${webhook.retry.maxDelay} s`],
+    ['Timeout', formatDuration(webhook.timeoutMs)],
     ['Filters', filterList(webhook.filters)],
     ['Transform', transformHealthCell(webhook)],
     webhook.batch ? ['Batching', `up to ${webhook.batch.maxSize} events or ${formatDuration(webhook.batch.maxWaitMs)}`] : null,
-    webhook.circuitBreaker
-      ? [
-          'Circuit breaker',
-          `opens after ${webhook.circuitBreaker.failureThreshold} consecutive failures, probes every ${formatDuration(webhook.circuitBreaker.probeIntervalMs)}`,
-        ]
-      : null,
-    webhook.autoDisable
-      ? [
-          'Auto-disable',
-          `after ${formatDuration(webhook.autoDisable.afterMs)} of failures and ${webhook.autoDisable.minFailures} dead letters`,
-        ]
-      : null,
+    [
+      'Circuit breaker',
+      `opens after ${webhook.circuitBreaker.failureThreshold} consecutive failures, probes every ${formatDuration(webhook.circuitBreaker.probeIntervalMs)}`,
+    ],
+    [
+      'Auto-disable',
+      `after ${formatDuration(webhook.autoDisable.afterMs)} of failures and ${webhook.autoDisable.minFailures} dead letters`,
+    ],
     ['Rate limit', webhook.rateLimit ? `${webhook.rateLimit.perSecond} / s` : 'unlimited'],
-    ['Ordering', webhook.ordering ? ['by ', h('code', {}, String(webhook.ordering.key))] : 'none'],
-    webhook.format && webhook.format !== 'standard'
+    ['Ordering', webhook.ordering ? ['by ', h('code', {}, webhook.ordering.key)] : 'none'],
+    webhook.format !== 'standard'
       ? [
           'Body format',
           [
-            h('span', { class: 'chip' }, String(webhook.format)),
+            h('span', { class: 'chip' }, webhook.format),
             webhook.formatOptions?.routingKey
               ? h('span', { class: 'chip mono' }, `routing key ${maskSecret(webhook.formatOptions.routingKey)}`)
               : null,
@@ -118,24 +129,23 @@ function summary(webhook) {
           ],
         ]
       : null,
-    Array.isArray(webhook.variants) && webhook.variants.length
-      ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))]
-      : null,
+    webhook.variants?.length ? ['Variants', webhook.variants.map((v) => h('span', { class: 'chip' }, `${v.url} × ${v.weight}`))] : null,
     [
       'Custom headers',
-      webhook.headers && Object.keys(webhook.headers).length
-        ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k))
-        : 'none',
+      Object.keys(webhook.headers).length ? Object.keys(webhook.headers).map((k) => h('span', { class: 'chip' }, k)) : 'none',
     ],
     ['Created', timeCell(webhook.createdAt)],
   ];
   return h(
     'dl',
     { class: 'kv' },
-    rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+    rows.map((row) => row && [h('dt', {}, row[0]), h('dd', {}, row[1])]),
   );
 }
 
+/**
+ * @param {Ctx} ctx
+ */
 export function webhookView(ctx) {
   const id = ctx.params.id;
   const base = `/api/v1/webhooks/${seg(id)}`;
@@ -143,14 +153,14 @@ export function webhookView(ctx) {
   const headActions = h('div', { class: 'actions' });
   const details = asyncRegion('the webhook');
   const backlogRegion = h('p', { class: 'muted' });
-  /** Pending deliveries (the engine's backlog route), when the server has it. */
+  /** Pending deliveries (the engine's backlog route). */
   async function loadBacklog() {
     try {
-      const b = await ctx.api.get(`${base}/backlog`);
+      const b = /** @type {Schemas['Backlog']} */ (await ctx.api.get(`${base}/backlog`));
       replace(
         backlogRegion,
         'Backlog: ',
-        h('strong', { dataset: { pending: String(b.pending ?? 0) } }, `${b.pending ?? 0} pending`),
+        h('strong', { dataset: { pending: String(b.pending) } }, `${b.pending} pending`),
         b.oldestAt ? [', oldest ', timeCell(b.oldestAt)] : '',
       );
     } catch {
@@ -160,7 +170,7 @@ export function webhookView(ctx) {
 
   async function loadWebhook() {
     try {
-      const webhook = await ctx.api.get(base);
+      const webhook = /** @type {Schemas['WebhookDetail']} */ (await ctx.api.get(base));
       replace(title, 'Webhook ', h('span', { class: 'muted mono' }, webhook.id));
       replace(
         headActions,
@@ -169,7 +179,7 @@ export function webhookView(ctx) {
         webhookActions(ctx, webhook, { onChange: loadWebhook, onDelete: () => ctx.navigate('#/webhooks') }),
       );
       details.show(summary(webhook), backlogRegion);
-      if (webhook.paused !== undefined) loadBacklog();
+      loadBacklog();
     } catch (err) {
       details.fail(err);
     }
@@ -193,18 +203,20 @@ export function webhookView(ctx) {
     label: 'deliveries',
     emptyText: 'No deliveries match.',
     fetchPage: async (cursor) => {
-      const r = await ctx.api.get(`${base}/deliveries${toQuery({ status: status.value, eventType: eventType.value, limit: 50, cursor })}`);
-      return { items: r.deliveries ?? [], nextCursor: r.nextCursor };
+      const r = /** @type {Schemas['DeliveryList']} */ (
+        await ctx.api.get(`${base}/deliveries${toQuery({ status: status.value, eventType: eventType.value, limit: 50, cursor })}`)
+      );
+      return { items: r.deliveries, nextCursor: r.nextCursor };
     },
     render: (items) =>
       dataTable(
         [
           { label: 'Time', render: (d) => timeCell(d.timestamp) },
-          { label: 'Event', render: (d) => [h('span', {}, d.event ?? '—'), h('div', { class: 'muted mono small-text' }, d.eventId ?? '')] },
+          { label: 'Event', render: (d) => [h('span', {}, d.event), h('div', { class: 'muted mono small-text' }, d.eventId)] },
           { label: 'Status', render: (d) => badge(d.status) },
           { label: 'HTTP', render: (d) => (d.statusCode ? String(d.statusCode) : '—') },
           { label: 'Duration', render: (d) => formatDuration(d.duration) },
-          { label: 'Attempts', render: (d) => String(d.attempts ?? '—') },
+          { label: 'Attempts', render: (d) => String(d.attempts) },
           { label: 'Delivery', render: (d) => h('a', { href: `#/webhooks/${seg(id)}/deliveries/${seg(d.id)}`, class: 'mono' }, d.id) },
           { label: '', class: 'actions-cell', render: (d) => replayButton(ctx, id, d.id, () => deliveries.reload()) },
         ],

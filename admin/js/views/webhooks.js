@@ -3,17 +3,26 @@ import { seg } from '../lib/api.js';
 import { h } from '../lib/dom.js';
 import { formatDuration, truncate } from '../lib/format.js';
 import { toQuery } from '../lib/query.js';
-import { badge, confirmDialog, dataTable, infoDialog, kvList, notify, secretField, timeCell, withBusy } from '../ui/components.js';
+import { badge, confirmDialog, dataTable, infoDialog, notify, secretField, timeCell, withBusy } from '../ui/components.js';
 import { pagedList } from '../ui/paged-list.js';
 
-/** Shared with the webhook page: the actions every webhook has. */
-export function webhookActions(ctx, webhook, { onChange, onDelete }) {
+/** @typedef {import('../lib/context.js').Ctx} Ctx */
+/** @typedef {import('../lib/api.js').Schemas} Schemas */
+
+/**
+ * Shared with the webhook page: the actions every webhook has.
+ * @param {Ctx} ctx
+ * @param {Schemas['WebhookView']} webhook
+ * @param {{ onChange: () => void, onDelete: () => void }} handlers
+ */
+export function webhookActions(ctx, webhook, handlers) {
+  const { onChange, onDelete } = handlers;
   const path = `/api/v1/webhooks/${seg(webhook.id)}`;
 
   const test = h('button', { type: 'button', class: 'small' }, 'Send test');
   test.addEventListener('click', async () => {
-    const r = await withBusy(test, () => ctx.api.post(`${path}/test`));
-    if (!r) return;
+    const r = await withBusy(test, async () => /** @type {Schemas['TestResult']} */ (await ctx.api.post(`${path}/test`)));
+    if (!r || r === true) return;
     infoDialog(`Test delivery to ${truncate(webhook.url, 60)}`, [
       h(
         'p',
@@ -24,21 +33,19 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
         ' in ',
         formatDuration(r.duration),
       ),
-      r.error ? h('p', { class: 'error-box' }, String(r.error)) : null,
-      r.deliveryId
-        ? h(
-            'p',
-            {},
-            'Recorded as delivery ',
-            h('a', { href: `#/webhooks/${seg(webhook.id)}/deliveries/${seg(r.deliveryId)}`, class: 'mono' }, r.deliveryId),
-          )
-        : null,
+      r.error ? h('p', { class: 'error-box' }, r.error) : null,
+      h(
+        'p',
+        {},
+        'Recorded as delivery ',
+        h('a', { href: `#/webhooks/${seg(webhook.id)}/deliveries/${seg(r.deliveryId)}`, class: 'mono' }, r.deliveryId),
+      ),
     ]);
   });
 
-  const toggle = h('button', { type: 'button', class: 'small' }, webhook.enabled === false ? 'Enable' : 'Disable');
+  const toggle = h('button', { type: 'button', class: 'small' }, webhook.enabled ? 'Disable' : 'Enable');
   toggle.addEventListener('click', async () => {
-    const enabled = webhook.enabled === false;
+    const enabled = !webhook.enabled;
     const done = await withBusy(toggle, () => ctx.api.patch(path, { enabled }));
     if (!done) return;
     notify(`Webhook ${enabled ? 'enabled' : 'disabled'}`, 'success');
@@ -47,11 +54,14 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
 
   const secret = h('button', { type: 'button', class: 'small' }, 'Secret');
   secret.addEventListener('click', async () => {
-    const r = await withBusy(secret, () => ctx.api.get(`${path}/secret`));
-    if (!r) return;
-    const values =
-      typeof r.secret === 'string' ? [['Signing secret', r.secret]] : Object.entries(r).filter(([, v]) => typeof v === 'string');
-    infoDialog('Webhook signing secret', values.length ? values.map(([label, value]) => secretField(label, value)) : kvList(r));
+    const r = await withBusy(secret, async () => /** @type {Schemas['WebhookSecret']} */ (await ctx.api.get(`${path}/secret`)));
+    if (!r || r === true) return;
+    infoDialog('Webhook signing secret', [
+      secretField('Signing secret', r.secret),
+      r.previousSecretExpiresAt
+        ? h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.')
+        : null,
+    ]);
   });
 
   const rotate = h('button', { type: 'button', class: 'small' }, 'Rotate secret');
@@ -63,19 +73,17 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
       confirmLabel: 'Rotate',
     });
     if (!ok) return;
-    const r = await withBusy(rotate, () => ctx.api.post(`${path}/secret/rotate`));
-    if (!r) return;
+    const r = await withBusy(rotate, async () => /** @type {Schemas['RotatedSecret']} */ (await ctx.api.post(`${path}/secret/rotate`)));
+    if (!r || r === true) return;
     infoDialog('New signing secret', [
       h('p', { class: 'warning' }, 'Give the new secret to the receiver now.'),
       secretField('New signing secret', r.secret),
-      r.previousSecretExpiresAt
-        ? h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.')
-        : null,
+      h('p', {}, 'The previous secret is still accepted until ', timeCell(r.previousSecretExpiresAt), '.'),
     ]);
   });
 
-  const pause = webhook.paused === undefined ? null : h('button', { type: 'button', class: 'small' }, webhook.paused ? 'Resume' : 'Pause');
-  pause?.addEventListener('click', async () => {
+  const pause = h('button', { type: 'button', class: 'small' }, webhook.paused ? 'Resume' : 'Pause');
+  pause.addEventListener('click', async () => {
     const done = await withBusy(pause, () => ctx.api.post(`${path}/${webhook.paused ? 'resume' : 'pause'}`));
     if (!done) return;
     notify(`Webhook ${webhook.paused ? 'resumed' : 'paused'}`, 'success');
@@ -99,15 +107,19 @@ export function webhookActions(ctx, webhook, { onChange, onDelete }) {
   return [test, toggle, pause, secret, rotate, remove];
 }
 
-export const eventChips = (events) => (Array.isArray(events) ? events.map((e) => h('span', { class: 'chip' }, e)) : '—');
+/** @param {string[]} events */
+export const eventChips = (events) => events.map((e) => h('span', { class: 'chip' }, e));
 
+/**
+ * @param {Ctx} ctx
+ */
 export function webhooksView(ctx) {
   const list = pagedList({
     label: 'webhooks',
     emptyText: 'No webhooks yet. Create one to receive events over HTTP.',
     fetchPage: async (cursor) => {
-      const r = await ctx.api.get(`/api/v1/webhooks${toQuery({ cursor })}`);
-      return { items: r.webhooks ?? [], nextCursor: r.nextCursor };
+      const r = /** @type {Schemas['WebhookList']} */ (await ctx.api.get(`/api/v1/webhooks${toQuery({ cursor })}`));
+      return { items: r.webhooks, nextCursor: r.nextCursor };
     },
     render: (webhooks) =>
       dataTable(
@@ -116,7 +128,7 @@ export function webhooksView(ctx) {
             label: 'Endpoint',
             render: (w) => [
               h('a', { href: `#/webhooks/${seg(w.id)}`, class: 'mono' }, truncate(w.url, 56)),
-              w.transport ? h('span', { class: 'chip' }, String(w.transport)) : null,
+              h('span', { class: 'chip' }, w.transport),
               w.description ? h('div', { class: 'muted' }, truncate(w.description, 90)) : null,
             ],
           },
@@ -124,9 +136,9 @@ export function webhooksView(ctx) {
           {
             label: 'Status',
             render: (w) => [
-              badge(w.enabled === false ? 'disabled' : 'enabled'),
+              badge(w.enabled ? 'enabled' : 'disabled'),
               w.paused ? badge('paused') : null,
-              w.health?.state && w.health.state !== 'healthy' ? badge(w.health.state.replace('_', ' '), 'bad') : null,
+              w.health.state !== 'healthy' ? badge(w.health.state.replace('_', ' '), 'bad') : null,
             ],
           },
           { label: 'Created', render: (w) => timeCell(w.createdAt) },
