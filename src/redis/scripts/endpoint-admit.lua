@@ -4,13 +4,14 @@
   paused, its circuit is open, its backlog is not empty or being drained (log order), it is ordered, or its rate limit
   has no token now. Idempotent per member.
 
-  Input: six keys per endpoint (endpoint e's are KEYS[6e-5] … KEYS[6e]):
-    +1  the endpoint's health hash (fields `paused`, `open`)
-    +2  the backlog sorted set (member `<eventId>|<deliveryId>`, score = event time ms)
-    +3  the backlog data hash (member → delivery JSON; member..'#s' → its sequence number)
-    +4  the drain flag (set while a drain job is scheduled or running)
-    +5  the rate limit's GCRA state (theoretical arrival time, ms)
-    +6  the ordering sequence hash (ordering key value → last sequence number)
+  Input:
+    KEYS[1] … KEYS[6]  the first endpoint's six keys; endpoint e's are KEYS[6e-5] … KEYS[6e], in this order:
+      +1  the endpoint's health hash (fields `paused`, `open`)
+      +2  the backlog sorted set (member `<eventId>|<deliveryId>`, score = event time ms)
+      +3  the backlog data hash (member → delivery JSON; member..'#s' → its sequence number)
+      +4  the drain flag (set while a drain job is scheduled or running)
+      +5  the rate limit's GCRA state (theoretical arrival time, ms)
+      +6  the ordering sequence hash (ordering key value → last sequence number)
 
     ARGV[1]  drain flag TTL, ms (the flag is '1' while a drain job is due or running, 'w' while it is parked)
     ARGV[2]  n, the number of events

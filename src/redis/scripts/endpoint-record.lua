@@ -3,9 +3,9 @@
   `failureThreshold` consecutive failures (times are the Redis server's, ms). One call for a whole fan-out job.
 
   Input:
-    KEYS[e]  endpoint e's health hash
+    KEYS[1] … KEYS[n]  endpoint 1 … n's health hash (endpoint e's is KEYS[e])
 
-    five values per outcome:
+    ARGV[1] … ARGV[5]  the first outcome; five values per outcome, in this order:
       endpoint number e (1-based)
       1 when the attempt succeeded, 0 when it failed
       1 when the failure dead-lettered the delivery
