@@ -52,23 +52,61 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
   const publish = async (type: string, data: object): Promise<string> =>
     (await rig.http.post('/api/v1/events').set(org.auth).send({ type, data }).expect(202)).body.id as string;
 
-  test('the event page: opened directly by its address, envelope and data shown; history rows link to it', async () => {
-    const id = await publish('message.sent', message(1));
+  test('the event page: opened directly by its address, envelope, data and deliveries shown; history rows link to it', async () => {
+    // Two webhooks take this event (and only it: the filter); one answers 200, the other 500 with no retry.
+    const hook = async (path: string) =>
+      (
+        await rig.http
+          .post('/api/v1/webhooks')
+          .set(org.auth)
+          .send({
+            url: `${rx.url}${path}`,
+            events: ['message.sent'],
+            filters: { companionId: ['comp-event-page'] },
+            retry: { maxAttempts: 1 },
+          })
+          .expect(201)
+      ).body.id as string;
+    const okHook = await hook('/ok');
+    const failHook = await hook('/fail');
+    const id = await publish('message.sent', message(1, 'comp-event-page'));
+    await waitFor(async () => {
+      const r = await rig.http.get(`/api/v1/events/${id}/deliveries`).set(org.auth).expect(200);
+      const statuses = (r.body.deliveries as Array<{ status: string }>).map((d) => d.status).sort();
+      return statuses.join() === 'failed,success' || null;
+    }, 20_000);
     await page.goto(`${rig.url}/admin/#/events/${id}`);
     await page.getByRole('heading', { name: `Event ${id}` }).waitFor();
     const kv = page.locator('.kv');
     await kv.getByRole('link', { name: 'message.sent' }).waitFor();
     await kv.getByText(org.id, { exact: true }).waitFor();
     const data = JSON.parse(await page.getByLabel('Event data').innerText()) as Record<string, unknown>;
-    assert.deepEqual({ ...data, timestamp: undefined }, { ...message(1), timestamp: undefined });
-    await page.getByText('not per event').waitFor();
+    assert.deepEqual({ ...data, timestamp: undefined }, { ...message(1, 'comp-event-page'), timestamp: undefined });
+
+    // One row per webhook, with its status and HTTP code; the delivery link opens the delivery page.
+    const table = page.getByRole('table', { name: 'Deliveries of this event' });
+    const row = (webhookId: string) => table.locator('tbody tr').filter({ has: page.getByRole('link', { name: webhookId, exact: true }) });
+    await row(okHook).waitFor();
+    assert.equal(await table.locator('tbody tr').count(), 2);
+    assert.equal(await row(okHook).locator('.badge').innerText(), 'success');
+    assert.equal(await row(failHook).locator('.badge').innerText(), 'failed');
+    assert.match(await row(okHook).innerText(), /\b200\b/);
+    assert.match(await row(failHook).innerText(), /\b500\b/);
+    assert.match(await row(failHook).innerText(), new RegExp(`${rx.url}/fail`));
     await c.assertAccessible('event');
     await c.screenshot('event');
+    const failedDelivery = await row(failHook).getByRole('link', { name: /^del_/ }).innerText();
+    await row(failHook).getByRole('link', { name: failedDelivery }).click();
+    await page.waitForFunction((h) => location.hash === h, `#/webhooks/${failHook}/deliveries/${failedDelivery}`);
+    await page.getByRole('heading', { name: `Delivery ${failedDelivery}` }).waitFor();
+    await page.getByText('nope').first().waitFor();
 
     await c.go('#/events/evt_00000000000000000000000000');
+    // The event and its deliveries: both a 404.
     await page
       .getByRole('alert')
       .filter({ hasText: /HTTP 404/ })
+      .nth(1)
       .waitFor();
 
     // From the history by keyboard: Tab to the row's Open link, Enter.
