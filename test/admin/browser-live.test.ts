@@ -184,6 +184,11 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
           .send({ url, events: ['chat.started'], retry: { maxAttempts: 1 }, ...extra })
           .expect(201)
       ).body.id as string;
+    const counted = async () => {
+      const r = (await rig.http.get('/api/v1/events/metrics').set(org.auth).expect(200)).body;
+      return { total: r.deliveryRate.successful + r.deliveryRate.failed, body: r };
+    };
+    const before = (await counted()).total; // the event page's deliveries, finished before this test
     const ok = await admin(`${rx.url}/ok`);
     const bad = await admin(`${rx.url}/fail`);
     for (const n of [10, 11, 12]) await publish('chat.started', chat(n, 'comp-m'));
@@ -192,8 +197,8 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
     await waitFor(async () => ((await finished(ok, 'success')) && (await finished(bad, 'failed'))) || null, 20_000);
     // The counters behind the metrics are written with each outcome: wait until the API counts all six.
     const m = await waitFor(async () => {
-      const r = (await rig.http.get('/api/v1/events/metrics').set(org.auth).expect(200)).body;
-      return r.deliveryRate.successful + r.deliveryRate.failed >= 6 ? r : null;
+      const c6 = await counted();
+      return c6.total >= before + 6 ? c6.body : null;
     }, 10_000);
 
     await c.go('#/metrics');
@@ -223,8 +228,10 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
       },
       expected,
     );
-    assert.equal(m.deliveryRate.successful, 3);
-    assert.equal(m.deliveryRate.failed, 3);
+    // These three each way, and the event page test's one each way.
+    assert.equal(m.deliveryRate.successful, 4);
+    assert.equal(m.deliveryRate.failed, 4);
+    assert.equal(await page.getByRole('table', { name: 'Finished deliveries by transport' }).count(), 0, 'HTTP only: no transport table');
     const byStatus = page.getByRole('table', { name: 'Errors by status code' });
     assert.deepEqual(await byStatus.locator('tbody tr').first().locator('td').allInnerTexts(), [
       '500',
@@ -235,6 +242,38 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
     await page.getByRole('heading', { name: 'Deliveries', level: 2 }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await c.screenshot('metrics');
     for (const id of [ok, bad]) await rig.http.delete(`/api/v1/webhooks/${id}`).set(org.auth).expect(204);
+  });
+
+  test('metrics: finished deliveries by transport, as a table once a transport other than HTTP has some', async () => {
+    const hook = (
+      await rig.http
+        .post('/api/v1/webhooks')
+        .set(org.auth)
+        .send({ url: `${rig.redis.url}/0?stream=console-transport`, events: ['chat.ended'], retry: { maxAttempts: 1 } })
+        .expect(201)
+    ).body.id as string;
+    await publish('chat.ended', { sessionId: 'sess-t', companionId: 'comp-t', userId: 'user-1', duration: 1, messageCount: 1 });
+    const m = await waitFor(async () => {
+      const r = (await rig.http.get('/api/v1/events/metrics').set(org.auth).expect(200)).body;
+      return r.byTransport.redis?.successful === 1 ? r : null;
+    }, 20_000);
+    await c.go('#/metrics');
+    const table = page.getByRole('table', { name: 'Finished deliveries by transport' });
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)));
+    const byTransport = m.byTransport as Record<string, { successful: number; failed: number }>;
+    assert.deepEqual(
+      rows.sort(),
+      Object.entries(byTransport)
+        .map(([t, n]) => [t, String(n.successful), String(n.failed)])
+        .sort(),
+    );
+    assert.deepEqual(
+      rows.find((r) => r[0] === 'redis'),
+      ['redis', '1', '0'],
+    );
+    await c.assertAccessible('metrics with transports');
+    await rig.http.delete(`/api/v1/webhooks/${hook}`).set(org.auth).expect(204);
   });
 
   /** Opens the live view with a probe: arrival times per event id, DOM mutations, long tasks, frames. */
