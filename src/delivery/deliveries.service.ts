@@ -117,7 +117,8 @@ export class DeliveriesService {
 
   /**
    * Every delivery of one event across the organization's webhooks, newest first. 404 when the organization has
-   * neither the event nor a delivery of it (deliveries outlive the event's retention, so those still list).
+   * neither the event nor a delivery of it (deliveries outlive the event's retention, so those still list). A batch
+   * delivery carries its first event's id, so it lists under that event only.
    */
   async listByEvent(
     organizationId: string,
