@@ -24,6 +24,7 @@ import type {
   NoCustomEvents,
   Organization,
   OrganizationLimits,
+  PageQuery,
   ProbeResult,
   PublishInput,
   Scope,
@@ -36,6 +37,16 @@ import type {
 
 const enc = encodeURIComponent;
 const q = (o: object) => o as Record<string, QueryValue>;
+
+/** A delivery list (a webhook's or an event's), following `nextCursor` across pages. */
+function deliveryPages(http: HttpClient, path: string, query: { cursor?: string }): Paginated<Delivery> {
+  return new Paginated(async (cursor) => {
+    const page = await http.request<{ deliveries: Delivery[]; nextCursor?: string | null }>('GET', path, {
+      query: q({ ...query, cursor: cursor ?? query.cursor }),
+    });
+    return { items: page.deliveries, nextCursor: page.nextCursor };
+  });
+}
 
 /** `?force=true` when asked for. */
 const forceQuery = (force: boolean | undefined) => (force ? { force: 'true' } : undefined);
@@ -84,6 +95,14 @@ export class EventsApi<C extends CustomEvents = NoCustomEvents> {
 
   get(id: string): Promise<Envelope<EventName<C>, C>> {
     return this.http.request('GET', `/api/v1/events/${enc(id)}`);
+  }
+
+  /**
+   * Every delivery of one event to the organization's webhooks, newest first, following `nextCursor` across pages
+   * (needs the `webhooks:read` scope; an event id the organization does not have is a 404 `HumanaApiError`).
+   */
+  deliveries(id: string, query: PageQuery = {}): Paginated<Delivery> {
+    return deliveryPages(this.http, `/api/v1/events/${enc(id)}/deliveries`, query);
   }
 
   /** Server-Sent Events as an async iterator; reconnects with backoff and resumes after the last id seen. */
@@ -151,16 +170,7 @@ export class WebhooksApi {
   }
 
   deliveries(id: string, query: DeliveryQuery = {}): Paginated<Delivery> {
-    return new Paginated(async (cursor) => {
-      const page = await this.http.request<{ deliveries: Delivery[]; nextCursor?: string | null }>(
-        'GET',
-        `/api/v1/webhooks/${enc(id)}/deliveries`,
-        {
-          query: q({ ...query, cursor: cursor ?? query.cursor }),
-        },
-      );
-      return { items: page.deliveries, nextCursor: page.nextCursor };
-    });
+    return deliveryPages(this.http, `/api/v1/webhooks/${enc(id)}/deliveries`, query);
   }
 
   delivery(id: string, deliveryId: string): Promise<DeliveryDetail> {

@@ -154,6 +154,7 @@ export type DeliveryStatus = 'pending' | 'success' | 'retrying' | 'failed';
 
 export interface Delivery {
   id: string;
+  webhookId: string;
   eventId: string;
   event: string;
   url: string;
@@ -181,11 +182,15 @@ export interface DeliveryDetail extends Delivery {
   succeededAt?: string | null;
 }
 
-export interface DeliveryQuery {
-  status?: DeliveryStatus;
-  eventType?: string;
+/** Page size (1–1000, default 100) and where to start; the iterator follows `nextCursor` itself. */
+export interface PageQuery {
   limit?: number;
   cursor?: string;
+}
+
+export interface DeliveryQuery extends PageQuery {
+  status?: DeliveryStatus;
+  eventType?: string;
 }
 
 export interface DlqFilter {

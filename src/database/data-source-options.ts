@@ -11,6 +11,7 @@ import { WebhookFormat1764375000000 } from './migrations/0009-webhook-format.js'
 import { AuditScope1764375100000 } from './migrations/0007-audit-scope.js';
 import { WebhookCreatedPosition1764375200000 } from './migrations/0008-webhook-created-position.js';
 import { DestinationUrls1764375300000 } from './migrations/0010-destination-urls.js';
+import { DeliveriesByEvent1764375400000 } from './migrations/0011-deliveries-by-event.js';
 
 /** The schema's history, oldest first: each capability adds its migration here. */
 const MIGRATIONS = [
@@ -24,6 +25,7 @@ const MIGRATIONS = [
   AuditScope1764375100000,
   WebhookCreatedPosition1764375200000,
   DestinationUrls1764375300000,
+  DeliveriesByEvent1764375400000,
 ];
 
 /**

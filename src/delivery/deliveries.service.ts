@@ -25,6 +25,8 @@ export const deliveryListSchema = z.strictObject({
   cursor: z.string().max(64).optional(),
 });
 
+export const eventDeliveryListSchema = deliveryListSchema.pick({ limit: true, cursor: true });
+
 const iso = z.iso.datetime({ offset: true });
 export const replayRangeSchema = z
   .strictObject({ from: iso, to: iso, eventTypes: z.array(z.string().min(1).max(64)).min(1).max(100).optional() })
@@ -110,6 +112,25 @@ export class DeliveriesService {
     if (q.status) qb.andWhere('d.status = :status', { status: q.status });
     if (q.eventType) qb.andWhere('d.event_type = :type', { type: q.eventType });
     const { items, nextCursor } = await keysetPage(qb, 'd', 'DESC', q.limit, q.cursor, summary);
+    return { deliveries: items, nextCursor };
+  }
+
+  /**
+   * Every delivery of one event across the organization's webhooks, newest first. 404 when the organization has
+   * neither the event nor a delivery of it (deliveries outlive the event's retention, so those still list). A batch
+   * delivery carries its first event's id, so it lists under that event only.
+   */
+  async listByEvent(
+    organizationId: string,
+    eventId: string,
+    q: z.output<typeof eventDeliveryListSchema>,
+  ): Promise<{ deliveries: DeliverySummary[]; nextCursor: string | null }> {
+    const qb = this.rows
+      .createQueryBuilder('d')
+      .where('d.organization_id = :org', { org: organizationId })
+      .andWhere('d.event_id = :event', { event: eventId });
+    const { items, nextCursor } = await keysetPage(qb, 'd', 'DESC', q.limit, q.cursor, summary);
+    if (!items.length && !q.cursor && !(await this.history.findById(organizationId, eventId))) throw ApiError.notFound('Event');
     return { deliveries: items, nextCursor };
   }
 

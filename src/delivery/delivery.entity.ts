@@ -30,6 +30,7 @@ export type DeliveryKind = 'event' | 'replay' | 'dlq_retry' | 'test' | 'batch';
 @Entity('webhook_deliveries')
 @Index('idx_deliveries_webhook_id', ['webhookId', 'id'])
 @Index('idx_deliveries_org_updated', ['organizationId', 'updatedAt'])
+@Index('idx_deliveries_org_event', ['organizationId', 'eventId', 'id'])
 @Index('idx_deliveries_status_updated', ['status', 'updatedAt'])
 export class Delivery {
   /** del_… (sorts by creation time). */

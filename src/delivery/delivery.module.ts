@@ -24,6 +24,7 @@ import { DeliveryOutcomes } from './delivery-outcomes.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { DeliveryRunner } from './delivery-runner.js';
 import { EndpointEngine } from './endpoint-engine.js';
+import { EventDeliveriesController } from './event-deliveries.controller.js';
 import { EndpointsController } from './endpoints.controller.js';
 import { DeliveryStats } from './delivery-stats.js';
 import { DlqController } from './dlq.controller.js';
@@ -77,7 +78,7 @@ export class DeliveryModule {
         EventsModule.forRoot(config),
         WebhooksModule.forRoot(config),
       ],
-      controllers: hasApi(config) ? [DeliveriesController, DlqController, EndpointsController] : [],
+      controllers: hasApi(config) ? [DeliveriesController, EventDeliveriesController, DlqController, EndpointsController] : [],
       providers: [
         {
           provide: DeliveryExecutor,

@@ -52,23 +52,61 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
   const publish = async (type: string, data: object): Promise<string> =>
     (await rig.http.post('/api/v1/events').set(org.auth).send({ type, data }).expect(202)).body.id as string;
 
-  test('the event page: opened directly by its address, envelope and data shown; history rows link to it', async () => {
-    const id = await publish('message.sent', message(1));
+  test('the event page: opened directly by its address, envelope, data and deliveries shown; history rows link to it', async () => {
+    // Two webhooks take this event (and only it: the filter); one answers 200, the other 500 with no retry.
+    const hook = async (path: string) =>
+      (
+        await rig.http
+          .post('/api/v1/webhooks')
+          .set(org.auth)
+          .send({
+            url: `${rx.url}${path}`,
+            events: ['message.sent'],
+            filters: { companionId: ['comp-event-page'] },
+            retry: { maxAttempts: 1 },
+          })
+          .expect(201)
+      ).body.id as string;
+    const okHook = await hook('/ok');
+    const failHook = await hook('/fail');
+    const id = await publish('message.sent', message(1, 'comp-event-page'));
+    await waitFor(async () => {
+      const r = await rig.http.get(`/api/v1/events/${id}/deliveries`).set(org.auth).expect(200);
+      const statuses = (r.body.deliveries as Array<{ status: string }>).map((d) => d.status).sort();
+      return statuses.join() === 'failed,success' || null;
+    }, 20_000);
     await page.goto(`${rig.url}/admin/#/events/${id}`);
     await page.getByRole('heading', { name: `Event ${id}` }).waitFor();
     const kv = page.locator('.kv');
     await kv.getByRole('link', { name: 'message.sent' }).waitFor();
     await kv.getByText(org.id, { exact: true }).waitFor();
     const data = JSON.parse(await page.getByLabel('Event data').innerText()) as Record<string, unknown>;
-    assert.deepEqual({ ...data, timestamp: undefined }, { ...message(1), timestamp: undefined });
-    await page.getByText('not per event').waitFor();
+    assert.deepEqual({ ...data, timestamp: undefined }, { ...message(1, 'comp-event-page'), timestamp: undefined });
+
+    // One row per webhook, with its status and HTTP code; the delivery link opens the delivery page.
+    const table = page.getByRole('table', { name: 'Deliveries of this event' });
+    const row = (webhookId: string) => table.locator('tbody tr').filter({ has: page.getByRole('link', { name: webhookId, exact: true }) });
+    await row(okHook).waitFor();
+    assert.equal(await table.locator('tbody tr').count(), 2);
+    assert.equal(await row(okHook).locator('.badge').innerText(), 'success');
+    assert.equal(await row(failHook).locator('.badge').innerText(), 'failed');
+    assert.match(await row(okHook).innerText(), /\b200\b/);
+    assert.match(await row(failHook).innerText(), /\b500\b/);
+    assert.match(await row(failHook).innerText(), new RegExp(`${rx.url}/fail`));
     await c.assertAccessible('event');
     await c.screenshot('event');
+    const failedDelivery = await row(failHook).getByRole('link', { name: /^del_/ }).innerText();
+    await row(failHook).getByRole('link', { name: failedDelivery }).click();
+    await page.waitForFunction((h) => location.hash === h, `#/webhooks/${failHook}/deliveries/${failedDelivery}`);
+    await page.getByRole('heading', { name: `Delivery ${failedDelivery}` }).waitFor();
+    await page.getByText('nope').first().waitFor();
 
     await c.go('#/events/evt_00000000000000000000000000');
+    // The event and its deliveries: both a 404.
     await page
       .getByRole('alert')
       .filter({ hasText: /HTTP 404/ })
+      .nth(1)
       .waitFor();
 
     // From the history by keyboard: Tab to the row's Open link, Enter.
@@ -146,6 +184,11 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
           .send({ url, events: ['chat.started'], retry: { maxAttempts: 1 }, ...extra })
           .expect(201)
       ).body.id as string;
+    const counted = async () => {
+      const r = (await rig.http.get('/api/v1/events/metrics').set(org.auth).expect(200)).body;
+      return { total: r.deliveryRate.successful + r.deliveryRate.failed, body: r };
+    };
+    const before = (await counted()).total; // the event page's deliveries, finished before this test
     const ok = await admin(`${rx.url}/ok`);
     const bad = await admin(`${rx.url}/fail`);
     for (const n of [10, 11, 12]) await publish('chat.started', chat(n, 'comp-m'));
@@ -154,8 +197,8 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
     await waitFor(async () => ((await finished(ok, 'success')) && (await finished(bad, 'failed'))) || null, 20_000);
     // The counters behind the metrics are written with each outcome: wait until the API counts all six.
     const m = await waitFor(async () => {
-      const r = (await rig.http.get('/api/v1/events/metrics').set(org.auth).expect(200)).body;
-      return r.deliveryRate.successful + r.deliveryRate.failed >= 6 ? r : null;
+      const c6 = await counted();
+      return c6.total >= before + 6 ? c6.body : null;
     }, 10_000);
 
     await c.go('#/metrics');
@@ -185,8 +228,10 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
       },
       expected,
     );
-    assert.equal(m.deliveryRate.successful, 3);
-    assert.equal(m.deliveryRate.failed, 3);
+    // These three each way, and the event page test's one each way.
+    assert.equal(m.deliveryRate.successful, 4);
+    assert.equal(m.deliveryRate.failed, 4);
+    assert.equal(await page.getByRole('table', { name: 'Finished deliveries by transport' }).count(), 0, 'HTTP only: no transport table');
     const byStatus = page.getByRole('table', { name: 'Errors by status code' });
     assert.deepEqual(await byStatus.locator('tbody tr').first().locator('td').allInnerTexts(), [
       '500',
@@ -197,6 +242,38 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
     await page.getByRole('heading', { name: 'Deliveries', level: 2 }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await c.screenshot('metrics');
     for (const id of [ok, bad]) await rig.http.delete(`/api/v1/webhooks/${id}`).set(org.auth).expect(204);
+  });
+
+  test('metrics: finished deliveries by transport, as a table once a transport other than HTTP has some', async () => {
+    const hook = (
+      await rig.http
+        .post('/api/v1/webhooks')
+        .set(org.auth)
+        .send({ url: `${rig.redis.url}/0?stream=console-transport`, events: ['chat.ended'], retry: { maxAttempts: 1 } })
+        .expect(201)
+    ).body.id as string;
+    await publish('chat.ended', { sessionId: 'sess-t', companionId: 'comp-t', userId: 'user-1', duration: 1, messageCount: 1 });
+    const m = await waitFor(async () => {
+      const r = (await rig.http.get('/api/v1/events/metrics').set(org.auth).expect(200)).body;
+      return r.byTransport.redis?.successful === 1 ? r : null;
+    }, 20_000);
+    await c.go('#/metrics');
+    const table = page.getByRole('table', { name: 'Finished deliveries by transport' });
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)));
+    const byTransport = m.byTransport as Record<string, { successful: number; failed: number }>;
+    assert.deepEqual(
+      rows.sort(),
+      Object.entries(byTransport)
+        .map(([t, n]) => [t, String(n.successful), String(n.failed)])
+        .sort(),
+    );
+    assert.deepEqual(
+      rows.find((r) => r[0] === 'redis'),
+      ['redis', '1', '0'],
+    );
+    await c.assertAccessible('metrics with transports');
+    await rig.http.delete(`/api/v1/webhooks/${hook}`).set(org.auth).expect(204);
   });
 
   /** Opens the live view with a probe: arrival times per event id, DOM mutations, long tasks, frames. */

@@ -18,6 +18,7 @@ import { dlqOf, deliveryIn, hookFor, publish, type Hook } from '../webhooks/fixt
 const CONSOLE_ROUTES: [string, string, number][] = [
   ['get', '/api/v1/events/history', 200],
   ['get', '/api/v1/events/{id}', 200],
+  ['get', '/api/v1/events/{id}/deliveries', 200],
   ['post', '/api/v1/events', 202],
   ['get', '/api/v1/webhooks', 200],
   ['post', '/api/v1/webhooks', 201],
@@ -109,6 +110,7 @@ describe('OpenAPI response schemas', () => {
     assertDocumented('get', '/api/v1/webhooks/{id}/deliveries/{deliveryId}', 200, failed);
     assert.equal(failed.attemptHistory.length, 1);
     assertDocumented('get', '/api/v1/webhooks/{id}/deliveries', 200, await get(`/api/v1/webhooks/${hook.id}/deliveries`));
+    assertDocumented('get', '/api/v1/events/{id}/deliveries', 200, await get(`/api/v1/events/${failed.eventId}/deliveries`));
     await dlqOf(app, hook);
     assertDocumented('get', '/api/v1/dlq', 200, await get('/api/v1/dlq'));
 

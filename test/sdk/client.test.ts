@@ -242,6 +242,25 @@ describe('sdk client against a running server', () => {
     await sdk.webhooks.delete(hook.id);
   });
 
+  it("events.deliveries: the event's deliveries to every webhook, with paging; another organization's event is a typed 404", async () => {
+    const client = new HumanaEvents({ baseUrl: app.url, apiKey: (await createOrg(app)).key, retryBaseMs: 20 });
+    const a = await client.webhooks.create({ url: `${receiver.url}/ok`, events: ['chat.started'] });
+    const b = await client.webhooks.create({ url: `${receiver.url}/ok`, events: ['chat.*'] });
+    const ev = await client.events.publish({ type: 'chat.started', data: sampleData['chat.started'] });
+    const all = await waitFor(async () => {
+      const got = await client.events.deliveries(ev.id, { limit: 1 }).toArray();
+      return got.length === 2 && got.every((d) => d.status === 'success') ? got : null;
+    }, 30_000);
+    assert.deepEqual(all!.map((d) => d.webhookId).sort(), [a.id, b.id].sort(), 'one per webhook, across pages of one');
+    assert.ok(all!.every((d) => d.eventId === ev.id && d.event === 'chat.started' && d.statusCode === 200));
+    const quiet = await client.events.publish({ type: 'message.sent', data: sampleData['message.sent'] });
+    assert.deepEqual(await client.events.deliveries(quiet.id).toArray(), []);
+    await assert.rejects(
+      sdk.events.deliveries(ev.id).toArray(),
+      (e: unknown) => e instanceof HumanaApiError && e.status === 404 && e.code === 'not_found',
+    );
+  });
+
   it('event types: create, get, list, update with the versioning rules, delete, asyncapi', async () => {
     const client = new HumanaEvents({ baseUrl: app.url, apiKey: (await createOrg(app)).key });
     const schema = { type: 'object', required: ['sku'], properties: { sku: { type: 'string' }, qty: { type: 'integer' } } };

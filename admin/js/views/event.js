@@ -1,8 +1,10 @@
-// One event by id (#/events/{id}): its envelope and data. Slack and PagerDuty messages link here.
+// One event by id (#/events/{id}): its envelope, its data and its deliveries. Slack and PagerDuty messages link here.
 import { seg } from '../lib/api.js';
 import { h } from '../lib/dom.js';
-import { prettyJson } from '../lib/format.js';
-import { asyncRegion, section, timeCell } from '../ui/components.js';
+import { formatDuration, prettyJson } from '../lib/format.js';
+import { toQuery } from '../lib/query.js';
+import { asyncRegion, badge, dataTable, section, timeCell } from '../ui/components.js';
+import { pagedList } from '../ui/paged-list.js';
 
 /** @typedef {import('../lib/context.js').Ctx} Ctx */
 /** @typedef {import('../lib/api.js').Schemas} Schemas */
@@ -27,21 +29,44 @@ export function eventView(ctx) {
         ),
         h('h3', {}, 'Data'),
         h('pre', { tabIndex: 0, 'aria-label': 'Event data' }, prettyJson(e.data)),
-        h('h3', {}, 'Deliveries'),
-        // GET /api/v1/webhooks/{id}/deliveries filters by status and event type only: there is no lookup by event id.
-        h(
-          'p',
-          { class: 'muted' },
-          'The API lists deliveries per webhook (by status and event type), not per event: open a ',
-          h('a', { href: '#/webhooks' }, 'webhook'),
-          ' and filter its deliveries by ',
-          h('code', {}, e.type),
-          ' to find the ones of this event.',
-        ),
       );
     },
     (err) => region.fail(err),
   );
+  const deliveries = pagedList({
+    label: 'deliveries',
+    emptyText: 'No deliveries of this event.',
+    fetchPage: async (cursor) => {
+      const r = /** @type {Schemas['DeliveryList']} */ (
+        await ctx.api.get(`/api/v1/events/${seg(id)}/deliveries${toQuery({ limit: 100, cursor })}`)
+      );
+      return { items: r.deliveries, nextCursor: r.nextCursor };
+    },
+    render: (items) =>
+      dataTable(
+        [
+          { label: 'Time', render: (d) => timeCell(d.timestamp) },
+          {
+            label: 'Webhook',
+            render: (d) => [
+              h('a', { href: `#/webhooks/${seg(d.webhookId)}`, class: 'mono' }, d.webhookId),
+              h('div', { class: 'muted mono small-text' }, d.url),
+            ],
+          },
+          { label: 'Status', render: (d) => badge(d.status) },
+          { label: 'HTTP', render: (d) => (d.statusCode ? String(d.statusCode) : '—') },
+          { label: 'Duration', render: (d) => formatDuration(d.duration) },
+          { label: 'Attempts', render: (d) => String(d.attempts) },
+          {
+            label: 'Delivery',
+            render: (d) => h('a', { href: `#/webhooks/${seg(d.webhookId)}/deliveries/${seg(d.id)}`, class: 'mono' }, d.id),
+          },
+        ],
+        items,
+        'Deliveries of this event',
+      ),
+  });
+  deliveries.reload();
   return {
     el: h(
       'div',
@@ -49,6 +74,7 @@ export function eventView(ctx) {
       h('p', { class: 'crumbs' }, h('a', { href: '#/history' }, '← History')),
       h('div', { class: 'page-head' }, h('h1', {}, 'Event ', h('span', { class: 'muted mono' }, id))),
       section('Event', null, region.el),
+      section('Deliveries', h('button', { type: 'button', onclick: () => deliveries.reload() }, 'Refresh'), deliveries.el),
     ),
   };
 }

@@ -50,6 +50,29 @@ function countsTable(obj, keyLabel, caption) {
     : empty('None.');
 }
 
+/**
+ * Finished deliveries by transport, worth a table only when it says more than "all HTTP".
+ * @param {Schemas['EventMetrics']['byTransport']} byTransport
+ */
+function transportTable(byTransport) {
+  const rows = Object.entries(byTransport).sort((a, b) => b[1].successful + b[1].failed - (a[1].successful + a[1].failed));
+  if (!rows.some(([t]) => t !== 'http')) return null;
+  return h(
+    'div',
+    {},
+    h('h3', {}, 'By transport'),
+    dataTable(
+      [
+        { label: 'Transport', render: (r) => r[0] },
+        { label: 'Succeeded', class: 'num', render: (r) => formatNumber(r[1].successful, 0) },
+        { label: 'Failed', class: 'num', render: (r) => formatNumber(r[1].failed, 0) },
+      ],
+      rows,
+      'Finished deliveries by transport',
+    ),
+  );
+}
+
 /** @param {Schemas['EventMetrics']} m */
 function renderMetrics(m) {
   const rate = successPercent(m.deliveryRate);
@@ -79,6 +102,7 @@ function renderMetrics(m) {
       h('div', {}, h('h3', {}, 'Errors by type'), countsTable(errors.byType, 'Type', 'Errors by type')),
       h('div', {}, h('h3', {}, 'Errors by status code'), countsTable(errors.byStatusCode, 'HTTP status', 'Errors by status code')),
     ),
+    transportTable(m.byTransport),
   ];
 }
 
