@@ -69,9 +69,9 @@ test('a quiet organization is not queued behind a flood: its deliveries arrive w
     await app.http.post('/api/v1/events/batch').set(flood.org.auth).send({ events }).expect(202);
   }
   await arrived(rx, flood.path, 50, 20_000);
-  // Bound (docs/delivery-engine.md, fairness): a quiet delivery waits for one job slot to free (at most every running
-  // job's deliveries) and then for one attempt slot (round-robin), so at most this many flood deliveries land meanwhile.
-  const bound = JOB_SLOTS * FANOUT_CHUNK + ATTEMPTS_IN_FLIGHT;
+  // Bound (docs/delivery-engine.md, fairness): a quiet delivery waits behind the flood's fair share, for one job slot
+  // to free (at most every running job's deliveries) and for one attempt slot (round-robin): so many flood deliveries.
+  const bound = FAIR_SHARE + JOB_SLOTS * FANOUT_CHUNK + ATTEMPTS_IN_FLIGHT;
   for (let n = 1; n <= QUIET; n++) {
     const before = rx.at(flood.path).length;
     await publish(app, quiet.org, 'message.sent');
