@@ -33,6 +33,8 @@ const FANOUT_PARALLEL = 32;
  * event loop (the matcher falls behind the log) without delivering more. See docs/delivery-engine.md, fairness.
  */
 export const ATTEMPTS_IN_FLIGHT = 32;
+/** An attempt still waiting for its receiver after this long gives its slot up: a slow endpoint cannot hold the slots. */
+export const ATTEMPT_SLOT_MAX_MS = 1_000;
 
 /** How a drain slice ended: all sent (flag released), hand over (after a wait), or park until a key's retry is due. */
 type DrainNext = { kind: 'done' } | { kind: 'again'; delayMs: number } | { kind: 'park'; seen: number; delayMs: number };
@@ -55,7 +57,7 @@ export type RetryResult =
  */
 @Injectable()
 export class DeliveryRunner {
-  private readonly slots = new FairSlots(ATTEMPTS_IN_FLIGHT);
+  private readonly slots = new FairSlots(ATTEMPTS_IN_FLIGHT, ATTEMPT_SLOT_MAX_MS);
 
   constructor(
     private readonly index: WebhookIndex,

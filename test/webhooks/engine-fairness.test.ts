@@ -30,7 +30,7 @@ test('fairPriority: an organization share without priority, then increasing prio
 });
 
 test('FairSlots: a waiting key is served at the next free slot, before the rest of a flooding key; ranks order a key', async () => {
-  const slots = new FairSlots(2);
+  const slots = new FairSlots(2, 60_000);
   const started: string[] = [];
   const gates: (() => void)[] = [];
   const task = (name: string) => () => {
@@ -53,6 +53,24 @@ test('FairSlots: a waiting key is served at the next free slot, before the rest 
   while (gates.length) await step();
   await Promise.all(all);
   assert.deepEqual(started.slice(4), ['f2', 'f3', 'f4', 'f5']);
+});
+
+test('FairSlots: a task held longer than holdMaxMs gives its slot up, so a slow key cannot keep the others waiting', async () => {
+  const slots = new FairSlots(2, 50);
+  const started: string[] = [];
+  let openSlow!: () => void;
+  const slowGate = new Promise<void>((r) => (openSlow = r));
+  const slow = (name: string) => () => {
+    started.push(name);
+    return slowGate;
+  };
+  const all = [slots.run('slow', slow('s0')), slots.run('slow', slow('s1')), slots.run('slow', slow('s2'))];
+  const quiet = slots.run('quiet', async () => void started.push('q0'));
+  await quiet; // resolves only once a slow task gave its slot up
+  assert.deepEqual(started.slice(0, 2), ['s0', 's1']);
+  assert.ok(started.includes('q0'), 'the quiet task ran while the slow ones were still running');
+  openSlow();
+  await Promise.all(all);
 });
 
 test('a quiet organization is not queued behind a flood: its deliveries arrive while the flood is far from drained', async () => {
