@@ -53,7 +53,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_CONNECTIONS_PER_ORG: positiveInt.default(10_000),
   STREAM_BUFFER_BYTES: positiveInt.default(1024 * 1024),
-  WEBHOOK_CONCURRENCY: positiveInt.max(2000).default(200),
+  WEBHOOK_CONCURRENCY: positiveInt.max(2000).default(32),
   WEBHOOK_STALL_MS: positiveInt.min(1000).default(30_000),
   DLQ_PURGE_INTERVAL_MS: positiveInt.min(100).default(3600_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),

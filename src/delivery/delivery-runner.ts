@@ -1,6 +1,6 @@
 import { maskUrl } from '../destinations/url-mask.js';
 import { Inject, Injectable } from '@nestjs/common';
-import { forEachLimit } from '../common/concurrency.js';
+import { FairSlots, forEachLimit } from '../common/concurrency.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { RedisService } from '../redis/redis.service.js';
 import { envelopeOf } from '../events/envelope.js';
@@ -27,6 +27,14 @@ const DRAIN_SLEEP_MAX_MS = 250;
 const PEEK = 200;
 /** First attempts of one fan-out job in flight at once. */
 const FANOUT_PARALLEL = 32;
+/**
+ * Attempts in flight at once in this worker process, whatever job they belong to, shared round-robin by organization
+ * (FairSlots). Beyond this the process only queues: a larger number adds latency to every attempt and starves the
+ * event loop (the matcher falls behind the log) without delivering more. See docs/delivery-engine.md, fairness.
+ */
+export const ATTEMPTS_IN_FLIGHT = 32;
+/** An attempt still waiting for its receiver after this long gives its slot up: a slow endpoint cannot hold the slots. */
+export const ATTEMPT_SLOT_MAX_MS = 1_000;
 
 /** How a drain slice ended: all sent (flag released), hand over (after a wait), or park until a key's retry is due. */
 type DrainNext = { kind: 'done' } | { kind: 'again'; delayMs: number } | { kind: 'park'; seen: number; delayMs: number };
@@ -49,6 +57,8 @@ export type RetryResult =
  */
 @Injectable()
 export class DeliveryRunner {
+  private readonly slots = new FairSlots(ATTEMPTS_IN_FLIGHT, ATTEMPT_SLOT_MAX_MS);
+
   constructor(
     private readonly index: WebhookIndex,
     private readonly executor: DeliveryExecutor,
@@ -94,6 +104,8 @@ export class DeliveryRunner {
       }
     }
     const admitted = await this.engine.admit(direct);
+    // The job's attempts share one rank: an organization's older jobs finish first and free their BullMQ slots.
+    const rank = this.slots.nextRank();
     const health: AttemptHealth[] = [];
     let delivered = 0;
     let held = 0;
@@ -114,7 +126,7 @@ export class DeliveryRunner {
         return background(this.log.record(row), deliveryId);
       }
       const payload = { event, json: eventJson, traceparent };
-      const res = await this.executor.attempt(hook, payload, deliveryId, 1);
+      const res = await this.attempt(hook, payload, deliveryId, 1, rank);
       background(
         this.settleFirst(hook, payload, deliveryId, kind, res, health).then((ok) => ok && delivered++),
         deliveryId,
@@ -150,12 +162,7 @@ export class DeliveryRunner {
       await this.log.record(deliveryRow({ ...base, webhook: hook.row, attempts: data.attempts, status: 'pending' }));
       return { kind: 'settled' };
     }
-    const res = await this.executor.attempt(
-      hook,
-      { event: data.event, batch: data.batch, traceparent: data.traceparent },
-      data.deliveryId,
-      attempt,
-    );
+    const res = await this.attempt(hook, { event: data.event, batch: data.batch, traceparent: data.traceparent }, data.deliveryId, attempt);
     const attempts: AttemptRecord[] = [...data.attempts, res.record];
     const d = decide(res, attempt, data.retry);
     await this.settle(hook, { ...base, webhook: hook.row, attempts }, d, { ownJob: true });
@@ -164,9 +171,14 @@ export class DeliveryRunner {
     return d.kind === 'dead' ? d : { kind: 'settled' };
   }
 
+  /** One attempt, when its organization's turn for one of the process's in-flight slots comes. */
+  private attempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, n: number, rank?: number): Promise<AttemptOutcome> {
+    return this.slots.run(hook.row.organizationId, () => this.executor.attempt(hook, payload, deliveryId, n), rank);
+  }
+
   /** Attempt 1 of a delivery; a retryable failure becomes a retry job. True when it succeeded. */
   private async firstAttempt(hook: CompiledWebhook, payload: Payload, deliveryId: string, kind: DeliveryKind): Promise<boolean> {
-    const res = await this.executor.attempt(hook, payload, deliveryId, 1);
+    const res = await this.attempt(hook, payload, deliveryId, 1);
     return this.settleFirst(hook, payload, deliveryId, kind, res);
   }
 
@@ -324,7 +336,7 @@ export class DeliveryRunner {
   ): Promise<{ stays: HeldDelivery | null; settled: Promise<unknown> }> {
     const attempt = held.attempts.length + 1;
     const payload: Payload = { event: held.event, batch: held.batch, traceparent: held.traceparent, sequence: held.sequence };
-    const res = await this.executor.attempt(hook, payload, held.deliveryId, attempt);
+    const res = await this.attempt(hook, payload, held.deliveryId, attempt);
     const attempts = [...held.attempts, res.record];
     let d = decide(res, attempt, hook.row.retry);
     // A failed probe leaves the delivery held at the head, its attempts not used up (the circuit stays open).
