@@ -24,6 +24,8 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** --cluster: publish and webhooks also run on a private Redis Cluster, beside the single Redis. */
   cluster: boolean;
+  /** Every webhook receiver answers after this many ms (a remote endpoint's latency); default 0. */
+  receiverDelayMs?: number;
   /** Set for the runs on the cluster (the Stack starts one). */
   onCluster?: boolean;
 }
@@ -40,6 +42,7 @@ export const USAGE = `npm run bench -- [options]
   --per-event N       fanout: subscribers each event reaches (default 10; = --subscribers for a broadcast)
   --roles LIST        app processes under test (default api,worker; e.g. all or api,api,worker,worker)
   --cpu-prof DIR      write V8 CPU profiles of the app processes to DIR
+  --receiver-delay MS webhook receivers answer after MS ms (slow endpoints; webhooks scenario)
   --cluster           publish and webhooks run twice: on one Redis, then on a private Redis Cluster (3 masters + 3 replicas)
   --quick             smoke run: 3 s per scenario, smaller subscriber counts (fanout 400, broadcast 1000, mixed 200)`;
 
@@ -63,6 +66,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'per-event': { type: 'string' },
       roles: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'receiver-delay': { type: 'string' },
       quick: { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -89,5 +93,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     roles: roles as Role[],
     cpuProfDir: values['cpu-prof'],
     cluster: values.cluster,
+    receiverDelayMs: positive('receiver-delay', values['receiver-delay']),
   };
 }

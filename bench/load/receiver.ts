@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { failingAtRandom, Receiver, type Behaviour, type FailureRates, type Received } from '../../test/support/receiver.js';
+import { failingAtRandom, Receiver, type Answer, type Behaviour, type FailureRates, type Received } from '../../test/support/receiver.js';
 import { scheduledMsOf } from '../lib/events.js';
 import { Latency } from '../lib/histogram.js';
 import { serve } from '../lib/rpc.js';
@@ -11,6 +11,8 @@ export interface ReceiverOptions {
   /** When set, every request's X-Humana-Signature is checked against this secret. */
   secret?: string;
   faults?: ReceiverFaults;
+  /** Every answer waits this long (a remote endpoint's latency). */
+  delayMs?: number;
 }
 
 export interface ReceiverStats {
@@ -69,10 +71,10 @@ class DeliveryTally {
     this.answer = faults ? failingAtRandom(faults, deliver, this.injected) : deliver;
   }
 
-  private deliver(req: Received): typeof OK {
+  private deliver(req: Received): Answer {
     if (this.opts.secret && !this.signatureOk(req)) this.counts.badSignatures++;
     this.record(req);
-    return OK;
+    return this.opts.delayMs ? { ...OK, delayMs: this.opts.delayMs } : OK;
   }
 
   private signatureOk(req: Received): boolean {

@@ -25,8 +25,9 @@ export async function setUpWebhooks(
   count: number,
   spec?: (i: number) => WebhookSpec,
   apiKey = BOOTSTRAP_KEY,
+  delayMs?: number,
 ): Promise<WebhookRun> {
-  const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET });
+  const { url } = await receiver.call('start', { secret: BENCH_WEBHOOK_SECRET, delayMs });
   await createWebhooks(stack.apiUrls()[0], apiKey, url, count, spec);
   return { hookUrls: Array.from({ length: count }, (_, i) => `${url}/hook/${i}`) };
 }
@@ -47,7 +48,7 @@ export async function webhooksScenario(o: BenchOptions): Promise<ScenarioLine> {
     const receiver = LoadProcess.start<ReceiverMethods>(load('receiver.js'), 'receiver');
     const gen = LoadProcess.start<PublisherMethods>(load('publisher.js'), 'publisher');
     try {
-      const run = await setUpWebhooks(stack, receiver, hooks);
+      const run = await setUpWebhooks(stack, receiver, hooks, undefined, BOOTSTRAP_KEY, o.receiverDelayMs);
       const target = { urls: stack.apiUrls(), apiKey: BOOTSTRAP_KEY, batch, companions: ['comp-0'], collectIds: false };
       progress(`webhooks: warm-up, then ${rate} events/s × ${hooks} webhooks for ${o.seconds} s`);
       const warm = await gen.call('fixedRate', { ...target, rate, seconds: 1, maxInFlight: 32 });

@@ -32,9 +32,9 @@ const FANOUT_PARALLEL = 32;
  * (FairSlots). Beyond this the process only queues: a larger number adds latency to every attempt and starves the
  * event loop (the matcher falls behind the log) without delivering more. See docs/delivery-engine.md, fairness.
  */
-export const ATTEMPTS_IN_FLIGHT = 32;
+export const ATTEMPTS_IN_FLIGHT = 64;
 /** An attempt still waiting for its receiver after this long gives its slot up: a slow endpoint cannot hold the slots. */
-export const ATTEMPT_SLOT_MAX_MS = 1_000;
+export const ATTEMPT_SLOT_MAX_MS = 25;
 
 /** How a drain slice ended: all sent (flag released), hand over (after a wait), or park until a key's retry is due. */
 type DrainNext = { kind: 'done' } | { kind: 'again'; delayMs: number } | { kind: 'park'; seen: number; delayMs: number };
