@@ -86,6 +86,7 @@ test('a quiet organization is not queued behind a flood: its deliveries arrive w
     }));
     await app.http.post('/api/v1/events/batch').set(flood.org.auth).send({ events }).expect(202);
   }
+  // Let the flood's fan-out jobs queue up first.
   await arrived(rx, flood.path, 50, 20_000);
   // Bound (docs/delivery-engine.md, fairness): a quiet delivery waits behind the flood's fair share, for one job slot
   // to free (at most every running job's deliveries) and for one attempt slot (round-robin): so many flood deliveries.
@@ -99,27 +100,4 @@ test('a quiet organization is not queued behind a flood: its deliveries arrive w
   }
   const floodDone = rx.at(flood.path).length;
   assert.ok(floodDone < FLOOD, `every quiet delivery arrived while the flood was still being delivered (${floodDone} of ${FLOOD})`);
-});
-
-test('a flooding organization does not hold back a quiet one: its delivery arrives within 1.5 s during the flood', async () => {
-  const FLOOD = 3000;
-  const flood = await hookFor(app, rx.url, { events: ['message.sent'] });
-  rx.on(flood.path, () => ({ status: 200, delayMs: 15 }));
-  const quiet = await hookFor(app, rx.url, { events: ['message.sent'] });
-  for (let i = 0; i < FLOOD; i += 1000) {
-    const events = Array.from({ length: 1000 }, (_, j) => ({
-      type: 'message.sent',
-      data: { ...exampleEvents['message.sent'], content: `f${i + j}` },
-    }));
-    await app.http.post('/api/v1/events/batch').set(flood.org.auth).send({ events }).expect(202);
-  }
-  // Let the flood's fan-out jobs queue up first.
-  await arrived(rx, flood.path, 50, 20_000);
-  const sentAt = Date.now();
-  await publish(app, quiet.org, 'message.sent');
-  const [r] = await arrived(rx, quiet.path, 1, 20_000);
-  const waited = r.at - sentAt;
-  const floodDone = rx.at(flood.path).length;
-  assert.ok(floodDone < FLOOD, `the flood was still being delivered (${floodDone} of ${FLOOD})`);
-  assert.ok(waited < 1500, `the quiet organization's delivery took ${waited} ms behind a flood of ${FLOOD}`);
 });
