@@ -144,7 +144,7 @@ export class DeliveryQueue {
       commandTimeout: Math.max(5_000, timeoutMs + 2_000),
     });
     const queue = this.fanoutQueues[partition];
-    const mark = this.redis.keys.fanoutReplicationMark(this.redis.keys.eventLogTag(partition, this.fanoutQueues.length));
+    const mark = this.redis.keys.fanoutReplicationMark(this.eventLog.partitionTag(partition));
     const keys = jobIds.map((id) => queue.toKey(id));
     const found = await confirmReplicated(this.durableConn, mark, keys, replicas, timeoutMs);
     if (found.present < keys.length)

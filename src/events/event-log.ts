@@ -45,7 +45,7 @@ export class EventLog implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.partitions = config.eventLogPartitions.count;
-    this.streamKeys = Array.from({ length: this.partitions }, (_, p) => redis.keys.eventLog(this.tagOf(p)));
+    this.streamKeys = Array.from({ length: this.partitions }, (_, p) => redis.keys.eventLog(this.partitionTag(p)));
     if (config.redisMinReplicasAck > 0) {
       const timeoutMs = config.redisWaitTimeoutMs;
       const conn = redis.connect('publish-durable', { maxRetriesPerRequest: 1, commandTimeout: Math.max(5_000, timeoutMs + 2_000) });
@@ -75,13 +75,14 @@ export class EventLog implements OnModuleInit {
     return partitionOf(organizationId, this.partitions);
   }
 
-  private tagOf(partition: number): HashTag {
+  /** The hash tag of a partition: its stream, and the delivery queue and keys of its organizations. */
+  partitionTag(partition: number): HashTag {
     return this.redis.keys.eventLogTag(partition, this.partitions);
   }
 
   /** The hash tag of the organization's partition: its log, and its delivery queue and delivery engine keys. */
   organizationTag(organizationId: string): HashTag {
-    return this.tagOf(this.partitionOf(organizationId));
+    return this.partitionTag(this.partitionOf(organizationId));
   }
 
   /** The idempotency record of `key` (same hash tag as its partition's stream: the append script touches both). */

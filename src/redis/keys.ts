@@ -119,17 +119,17 @@ export class RedisKeys {
   }
 
   /** List of envelopes waiting for a webhook's next batch. */
-  webhookBatch(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookBatch(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'batch', webhookId);
   }
 
   /** Lock held by the one process flushing a webhook's batch (released by the release-lock script). */
-  webhookBatchLock(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookBatchLock(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'batch-lock', webhookId);
   }
 
   /** Held while a range replay of the webhook is enqueuing (SET NX PX, released by the release-lock script). */
-  webhookReplayLock(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookReplayLock(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'replay-lock', webhookId);
   }
 
@@ -144,54 +144,54 @@ export class RedisKeys {
   }
 
   /** Set of delivery ids queued and not yet finished for a webhook. */
-  webhookPending(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookPending(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'pending', webhookId);
   }
 
   // ── Delivery engine (endpoint scripts: the keys of one organization's webhooks share `tag`) ────────────────────
 
   /** Hash of one webhook's endpoint health: failures, last success/failure, circuit, paused (endpoint-health.ts). */
-  webhookHealth(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookHealth(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'health', webhookId);
   }
 
   /** Sorted set of a webhook's held deliveries (`<eventId>|<deliveryId>`, by event time then id = log order). */
-  webhookBacklog(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookBacklog(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'backlog', webhookId);
   }
 
   /** Hash: backlog member → the held delivery (JSON). */
-  webhookBacklogData(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookBacklogData(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'backlog-data', webhookId);
   }
 
   /** Set while a drain job of the webhook's backlog is scheduled or running (with a TTL: a lost job heals). */
-  webhookDrain(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookDrain(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'drain', webhookId);
   }
 
   /** Lock held by the one drain job sending a webhook's backlog (released by the release-lock script). */
-  webhookDrainLock(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookDrainLock(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'drain-lock', webhookId);
   }
 
   /** GCRA state (theoretical arrival time, ms) of a webhook's rate limit, shared by every worker. */
-  webhookRate(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookRate(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'rate', webhookId);
   }
 
   /** Hash: ordering key value → last `X-Humana-Sequence` number given out for a webhook. */
-  webhookSequence(webhookId: string, tag: HashTag = this.deploymentTag): string {
+  webhookSequence(webhookId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'sequence', webhookId);
   }
 
   /** Deliveries in fan-out jobs of an organization queued and not finished (fairness: beyond a share they are deprioritized). */
-  orgFanouts(organizationId: string, tag: HashTag = this.deploymentTag): string {
+  orgFanouts(organizationId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'org-fanouts', organizationId);
   }
 
   /** Hash: delivery id → `1` for each delivery of a running fan-out job already settled (a re-run skips them). */
-  fanoutDone(jobId: string, tag: HashTag = this.deploymentTag): string {
+  fanoutDone(jobId: string, tag: HashTag): string {
     return this.join(tag, 'webhooks', 'fanout-done', jobId);
   }
 
@@ -206,7 +206,7 @@ export class RedisKeys {
   }
 
   /** Written and WAITed for after fan-out jobs are added (REDIS_MIN_REPLICAS_ACK): same hash tag as their bullPrefix(tag). */
-  fanoutReplicationMark(tag: HashTag = this.deploymentTag): string {
+  fanoutReplicationMark(tag: HashTag): string {
     return this.join(tag, 'bull-replicated');
   }
 

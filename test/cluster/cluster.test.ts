@@ -50,8 +50,8 @@ describe('on a Redis Cluster (3 masters, 3 replicas)', { skip }, () => {
         k.quotaCounter('org_x', 'events_per_minute', '1'),
         k.quotaFlag('org_x', 'm', '1', 5, 'warning'),
         k.bullPrefix() + ':delivery:wait',
-        k.webhookBatch('wh'),
-        k.webhookBatchLock('wh'),
+        k.webhookBatch('wh', k.deploymentTag),
+        k.webhookBatchLock('wh', k.deploymentTag),
         k.socketIo(),
       ]) {
         assert.equal(await slot(key), s, key);

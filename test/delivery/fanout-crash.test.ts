@@ -70,7 +70,8 @@ test('a worker SIGKILLed during a multi-delivery fan-out job: the new worker rep
   const slow = ids.slice(FAST);
 
   const w1 = await startWorker();
-  const doneKeys = () => redis.keys(`${new RedisKeys('humana').fanoutDone('*')}`);
+  const redisKeys = new RedisKeys('humana');
+  const doneKeys = () => redis.keys(redisKeys.fanoutDone('*', redisKeys.deploymentTag));
   // The kill lands when every fast delivery is settled and recorded in the job's done hash and the slow ones hang.
   await waitFor(
     async () => {

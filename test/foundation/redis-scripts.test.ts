@@ -152,7 +152,7 @@ describe('Redis scripts: against a private Redis', () => {
   });
 
   test('release lock: only with the holder token', async () => {
-    const lock = keys.webhookBatchLock('wh_1');
+    const lock = keys.webhookBatchLock('wh_1', keys.deploymentTag);
     await client.set(lock, 'mine', 'PX', 10_000);
     assert.equal(await releaseLock(client, lock, 'theirs'), false);
     assert.equal(await client.get(lock), 'mine');
@@ -172,9 +172,9 @@ describe('RedisKeys', () => {
       '{humana}:quota-flag:org_1:events_per_month:2025-03:100:warning',
     );
     assert.equal(k.bullPrefix(), '{humana}:bull');
-    assert.equal(k.webhookBatch('wh_1'), '{humana}:webhooks:batch:wh_1');
-    assert.equal(k.webhookBatchLock('wh_1'), '{humana}:webhooks:batch-lock:wh_1');
-    assert.equal(k.webhookPending('wh_1'), '{humana}:webhooks:pending:wh_1');
+    assert.equal(k.webhookBatch('wh_1', k.deploymentTag), '{humana}:webhooks:batch:wh_1');
+    assert.equal(k.webhookBatchLock('wh_1', k.deploymentTag), '{humana}:webhooks:batch-lock:wh_1');
+    assert.equal(k.webhookPending('wh_1', k.deploymentTag), '{humana}:webhooks:pending:wh_1');
     assert.equal(k.workerHeartbeats(), '{humana}:webhooks:workers');
     assert.equal(k.webhooksChangedChannel(), '{humana}:webhooks:changed');
     assert.equal(k.webhooksVersion(), '{humana}:webhooks:version');

@@ -119,7 +119,7 @@ describe('caps by bytes, replay locks and rates, resume filtering', () => {
     rx.on(hook.path, () => ({ status: 200 }));
     const range = { from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString() };
     const redis = app.running.app.get(RedisService);
-    const lock = redis.keys.webhookReplayLock(hook.id);
+    const lock = redis.keys.webhookReplayLock(hook.id, redis.keys.deploymentTag);
     await redis.client.set(lock, 'someone-else', 'PX', 10_000);
     const busy = await app.http.post(`/api/v1/webhooks/${hook.id}/replay`).set(hook.org.auth).send(range);
     assert.equal(busy.status, 409, JSON.stringify(busy.body));
