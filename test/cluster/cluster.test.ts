@@ -156,11 +156,13 @@ describe('on a Redis Cluster (3 masters, 3 replicas)', { skip }, () => {
     await waitFor(() => io.received.some((r) => r.envelope?.id === ev.id), 10_000);
     const { EventsGateway, organizationRoom } = await import('../../src/realtime/events.gateway.js');
     const nspA = a.running.app.get(EventsGateway).namespace;
-    const remote = await nspA.in(organizationRoom(org.id)).fetchSockets();
-    assert.ok(
-      remote.some((s) => s.id === io.socket.id),
-      'A sees the socket connected to B',
-    );
+    // The adapter learns its peers from heartbeats (every 5 s), so a process that started a moment ago may not
+    // count the other one yet; poll until it does rather than racing its membership.
+    const seen = await waitFor(async () => {
+      const remote = await nspA.in(organizationRoom(org.id)).fetchSockets();
+      return remote.some((s) => s.id === io.socket.id) || null;
+    }, 15_000).catch(() => false);
+    assert.ok(seen, 'A sees the socket connected to B');
     nspA.to(organizationRoom(org.id)).emit('notice', { text: 'hello from A' });
     await waitFor(() => io.received.some((r) => r.type === 'notice'), 10_000);
   });
