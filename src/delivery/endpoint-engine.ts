@@ -10,6 +10,7 @@ import {
   endpointGate,
   endpointRecord,
   rateTake,
+  type AdmitArgs,
   type AdmitReply,
   type EndpointKeys,
   type GateReply,
@@ -31,6 +32,16 @@ import {
 } from './engine-decision.js';
 
 export type Admission = AdmitReply;
+
+/** A delivery to admit; `eventJson` is its event's JSON when the caller has it already. */
+export interface AdmitItem {
+  hook: CompiledWebhook;
+  held: HeldDelivery;
+  eventJson?: string;
+}
+
+/** Ordered endpoints hold every delivery; paused and rate-limited ones often do. */
+const likelyHeld = (hook: CompiledWebhook): boolean => !!(hook.row.ordering || hook.row.paused || hook.row.rateLimit);
 
 const KEY_CACHE_MAX = 100_000;
 
@@ -80,36 +91,53 @@ export class EndpointEngine {
 
   /**
    * Admits deliveries (one script call for all): each either may be attempted now or is held in its endpoint's backlog
-   * (a drain job is started for the endpoint when none runs).
+   * (a drain job is started for the endpoint when none runs). A delivery's metadata is sent only when it is likely to
+   * be held (its endpoint is ordered, paused or rate-limited); the few others the script would hold are admitted again
+   * with theirs, in a second call.
    */
-  async admit(items: { hook: CompiledWebhook; held: HeldDelivery; eventJson?: string }[]): Promise<Admission[]> {
+  async admit(items: AdmitItem[]): Promise<Admission[]> {
     if (!items.length) return [];
+    const replies = await this.admitCall(items, (i) => likelyHeld(items[i].hook));
+    const again = replies.flatMap((r, i) => (r.needsMeta ? [i] : []));
+    if (again.length) {
+      const second = await this.admitCall(
+        again.map((i) => items[i]),
+        () => true,
+      );
+      again.forEach((i, j) => (replies[i] = second[j]));
+    }
+    const drains = new Map<string, WebhookRef>();
+    replies.forEach((r, i) => r.startDrain && drains.set(items[i].hook.id, items[i].hook.row));
+    await Promise.all([...drains.values()].map((w) => this.queue.addDrain(w, 0)));
+    return replies;
+  }
+
+  private admitCall(items: AdmitItem[], withMeta: (i: number) => boolean): Promise<Admission[]> {
     const events: string[] = [];
     const eventIndex = new Map<string, number>();
-    const args = items.map(({ hook, held, eventJson }) => {
+    const args = items.map(({ hook, held, eventJson }, i) => {
       const ordering = hook.row.ordering;
       if (ordering && held.orderKey === undefined) held.orderKey = orderingKeyOf(ordering, held.event.data as Record<string, unknown>);
-      let event = eventIndex.get(held.event.id);
-      if (event === undefined) {
-        event = events.push(eventJson ?? JSON.stringify(held.event)) - 1;
-        eventIndex.set(held.event.id, event);
+      let heldArgs: AdmitArgs['held'];
+      if (withMeta(i)) {
+        let event = eventIndex.get(held.event.id);
+        if (event === undefined) {
+          event = events.push(eventJson ?? JSON.stringify(held.event)) - 1;
+          eventIndex.set(held.event.id, event);
+        }
+        heldArgs = { meta: encodeHeldMeta(held), event };
       }
       return {
         endpoint: this.keys(hook.row),
         member: backlogMember(held.event.id, held.deliveryId),
         score: backlogScore(held.event),
-        meta: encodeHeldMeta(held),
-        event,
+        held: heldArgs,
         ordered: !!ordering,
         perSecond: hook.row.rateLimit?.perSecond ?? 0,
         orderingKey: held.orderKey ?? '',
       };
     });
-    const replies = await endpointAdmit(this.redis.client, DRAIN_FLAG_SLACK_MS, events, args);
-    const drains = new Map<string, WebhookRef>();
-    replies.forEach((r, i) => r.startDrain && drains.set(items[i].hook.id, items[i].hook.row));
-    await Promise.all([...drains.values()].map((w) => this.queue.addDrain(w, 0)));
-    return replies;
+    return endpointAdmit(this.redis.client, DRAIN_FLAG_SLACK_MS, events, args);
   }
 
   /**

@@ -204,10 +204,11 @@ export interface AdmitArgs {
   endpoint: EndpointKeys;
   member: string;
   score: number;
-  /** The held delivery's metadata (engine-decision's encodeHeldMeta). */
-  meta: string;
-  /** Index of its event's JSON in the call's `events`. */
-  event: number;
+  /**
+   * The held delivery's metadata (engine-decision's encodeHeldMeta) and the index of its event's JSON in the call's
+   * `events`; left out when the delivery will most likely go now (the reply then says `needsMeta` if it would be held).
+   */
+  held?: { meta: string; event: number };
   ordered: boolean;
   perSecond: number;
   orderingKey: string;
@@ -215,6 +216,8 @@ export interface AdmitArgs {
 
 export interface AdmitReply {
   held: boolean;
+  /** Would be held, but its metadata was left out: nothing changed; admit it again with its metadata. */
+  needsMeta: boolean;
   startDrain: boolean;
   /** Sequence number given to an ordered delivery (0: none). */
   sequence: number;
@@ -257,15 +260,20 @@ export async function endpointAdmit(
       String(numbers[i]),
       a.member,
       String(a.score),
-      a.meta,
-      String(a.event + 1),
+      a.held?.meta ?? '',
+      a.held ? String(a.held.event + 1) : '0',
       a.ordered ? '1' : '0',
       String(a.perSecond),
       a.orderingKey,
     ),
   );
   const r = await withScripts(client).humanaEndpointAdmit(keys.length, ...keys, ...args);
-  return items.map((_, i) => ({ held: r[3 * i] === 1, startDrain: r[3 * i + 1] === 1, sequence: r[3 * i + 2] }));
+  return items.map((_, i) => ({
+    held: r[3 * i] === 1,
+    needsMeta: r[3 * i] === 2,
+    startDrain: r[3 * i + 1] === 1,
+    sequence: r[3 * i + 2],
+  }));
 }
 
 export interface RecordReply {

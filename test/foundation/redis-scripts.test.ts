@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { SCRIPTS, appendEvents, quotaAdmit, releaseLock, scriptSource, type ScriptName } from '../../src/redis/scripts.js';
+import { SCRIPTS, appendEvents, endpointAdmit, quotaAdmit, releaseLock, scriptSource, type ScriptName } from '../../src/redis/scripts.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 
 /** Where the app reads its scripts at run time (copied there by `npm run build`), and where they are written. */
@@ -149,6 +149,67 @@ describe('Redis scripts: against a private Redis', () => {
     assert.equal(new Set([...declared].map(hashTagOf)).size, 1);
     for (const { args: a } of calls.filter((c) => c.source === 'lua'))
       assert.ok(declared.has(a[1]), `${a.join(' ')} touches a declared key`);
+  });
+
+  test('endpoint admit: a delivery sent without its metadata is never held without it (needsMeta, nothing changed)', async () => {
+    const tag = keys.deploymentTag;
+    const endpoint = {
+      health: keys.webhookHealth('wh_a', tag),
+      backlog: keys.webhookBacklog('wh_a', tag),
+      backlogData: keys.webhookBacklogData('wh_a', tag),
+      drain: keys.webhookDrain('wh_a', tag),
+      rate: keys.webhookRate('wh_a', tag),
+      sequence: keys.webhookSequence('wh_a', tag),
+    };
+    const item = (n: number, held?: { meta: string; event: number }) => ({
+      endpoint,
+      member: `evt_${n}|dlv_${n}`,
+      score: 1000 + n,
+      held,
+      ordered: false,
+      perSecond: 0,
+      orderingKey: '',
+    });
+    const event = '{"id":"evt_1"}';
+    assert.deepEqual(
+      await endpointAdmit(client, 60_000, [], [item(1), item(2)]),
+      [
+        { held: false, needsMeta: false, startDrain: false, sequence: 0 },
+        { held: false, needsMeta: false, startDrain: false, sequence: 0 },
+      ],
+      'a healthy endpoint: both go now',
+    );
+    await client.hset(endpoint.health, 'open', String(Date.now()));
+    const before = await client.keys('*wh_a*');
+    assert.deepEqual(
+      await endpointAdmit(client, 60_000, [], [item(3), item(4)]),
+      [
+        { held: false, needsMeta: true, startDrain: false, sequence: 0 },
+        { held: false, needsMeta: true, startDrain: false, sequence: 0 },
+      ],
+      'circuit open: both would be held, neither is',
+    );
+    assert.deepEqual((await client.keys('*wh_a*')).sort(), before.sort(), 'no key written');
+    const again = await endpointAdmit(
+      client,
+      60_000,
+      [event],
+      [item(3, { meta: '{"m":3}', event: 0 }), item(4, { meta: '{"m":4}', event: 0 })],
+    );
+    assert.deepEqual(
+      again.map((r) => [r.held, r.needsMeta]),
+      [
+        [true, false],
+        [true, false],
+      ],
+    );
+    assert.deepEqual(await client.zrange(endpoint.backlog, 0, -1), ['evt_3|dlv_3', 'evt_4|dlv_4']);
+    assert.equal(await client.hget(endpoint.backlogData, 'evt_3|dlv_3'), `{"m":3}\n${event}`);
+    assert.deepEqual(
+      (await endpointAdmit(client, 60_000, [], [item(3)])).map((r) => [r.held, r.needsMeta]),
+      [[true, false]],
+      'already stored: held again without its metadata (idempotent)',
+    );
   });
 
   test('release lock: only with the holder token', async () => {

@@ -20,13 +20,15 @@
       endpoint number e (1-based)
       member
       score
-      the delivery's metadata as JSON (stored as `<metadata>\n<event JSON>`)
-      its event's number (1-based)
+      the delivery's metadata as JSON (stored as `<metadata>\n<event JSON>`), or '' when the caller left it out
+      its event's number (1-based; 0 with no metadata)
       1 when the endpoint is ordered (always held: the drain sends one key's deliveries one at a time)
       rate limit per second (0 = none)
       the ordering key value ('' when not ordered)
 
-  Output: three values per delivery: held (0 go now, 1 held), start a drain job (0/1), sequence number (0 none)
+  Output: three values per delivery: held (0 go now, 1 held, 2 would be held but its metadata was left out: nothing
+  changed, call again with it), start a drain job (0/1), sequence number (0 none). Callers leave the metadata out when
+  a delivery will most likely go now (most do): it is then sent only for the few that are held.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -51,8 +53,10 @@ local function admit(k, member, score, json, ordered, rate, orderingKey)
     hold = true
   end
   if not hold then return 0, 0, 0 end
+  local stored = redis.call('HEXISTS', data, member) == 1
+  if not json and not stored then return 2, 0, 0 end
   local seq = 0
-  if redis.call('HEXISTS', data, member) == 0 then
+  if not stored then
     redis.call('ZADD', backlog, score, member)
     redis.call('HSET', data, member, json)
     if ordered then
@@ -72,11 +76,12 @@ end
 
 local out = {}
 for i = 3 + events, #ARGV, 8 do
+  local event = tonumber(ARGV[i + 4])
   local held, start, seq = admit(
     (tonumber(ARGV[i]) - 1) * 6,
     ARGV[i + 1],
     tonumber(ARGV[i + 2]),
-    ARGV[i + 3] .. '\n' .. ARGV[2 + tonumber(ARGV[i + 4])],
+    event > 0 and (ARGV[i + 3] .. '\n' .. ARGV[2 + event]) or nil,
     ARGV[i + 5] == '1',
     tonumber(ARGV[i + 6]),
     ARGV[i + 7]
