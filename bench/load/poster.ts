@@ -39,7 +39,7 @@ async function run(p: PostPlan): Promise<PostOutcome> {
       .request({
         path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signedHeaders(p.secret, body, `evt_bench${s}`) },
+        headers: signedHeaders(p.secret, body, `evt_bench${s}`),
         body,
       })
       .then(async (res) => {
