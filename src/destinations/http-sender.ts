@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { Pool, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+import { Pool } from 'undici';
 import type { Destination, SendRequest, SendResult } from './destination.js';
 import { bareHost, isForbiddenAddress } from './url-guard.js';
 export type { SendFailureKind } from './destination.js';
@@ -10,7 +11,6 @@ export const RESPONSE_SNIPPET_BYTES = 2048;
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 const MAX_POOLS = 1000;
 const BLOCKED = 'ERR_WEBHOOK_ADDRESS_BLOCKED';
-const EMPTY = Buffer.alloc(0);
 const NO_HEADERS: HttpResult['headers'] = Object.freeze({});
 
 export type HttpRequest = SendRequest;
@@ -34,6 +34,34 @@ function publicOnlyLookup(hostname: string, options: LookupAllOptions | { all?: 
     if (bad) return callback(blocked(hostname, bad.address), []);
     if (options.all) callback(null, addresses);
     else callback(null, addresses[0].address, addresses[0].family);
+  });
+}
+
+/**
+ * The first RESPONSE_SNIPPET_BYTES of a response body, drained to its end so the connection is reused; past
+ * DRAIN_LIMIT_BYTES the body (and its connection) is destroyed instead. A body cut short (timeout, reset) yields what
+ * arrived: the answer's status counts all the same. Listeners, not an async iterator: this runs once per attempt.
+ */
+function readSnippet(body: Readable): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let total = 0;
+    const done = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    body.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (kept < RESPONSE_SNIPPET_BYTES) {
+        chunks.push(chunk);
+        kept += chunk.length;
+      }
+      if (total > DRAIN_LIMIT_BYTES) {
+        body.destroy();
+        done();
+      }
+    });
+    body.once('end', done);
+    body.once('error', done);
+    body.once('close', done);
   });
 }
 
@@ -114,36 +142,7 @@ export class HttpSender implements Destination {
         return failed(`timeout after ${req.timeoutMs} ms`, 'timeout');
       return failed(`${e.code ?? 'error'}: ${e.message}`, 'connection');
     }
-    const length = Number(res.headers['content-length']);
-    if (length <= DRAIN_LIMIT_BYTES) {
-      // The usual small answer of known length: read whole (cheaper than iterating its chunks).
-      let whole = EMPTY;
-      try {
-        whole = Buffer.from(await res.body.arrayBuffer());
-      } catch {
-        // As below: the status counts even when the body is cut short.
-      }
-      return this.answered(res, whole, started);
-    }
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    let total = 0;
-    try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (kept < RESPONSE_SNIPPET_BYTES) {
-          chunks.push(chunk);
-          kept += chunk.length;
-        }
-        if (total > DRAIN_LIMIT_BYTES) break; // leaving the loop destroys the body and its connection
-      }
-    } catch {
-      // An answer already received counts, even when its body is cut short (timeout, reset).
-    }
-    return this.answered(res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), started);
-  }
-
-  private answered(res: Dispatcher.ResponseData, received: Buffer, started: number): HttpResult {
+    const received = await readSnippet(res.body);
     const body = received.subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
     const durationMs = Math.round(performance.now() - started);
     return { statusCode: res.statusCode, headers: res.headers, body, error: null, errorKind: null, durationMs };
