@@ -25,8 +25,9 @@ export interface Signatures {
 
 /** keys[0] is the current secret; more keys only during a rotation's grace period. */
 export function sign(keys: readonly SigningKey[], messageId: string, timestamp: number, body: string): Signatures {
-  const humana = createHmac('sha256', keys[0].humana).update(`${timestamp}.${body}`).digest('hex');
-  const signed = `${messageId}.${timestamp}.${body}`;
-  const standard = keys.map((k) => `v1,${createHmac('sha256', k.standard).update(signed).digest('base64')}`).join(' ');
+  // Prefix and body fed separately: no copy of the body per signature.
+  const humana = createHmac('sha256', keys[0].humana).update(`${timestamp}.`).update(body).digest('hex');
+  const prefix = `${messageId}.${timestamp}.`;
+  const standard = keys.map((k) => `v1,${createHmac('sha256', k.standard).update(prefix).update(body).digest('base64')}`).join(' ');
   return { humana, standard };
 }
