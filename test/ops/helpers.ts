@@ -18,6 +18,13 @@ export async function setLimits(app: TestApp, organizationId: string, limits: Re
 
 /** The organization's whole history, oldest first. */
 export async function historyOf(app: TestApp, org: TestOrg, query = ''): Promise<Envelope[]> {
-  const res = await app.http.get(`/api/v1/events/history?limit=1000${query}`).set(org.auth).expect(200);
-  return (res.body.events as Envelope[]).reverse();
+  // Every page: a page stops at 1,000 events or at its byte cap, and a test may publish more than one page holds.
+  const events: Envelope[] = [];
+  let cursor = '';
+  do {
+    const res = await app.http.get(`/api/v1/events/history?limit=1000${query}${cursor}`).set(org.auth).expect(200);
+    events.push(...(res.body.events as Envelope[]));
+    cursor = res.body.nextCursor ? `&cursor=${encodeURIComponent(res.body.nextCursor as string)}` : '';
+  } while (cursor);
+  return events.reverse();
 }
