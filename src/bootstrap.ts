@@ -66,7 +66,7 @@ function openApi(app: NestExpressApplication): OpenAPIObject {
 
 /**
  * The OpenAPI document without Redis or a database: Nest's preview mode builds the module graph (routes, decorators)
- * without instantiating providers. scripts/generate-admin-types.mjs generates the console's types from it.
+ * without instantiating providers. scripts/generate-api-types.mjs generates the console's and the SDK's types from it.
  */
 export async function openApiDocument(env: NodeJS.ProcessEnv = process.env): Promise<OpenAPIObject> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(loadConfig(env)), {

@@ -300,7 +300,7 @@ async function dlq(values: Record<string, unknown>, positionals: string[]): Prom
       for await (const f of api.dlq.list({ webhookId: values['webhook-id'] as string | undefined })) {
         out(
           tty
-            ? `${c.bold(f.id)} ${f.event?.type ?? ''} ${f.event?.id ?? ''} ${c.red(f.failureReason)} ${c.dim(f.createdAt)}`
+            ? `${c.bold(f.id)} ${'events' in f.event ? `batch of ${f.event.events.length}` : `${f.event.type} ${f.event.id}`} ${c.red(f.failureReason)} ${c.dim(f.createdAt)}`
             : JSON.stringify(f),
         );
       }

@@ -5,7 +5,10 @@ import { openStream, type StreamOptions } from './sse.js';
 import type {
   AuditEntry,
   BatchResult,
+  BulkRetryResult,
   CreatedApiKey,
+  CreatedOrganization,
+  CreatedWebhook,
   CustomEvents,
   Delivery,
   DeliveryDetail,
@@ -27,11 +30,16 @@ import type {
   PageQuery,
   ProbeResult,
   PublishInput,
+  PurgeResult,
+  QueuedDelivery,
+  ReplayRangeResult,
+  RotatedSecret,
   Scope,
   StreamEvent,
   Webhook,
   WebhookBacklog,
   WebhookInput,
+  WebhookSecret,
   WebhookTestResult,
 } from './types.js';
 
@@ -125,7 +133,7 @@ export class WebhooksApi {
   constructor(private readonly http: HttpClient) {}
 
   /** Creates a webhook; the answer carries the `secret` (generated `whsec_…` when none is given), shown only here. */
-  create(input: WebhookInput): Promise<Webhook & { secret: string }> {
+  create(input: WebhookInput): Promise<CreatedWebhook> {
     return this.http.request('POST', '/api/v1/webhooks', { body: input });
   }
 
@@ -155,12 +163,12 @@ export class WebhooksApi {
     return this.http.request('DELETE', `/api/v1/webhooks/${enc(id)}`);
   }
 
-  secret(id: string): Promise<{ secret: string; [k: string]: unknown }> {
+  secret(id: string): Promise<WebhookSecret> {
     return this.http.request('GET', `/api/v1/webhooks/${enc(id)}/secret`);
   }
 
   /** New secret (given or generated); the previous one keeps being signed with for a grace period. */
-  rotateSecret(id: string, secret?: string): Promise<{ secret: string; [k: string]: unknown }> {
+  rotateSecret(id: string, secret?: string): Promise<RotatedSecret> {
     return this.http.request('POST', `/api/v1/webhooks/${enc(id)}/secret/rotate`, { body: secret === undefined ? {} : { secret } });
   }
 
@@ -178,12 +186,12 @@ export class WebhooksApi {
   }
 
   /** A new delivery of the same event. */
-  replayDelivery(id: string, deliveryId: string): Promise<{ deliveryId: string }> {
+  replayDelivery(id: string, deliveryId: string): Promise<QueuedDelivery> {
     return this.http.request('POST', `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/replay`);
   }
 
   /** Re-delivers the retained events of a time range that the webhook matches. */
-  replay(id: string, range: { from: string; to: string; eventTypes?: string[] }): Promise<Record<string, unknown>> {
+  replay(id: string, range: { from: string; to: string; eventTypes?: string[] }): Promise<ReplayRangeResult> {
     return this.http.request('POST', `/api/v1/webhooks/${enc(id)}/replay`, { body: range });
   }
 
@@ -228,16 +236,16 @@ export class DlqApi {
     });
   }
 
-  retry(id: string): Promise<{ deliveryId: string }> {
+  retry(id: string): Promise<QueuedDelivery> {
     return this.http.request('POST', `/api/v1/dlq/${enc(id)}/retry`);
   }
 
   /** Retries every entry matching the filters. */
-  retryAll(filter: DlqFilter = {}): Promise<{ retried: number; skipped?: number; [k: string]: unknown }> {
+  retryAll(filter: DlqFilter = {}): Promise<BulkRetryResult> {
     return this.http.request('POST', '/api/v1/dlq/retry', { body: filter });
   }
 
-  purge(olderThan: Date | string): Promise<{ purged: number }> {
+  purge(olderThan: Date | string): Promise<PurgeResult> {
     return this.http.request('DELETE', '/api/v1/dlq', {
       query: { olderThan: typeof olderThan === 'string' ? olderThan : olderThan.toISOString() },
     });
@@ -319,7 +327,7 @@ export class AuditLogApi {
 export class AdminApi {
   constructor(private readonly http: HttpClient) {}
 
-  createOrganization(name: string): Promise<Organization> {
+  createOrganization(name: string): Promise<CreatedOrganization> {
     return this.http.request('POST', '/api/v1/admin/organizations', { body: { name } });
   }
 

@@ -1,4 +1,8 @@
+import type { components } from './generated/api-types.js';
 import type { EventDataMap, EventInput, EventType } from './generated/catalog.js';
+
+/** The API's response bodies by OpenAPI component name (generated from the server's zod response schemas). */
+type Schemas = components['schemas'];
 
 /**
  * An organization's own event types, name → `data` (the `CustomEventDataMap` that `humana-events types` writes).
@@ -98,89 +102,27 @@ export interface AutoDisableOptions {
 export type WebhookFormat = 'standard' | 'slack' | 'pagerduty';
 
 /** The endpoint's state (contract section 8). */
-export interface EndpointHealth {
-  state: 'healthy' | 'failing' | 'circuit_open' | 'disabled';
-  consecutiveFailures: number;
-  lastSuccessAt: string | null;
-  lastFailureAt: string | null;
-  disabledAt: string | null;
-  disabledReason: string | null;
-}
+export type EndpointHealth = Schemas['EndpointHealth'];
 
 /** Deliveries held while a webhook is paused (or rate-limited): how many, and the publish time of the oldest. */
-export interface WebhookBacklog {
-  pending: number;
-  oldestAt: string | null;
-}
+export type WebhookBacklog = Schemas['Backlog'];
 
-export interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  headers: Record<string, string>;
-  filters: Record<string, unknown> | null;
-  retry: Required<RetryConfig>;
-  description: string;
-  enabled: boolean;
-  timeoutMs: number;
-  batch: { maxSize: number; maxWaitMs: number } | null;
-  transform: string | null;
-  /** Chosen by the URL's scheme. */
-  transport: 'http' | 'amqp' | 'nats' | 'mqtt' | 'redis' | 'smtp' | (string & {});
-  circuitBreaker: CircuitBreakerOptions;
-  autoDisable: AutoDisableOptions;
-  rateLimit: { perSecond: number } | null;
-  ordering: { key: string } | null;
-  variants: Array<{ url: string; weight: number }> | null;
-  format: WebhookFormat;
-  formatOptions: WebhookInput['formatOptions'];
-  paused: boolean;
-  health: EndpointHealth;
-  transformHealth?: { consecutiveFailures: number; lastError: string | null; lastFailureAt: string | null };
-  createdAt: string;
-  updatedAt: string;
-  [field: string]: unknown;
-}
+/** A webhook as the API shows it: options, live endpoint health, transform health; credentials in its URL masked. */
+export type Webhook = Schemas['WebhookDetail'];
+/** The answer to a create: the webhook and its signing secret (shown only here and by `secret()`). */
+export type CreatedWebhook = Schemas['CreatedWebhook'];
+export type WebhookSecret = Schemas['WebhookSecret'];
+export type RotatedSecret = Schemas['RotatedSecret'];
 
-export interface WebhookTestResult {
-  success: boolean;
-  statusCode: number | null;
-  duration: number;
-  error?: string;
-  deliveryId?: string;
-}
+export type WebhookTestResult = Schemas['TestResult'];
 
-export type DeliveryStatus = 'pending' | 'success' | 'retrying' | 'failed';
-
-export interface Delivery {
-  id: string;
-  webhookId: string;
-  eventId: string;
-  event: string;
-  url: string;
-  status: DeliveryStatus;
-  statusCode: number | null;
-  duration: number;
-  attempts: number;
-  timestamp: string;
-  [field: string]: unknown;
-}
-
-export interface DeliveryAttempt {
-  attempt?: number;
-  timestamp: string;
-  statusCode: number | null;
-  duration: number;
-  error?: string | null;
-  responseBody?: string;
-  [field: string]: unknown;
-}
-
-export interface DeliveryDetail extends Delivery {
-  attemptHistory: DeliveryAttempt[];
-  eventPublishedAt?: string;
-  succeededAt?: string | null;
-}
+export type DeliveryStatus = Delivery['status'];
+export type Delivery = Schemas['DeliverySummary'];
+export type DeliveryAttempt = Schemas['Attempt'];
+export type DeliveryDetail = Schemas['DeliveryDetail'];
+/** A delivery queued by a replay or a DLQ retry. */
+export type QueuedDelivery = Schemas['QueuedDelivery'];
+export type ReplayRangeResult = Schemas['ReplayRangeResult'];
 
 /** Page size (1–1000, default 100) and where to start; the iterator follows `nextCursor` itself. */
 export interface PageQuery {
@@ -200,31 +142,13 @@ export interface DlqFilter {
   to?: string;
 }
 
-export interface FailedWebhook {
-  id: string;
-  originalWebhook: Record<string, unknown>;
-  event: Envelope;
-  attempts: DeliveryAttempt[];
-  failureReason: string;
-  createdAt: string;
-  lastAttempt: string;
-  [field: string]: unknown;
-}
+/** A DLQ entry: the delivery that failed for good, its attempts, the webhook then and whether it can be retried now. */
+export type FailedWebhook = Schemas['FailedWebhook'];
+export type BulkRetryResult = Schemas['BulkRetryResult'];
+export type PurgeResult = Schemas['PurgeResult'];
 
 /** One entry of `GET /api/v1/event-types`: a built-in type or one of the organization's own. */
-export interface EventTypeInfo {
-  type: string;
-  category: string;
-  description: string;
-  /** JSON Schema (draft 2020-12) of the event's `data`. */
-  schema: Record<string, unknown>;
-  builtIn: boolean;
-  /** Grows by one on every schema change of an own type (built-ins: 1). */
-  version: number;
-  examples?: Record<string, unknown>[];
-  createdAt?: string;
-  updatedAt?: string;
-}
+export type EventTypeInfo = Schemas['EventType'];
 
 /** `POST /api/v1/event-types`: a `category.action` name, a JSON Schema of `data`, examples it must accept. */
 export interface EventTypeInput {
@@ -237,47 +161,13 @@ export interface EventTypeInput {
 /** `PUT /api/v1/event-types/{name}`: replaces description, schema and examples (absent examples are kept). */
 export type EventTypeChange = Omit<EventTypeInput, 'name'>;
 
-export type MetricsWindow = '1m' | '5m' | '15m' | '1h' | '24h';
-
 /** The seed's `EventMetrics`, for the organization or one webhook; `null` where the window has no data. */
-export interface EventMetrics {
-  organizationId: string;
-  webhookId?: string;
-  window: MetricsWindow;
-  from: string;
-  to: string;
-  deliveryRate: { successful: number; failed: number; percentage: number | null };
-  /** Publish → 2xx of successful deliveries, ms. */
-  latency: { p50: number | null; p95: number | null; p99: number | null; average: number | null };
-  throughput: { eventsPerSecond: number; peakThroughput: number; averageThroughput: number };
-  errors: { byType: Record<string, number>; byStatusCode: Record<string, number>; retrySuccess: number };
-  /** Per variant URL (webhooks with `variants`). */
-  variants?: Array<{
-    url: string;
-    successful: number;
-    failed: number;
-    successRate: number | null;
-    averageLatency: number | null;
-    averageDuration: number | null;
-  }>;
-}
-
-export type CheckStatus = 'healthy' | 'degraded' | 'unhealthy';
+export type EventMetrics = Schemas['EventMetrics'];
+export type MetricsWindow = EventMetrics['window'];
 
 /** `GET /api/v1/events/health` (seed shape); returned as is when the server answers 503. */
-export interface EventSystemHealth {
-  status: CheckStatus;
-  checks: Record<string, CheckStatus>;
-  metrics: {
-    active_webhooks: number | null;
-    active_sse_connections: number;
-    active_websocket_connections: number;
-    pending_events: number | null;
-    dead_letter_queue_size: number | null;
-    delivery_workers: number | null;
-  };
-  errors?: Record<string, string>;
-}
+export type EventSystemHealth = Schemas['EventSystemHealth'];
+export type CheckStatus = EventSystemHealth['status'];
 
 /** `GET /health/live` and `/health/ready` (terminus); returned as is when the server answers 503. */
 export interface ProbeResult {
@@ -288,27 +178,13 @@ export interface ProbeResult {
 }
 
 /** One change the organization made (secrets and receiver credentials redacted). */
-export interface AuditEntry {
-  id: string;
-  organizationId: string;
-  /** The API key id, or `admin`. */
-  actor: string;
-  /** e.g. `webhook.created`, `event_type.updated`. */
-  action: string;
-  resourceId: string | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  timestamp: string;
-}
+export type AuditEntry = Schemas['AuditPage']['entries'][number];
 
-export type Scope = 'events:write' | 'events:read' | 'streams:read' | 'webhooks:read' | 'webhooks:write' | 'dlq:manage' | 'audit:read';
+export type Scope = CreatedApiKey['scopes'][number];
 
-export interface Organization {
-  id: string;
-  name: string;
-  limits?: OrganizationLimits;
-  createdAt: string;
-}
+/** An organization; `limits` holds the ones set (OrganizationLimits). */
+export type Organization = Schemas['Organization'];
+export type CreatedOrganization = Schemas['CreatedOrganization'];
 
 /** Per-organization limits; a missing one means unlimited. */
 export interface OrganizationLimits {
@@ -318,10 +194,4 @@ export interface OrganizationLimits {
 }
 
 /** A new API key: `key` is shown only in this answer. */
-export interface CreatedApiKey {
-  id: string;
-  key: string;
-  organizationId: string;
-  name: string;
-  scopes: Scope[];
-}
+export type CreatedApiKey = Schemas['CreatedKey'];

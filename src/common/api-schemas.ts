@@ -2,8 +2,8 @@ import { ApiResponse } from '@nestjs/swagger';
 import { z } from 'zod';
 
 /**
- * The response bodies the OpenAPI document describes, by component name. The console's types are generated from it
- * (scripts/generate-admin-types.mjs), so these schemas are what a renamed field breaks.
+ * The response bodies the OpenAPI document describes, by component name. The console's and the SDK's types are
+ * generated from it (scripts/generate-api-types.mjs), so these schemas are what a renamed field breaks.
  */
 export const apiSchemas = z.registry<{ id: string }>();
 

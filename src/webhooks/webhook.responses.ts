@@ -31,7 +31,12 @@ export const webhookViewSchema = responseSchema<WebhookView>()(
     transport: z.enum(TRANSPORTS),
     events: z.array(z.string()),
     headers: z.record(z.string(), z.string()),
-    filters: opaque<WebhookFilters | null>({ type: 'object', nullable: true, description: 'conditions on `data`: see the create request' }),
+    filters: opaque<WebhookFilters | null>({
+      type: 'object',
+      additionalProperties: true,
+      nullable: true,
+      description: 'conditions on `data`: see the create request',
+    }),
     retry: z.object({ maxAttempts: z.number().int(), backoffMultiplier: z.number(), maxDelay: z.number() }),
     description: z.string(),
     enabled: z.boolean(),

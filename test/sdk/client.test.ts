@@ -173,7 +173,9 @@ describe('sdk client against a running server', () => {
       const all = await client.dlq.list({ webhookId: hook.id, limit: 1 }).toArray();
       return all.length === 2 ? all : null;
     }, 15_000))!;
-    assert.equal(entries[0].event.type, 'chat.ended');
+    const failed = entries[0].event;
+    assert.ok(!('events' in failed), 'a single event, not a batch');
+    assert.equal(failed.type, 'chat.ended');
     assert.ok(entries[0].failureReason);
     const one = await client.dlq.retry(entries[0].id);
     assert.match(one.deliveryId, /^del_/);
@@ -366,6 +368,10 @@ describe('generated event types', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the API response types (console and SDK) match the OpenAPI document the server builds', () => {
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/generate-api-types.mjs'), '--check'], { cwd: REPO_ROOT });
   });
 
   it('has a sample for every built-in type', () => {

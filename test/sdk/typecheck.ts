@@ -57,3 +57,22 @@ export async function customTypeChecks(c: HumanaEvents<CustomEventDataMap>): Pro
     }
   }
 }
+
+/** The resource types are the API's response schemas (generated from the OpenAPI document): exact, not open. */
+export async function resourceTypeChecks(c: HumanaEvents): Promise<void> {
+  const w = await c.webhooks.get('wh_1');
+  const state: 'healthy' | 'failing' | 'circuit_open' | 'disabled' = w.health.state;
+  const perSecond: number | undefined = w.rateLimit?.perSecond;
+  void [state, perSecond];
+  // @ts-expect-error no such field on a webhook (the types carry no index signature)
+  void w.signingSecret;
+  const d = await c.webhooks.delivery('wh_1', 'del_1');
+  const sequence: number | null = d.sequence;
+  const variant: string | null = d.variant;
+  void [sequence, variant];
+  for await (const f of c.dlq.list()) {
+    // @ts-expect-error a DLQ entry's event may be a batch: narrow first
+    void f.event.type;
+    if (!('events' in f.event)) void f.event.type;
+  }
+}
