@@ -4,10 +4,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { Receiver } from '../support/receiver.js';
+import type { Receiver } from '../support/receiver.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { waitFor } from '../support/time.js';
-import { ConsoleRig, skipWithoutBrowser as skip, type ConsolePage, type Org } from './browser-support.js';
+import {
+  signedInConsole,
+  skipWithoutBrowser as skip,
+  type ConsolePage,
+  type ConsoleRig,
+  type Org,
+  type SignedInConsole,
+} from './browser-support.js';
 
 const message = (n: number) => ({
   messageId: `msg-${n}`,
@@ -25,28 +32,18 @@ describe('console in a browser: delivery engine and destinations', { skip }, () 
   let target: PrivateRedis;
   let c: ConsolePage;
   let page: ConsolePage['page'];
+  let ui: SignedInConsole;
   before(async () => {
-    rig = await ConsoleRig.start();
-    org = await rig.createOrg('Acme');
-    rx = await Receiver.start();
+    ui = await signedInConsole();
+    ({ rig, org, rx, c, page } = ui);
     rx.on('/down', () => ({ status: 503, body: 'down for maintenance' }));
     target = await startPrivateRedis();
-    c = await rig.open();
-    page = c.page;
-    await c.signIn(org.key);
   });
   after(async () => {
-    await c?.close();
-    await rx?.close();
     await target?.destroy();
-    await rig?.close();
+    await ui?.close();
   });
-  const publish = (n: number) =>
-    rig.http
-      .post('/api/v1/events')
-      .set(org.auth)
-      .send({ type: 'message.sent', data: message(n) })
-      .expect(202);
+  const publish = (n: number) => ui.publish('message.sent', message(n));
   const createdId = async () => {
     await page.getByRole('link', { name: 'Open webhook' }).click();
     await page.waitForFunction(() => /#\/webhooks\/wh_/.test(location.hash));
@@ -278,11 +275,11 @@ describe('console in a browser: delivery engine and destinations', { skip }, () 
     await c.assertAccessible('amqp destination');
     for (const otherId of otherIds) await rig.http.delete(`/api/v1/webhooks/${otherId}`).set(org.auth).expect(204);
 
-    const ev = (await publish(6)).body as { id: string };
+    const eventId = await publish(6);
     const r = new Redis(target.url);
     try {
       await waitFor(
-        async () => (await r.xrange('console:message.sent', '-', '+')).some(([, f]) => f.join(' ').includes(ev.id)) || null,
+        async () => (await r.xrange('console:message.sent', '-', '+')).some(([, f]) => f.join(' ').includes(eventId)) || null,
         15_000,
       );
     } finally {

@@ -3,9 +3,16 @@
 // the API's numbers, the live view (arrival, a reconnect across an app restart, 1,000 events/s).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Receiver } from '../support/receiver.js';
+import type { Receiver } from '../support/receiver.js';
 import { sleep, waitFor } from '../support/time.js';
-import { ConsoleRig, skipWithoutBrowser as skip, type ConsolePage, type Org } from './browser-support.js';
+import {
+  signedInConsole,
+  skipWithoutBrowser as skip,
+  type ConsolePage,
+  type ConsoleRig,
+  type Org,
+  type SignedInConsole,
+} from './browser-support.js';
 
 const message = (n: number, companionId = 'comp-1') => ({
   messageId: `msg-${n}`,
@@ -34,23 +41,15 @@ describe('console in a browser: events, history, metrics, live view', { skip }, 
   let rx: Receiver;
   let c: ConsolePage;
   let page: ConsolePage['page'];
+  let ui: SignedInConsole;
   before(async () => {
-    rig = await ConsoleRig.start();
-    org = await rig.createOrg('Acme');
-    rx = await Receiver.start();
+    ui = await signedInConsole();
+    ({ rig, org, rx, c, page } = ui);
     rx.on('/ok', () => ({ status: 200, body: 'ok' }));
     rx.on('/fail', () => ({ status: 500, body: 'nope' }));
-    c = await rig.open();
-    page = c.page;
-    await c.signIn(org.key);
   });
-  after(async () => {
-    await c?.close();
-    await rx?.close();
-    await rig?.close();
-  });
-  const publish = async (type: string, data: object): Promise<string> =>
-    (await rig.http.post('/api/v1/events').set(org.auth).send({ type, data }).expect(202)).body.id as string;
+  after(() => ui?.close());
+  const publish = (type: string, data: object): Promise<string> => ui.publish(type, data);
 
   test('the event page: opened directly by its address, envelope, data and deliveries shown; history rows link to it', async () => {
     // Two webhooks take this event (and only it: the filter); one answers 200, the other 500 with no retry.

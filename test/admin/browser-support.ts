@@ -14,6 +14,7 @@ import request from 'supertest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freePort } from '../../src/config/redis-bootstrap.js';
 import { ADMIN_TOKEN, AppProcess, BOOTSTRAP_KEY } from '../support/launcher.js';
+import { Receiver } from '../support/receiver.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 
 export { ADMIN_TOKEN, BOOTSTRAP_KEY };
@@ -205,5 +206,44 @@ export class ConsolePage {
   async close(): Promise<void> {
     await this.context.close();
     assert.deepEqual(this.errors, [], 'uncaught errors in the page');
+  }
+}
+
+/** A suite's console: the rig, an organization "Acme", a receiver and a page signed in with the organization's key. */
+export interface SignedInConsole {
+  rig: ConsoleRig;
+  org: Org;
+  rx: Receiver;
+  c: ConsolePage;
+  page: Page;
+  /** Publishes one event of the organization through the API (202); its id. */
+  publish(type: string, data: object): Promise<string>;
+  /** Closes the page (failing on uncaught page errors), the receiver and the rig. */
+  close(): Promise<void>;
+}
+
+export async function signedInConsole(): Promise<SignedInConsole> {
+  const rig = await ConsoleRig.start();
+  let rx: Receiver | undefined;
+  let c: ConsolePage | undefined;
+  const close = async () => {
+    try {
+      await c?.close();
+    } finally {
+      await rx?.close();
+      await rig.close();
+    }
+  };
+  try {
+    const org = await rig.createOrg('Acme');
+    rx = await Receiver.start();
+    c = await rig.open();
+    await c.signIn(org.key);
+    const publish = async (type: string, data: object) =>
+      (await rig.http.post('/api/v1/events').set(org.auth).send({ type, data }).expect(202)).body.id as string;
+    return { rig, org, rx, c, page: c.page, publish, close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
   }
 }

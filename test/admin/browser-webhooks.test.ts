@@ -2,9 +2,16 @@
 // against the app as `npm start` runs it and real receivers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Receiver } from '../support/receiver.js';
+import type { Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/time.js';
-import { ConsoleRig, skipWithoutBrowser as skip, type ConsolePage, type Org } from './browser-support.js';
+import {
+  signedInConsole,
+  skipWithoutBrowser as skip,
+  type ConsolePage,
+  type ConsoleRig,
+  type Org,
+  type SignedInConsole,
+} from './browser-support.js';
 
 const message = (n: number) => ({
   messageId: `msg-${n}`,
@@ -25,10 +32,10 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
   let flakyCount = 0;
   let webhookId = '';
   let goneId = '';
+  let ui: SignedInConsole;
   before(async () => {
-    rig = await ConsoleRig.start();
-    org = await rig.createOrg('Acme');
-    rx = await Receiver.start();
+    ui = await signedInConsole();
+    ({ rig, org, rx, c, page } = ui);
     // /flaky: 500, 500, then 200 for events (tests always 200); /gone: 410 until healed.
     rx.on('/flaky', (req) =>
       req.headers['x-humana-event'] === 'webhook.test'
@@ -38,21 +45,9 @@ describe('console in a browser: webhooks, deliveries, dead letters', { skip }, (
           : { status: 200, body: 'ok!' },
     );
     rx.on('/gone', () => (healed ? { status: 200, body: 'back' } : { status: 410, body: 'gone away' }));
-    c = await rig.open();
-    page = c.page;
-    await c.signIn(org.key);
   });
-  after(async () => {
-    await c?.close();
-    await rx?.close();
-    await rig?.close();
-  });
-  const publish = (n: number) =>
-    rig.http
-      .post('/api/v1/events')
-      .set(org.auth)
-      .send({ type: 'message.sent', data: message(n) })
-      .expect(202);
+  after(() => ui?.close());
+  const publish = (n: number) => ui.publish('message.sent', message(n));
 
   test('create a webhook: a bad URL gets a field error; a good one is created and its secret shown once', async () => {
     await c.go('#/webhooks/new');
