@@ -8,6 +8,7 @@ import type { Receiver } from '../support/receiver.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 import { waitFor } from '../support/time.js';
 import {
+  message,
   signedInConsole,
   skipWithoutBrowser as skip,
   type ConsolePage,
@@ -15,15 +16,6 @@ import {
   type Org,
   type SignedInConsole,
 } from './browser-support.js';
-
-const message = (n: number) => ({
-  messageId: `msg-${n}`,
-  companionId: `comp-${n % 2}`,
-  userId: 'user-1',
-  content: `hello ${n}`,
-  type: 'text',
-  metadata: {},
-});
 
 describe('console in a browser: delivery engine and destinations', { skip }, () => {
   let rig: ConsoleRig;
@@ -43,7 +35,7 @@ describe('console in a browser: delivery engine and destinations', { skip }, () 
     await target?.destroy();
     await ui?.close();
   });
-  const publish = (n: number) => ui.publish('message.sent', message(n));
+  const publish = (n: number) => ui.publish('message.sent', message(n, `comp-${n % 2}`));
   const createdId = async () => {
     await page.getByRole('link', { name: 'Open webhook' }).click();
     await page.waitForFunction(() => /#\/webhooks\/wh_/.test(location.hash));

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { Receiver } from '../support/receiver.js';
 import { sleep, waitFor } from '../support/time.js';
 import {
+  message,
   signedInConsole,
   skipWithoutBrowser as skip,
   type ConsolePage,
@@ -14,14 +15,6 @@ import {
   type SignedInConsole,
 } from './browser-support.js';
 
-const message = (n: number, companionId = 'comp-1') => ({
-  messageId: `msg-${n}`,
-  companionId,
-  userId: 'user-1',
-  content: `hello ${n}`,
-  type: 'text',
-  metadata: {},
-});
 const chat = (n: number, companionId: string) => ({ sessionId: `sess-${n}`, companionId, userId: 'user-1', context: {} });
 
 /** The live view's cap on rows (MAX_EVENTS in admin/js/views/live.js). */

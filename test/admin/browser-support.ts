@@ -209,6 +209,16 @@ export class ConsolePage {
   }
 }
 
+/** The `data` of a `message.sent` event numbered n. */
+export const message = (n: number, companionId = 'comp-1') => ({
+  messageId: `msg-${n}`,
+  companionId,
+  userId: 'user-1',
+  content: `hello ${n}`,
+  type: 'text',
+  metadata: {},
+});
+
 /** A suite's console: the rig, an organization "Acme", a receiver and a page signed in with the organization's key. */
 export interface SignedInConsole {
   rig: ConsoleRig;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/time.js';
 import {
+  message,
   signedInConsole,
   skipWithoutBrowser as skip,
   type ConsolePage,
@@ -12,15 +13,6 @@ import {
   type Org,
   type SignedInConsole,
 } from './browser-support.js';
-
-const message = (n: number) => ({
-  messageId: `msg-${n}`,
-  companionId: 'comp-1',
-  userId: 'user-1',
-  content: `hello ${n}`,
-  type: 'text',
-  metadata: {},
-});
 
 describe('console in a browser: webhooks, deliveries, dead letters', { skip }, () => {
   let rig: ConsoleRig;
