@@ -1,4 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { USER_AGENT } from '../../src/delivery/delivery-executor.js';
+import { sign, type SigningKey } from '../../src/webhooks/signing.js';
 import { benchEvent } from './events.js';
 
 /** An envelope shaped like a real delivery body (what the app POSTs), for the bare baselines. */
@@ -9,23 +11,23 @@ export function envelopeBody(seq: number, scheduledMs: number): string {
 }
 
 /**
- * The headers the app sends with a delivery (contract section 6): both signatures (X-Humana-Signature, hex HMAC-SHA256
- * of `timestamp.body`; webhook-signature, Standard Webhooks' base64 HMAC of `id.timestamp.body` keyed on the decoded
- * `whsec_` secret), the event and delivery headers and a traceparent, so the baseline pays for what the app must send.
+ * The headers the app sends with a delivery (contract section 6), signed by the app's own `sign()`: both signatures,
+ * the event and delivery headers and a traceparent, so the baseline pays for what the app must send. `key` is made
+ * once per secret (`signingKey`), as the app does.
  */
-export function signedHeaders(secret: string, body: string, messageId: string, eventType = 'message.sent'): Record<string, string> {
+export function signedHeaders(key: SigningKey, body: string, messageId: string, eventType = 'message.sent'): Record<string, string> {
   const ts = Math.floor(Date.now() / 1000);
-  const standardKey = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret);
+  const sig = sign([key], messageId, ts, body);
   return {
-    'user-agent': 'HumanaEvents-Webhooks/1.0',
+    'user-agent': USER_AGENT,
     'content-type': 'application/json',
     'x-humana-event': eventType,
     'x-humana-delivery': `dlv_${messageId}`,
     'x-humana-timestamp': String(ts),
-    'x-humana-signature': createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex'),
+    'x-humana-signature': sig.humana,
     'webhook-id': messageId,
     'webhook-timestamp': String(ts),
-    'webhook-signature': `v1,${createHmac('sha256', standardKey).update(`${messageId}.${ts}.${body}`).digest('base64')}`,
+    'webhook-signature': sig.standard,
     traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
   };
 }

@@ -1,6 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { nowMs } from '../../test/support/time.js';
+import { signingKey } from '../../src/webhooks/signing.js';
 import { envelopeBody, signedHeaders } from '../lib/delivery-body.js';
 import { keepAliveAgent, postJson } from '../lib/http.js';
 import { serve } from '../lib/rpc.js';
@@ -85,11 +86,12 @@ async function produce(p: ProducePlan): Promise<{ jobs: number; seconds: number 
 
 async function work(p: WorkPlan): Promise<void> {
   const agent = keepAliveAgent(p.concurrency);
+  const key = signingKey(p.secret);
   worker = new Worker<DeliveryJob>(
     p.queue,
     async (job) => {
       const { url, body, id } = job.data;
-      const reply = await postJson(agent, url, body, signedHeaders(p.secret, body, id), 10_000);
+      const reply = await postJson(agent, url, body, signedHeaders(key, body, id), 10_000);
       if (reply.status < 200 || reply.status >= 300) throw new Error(`receiver answered ${reply.status}`);
     },
     { connection: connection(p.redisUrl), prefix: p.prefix, concurrency: p.concurrency },

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { nowMs } from '../../test/support/time.js';
+import { signingKey } from '../../src/webhooks/signing.js';
 import { envelopeBody, signedHeaders } from '../lib/delivery-body.js';
 import { serve } from '../lib/rpc.js';
 import { openLoop } from '../lib/schedule.js';
@@ -31,6 +32,7 @@ let seq = 0;
 async function run(p: PostPlan): Promise<PostOutcome> {
   const pool = new Pool(new URL(p.urls[0]).origin, { connections: p.concurrency, pipelining: 1 });
   const paths = p.urls.map((u) => new URL(u).pathname);
+  const key = signingKey(p.secret);
   const out: PostOutcome = { posted: 0, statuses: {}, seconds: 0, cpuUsPerPost: 0 };
   const post = async (path: string, scheduledMs: number) => {
     const s = seq++;
@@ -39,7 +41,7 @@ async function run(p: PostPlan): Promise<PostOutcome> {
       .request({
         path,
         method: 'POST',
-        headers: signedHeaders(p.secret, body, `evt_bench${s}`),
+        headers: signedHeaders(key, body, `evt_bench${s}`),
         body,
       })
       .then(async (res) => {
