@@ -156,12 +156,11 @@ async function latestDelivery(app: TestApp, hook: Hook): Promise<Record<string, 
 const run = promisify(execFile);
 const TSC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../node_modules/typescript/bin/tsc');
 
-/** Copies the console (sources, generated types, tsconfig) and type-checks the copy after `edit`. */
-async function typeCheckCopy(edit: (dir: string) => void): Promise<{ ok: boolean; output: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'console-types-'));
+/** Makes a fresh directory from `prefix`, lets `prepare` fill it, then runs `tsc -p` on its tsconfig.json; removes it. */
+async function typeCheckIn(prefix: string, prepare: (dir: string) => void): Promise<{ ok: boolean; output: string }> {
+  const dir = mkdtempSync(prefix);
   try {
-    cpSync(CONSOLE_ROOT, dir, { recursive: true });
-    edit(dir);
+    prepare(dir);
     await run(process.execPath, [TSC, '-p', path.join(dir, 'tsconfig.json')]);
     return { ok: true, output: '' };
   } catch (err) {
@@ -170,6 +169,14 @@ async function typeCheckCopy(edit: (dir: string) => void): Promise<{ ok: boolean
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Copies the console (sources, generated types, tsconfig) and type-checks the copy after `edit`. */
+function typeCheckCopy(edit: (dir: string) => void): Promise<{ ok: boolean; output: string }> {
+  return typeCheckIn(path.join(tmpdir(), 'console-types-'), (dir) => {
+    cpSync(CONSOLE_ROOT, dir, { recursive: true });
+    edit(dir);
+  });
 }
 
 function rewrite(file: string, from: string, to: string): void {
@@ -181,10 +188,9 @@ function rewrite(file: string, from: string, to: string): void {
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 
 /** Type-checks a module that registers a response schema for `View` (strict, against the real src/common/api-schemas.ts). */
-async function typeCheckSchema(view: string, schema: string): Promise<{ ok: boolean; output: string }> {
+function typeCheckSchema(view: string, schema: string): Promise<{ ok: boolean; output: string }> {
   // Under dist/ so that `zod` resolves from the repository's node_modules.
-  const dir = mkdtempSync(path.join(ROOT, 'dist', 'schema-check-'));
-  try {
+  return typeCheckIn(path.join(ROOT, 'dist', 'schema-check-'), (dir) => {
     writeFileSync(
       path.join(dir, 'fixture.ts'),
       [
@@ -204,14 +210,7 @@ async function typeCheckSchema(view: string, schema: string): Promise<{ ok: bool
       types: [],
     };
     writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['fixture.ts'] }));
-    await run(process.execPath, [TSC, '-p', path.join(dir, 'tsconfig.json')]);
-    return { ok: true, output: '' };
-  } catch (err) {
-    const e = err as { stdout?: string; message: string };
-    return { ok: false, output: e.stdout ?? e.message };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 describe('response schemas are checked against the types the routes return', () => {
