@@ -97,7 +97,11 @@ export class LogConsumer {
         if (entries.length === 0) continue;
         const events = entries.filter(([, f]) => f && f.length).map(([sid, f]) => parseEntry(sid, f, partition));
         if (events.length) await this.opts.handle(events);
-        await conn.xack(stream, group, ...entries.map(([sid]) => sid));
+        // Not awaited: the next read follows it on the same connection (one round trip per batch, not two). Should it
+        // fail, the entries stay pending and are handled again (after a failed read, or claimed once idle).
+        conn
+          .xack(stream, group, ...entries.map(([sid]) => sid))
+          .catch((err: Error) => this.logger.warn(`XACK on ${stream} failed: ${err.message}`));
         this.processed += events.length;
         this.lastError = null;
       } catch (err) {
