@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Role } from '../test/support/launcher.js';
+import type { ProcessSpec } from '../test/support/launcher.js';
 
 export const SCENARIOS = ['publish', 'webhooks', 'fanout', 'mixed', 'fairness', 'broadcast', 'amqp'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -18,8 +18,11 @@ export interface BenchOptions {
   subscribers?: number;
   /** Subscribers each fanout event reaches (they share its companion filter); default 10. */
   perEvent?: number;
-  /** App processes under test, e.g. ["api", "worker"] or ["all"]. */
-  roles: Role[];
+  /**
+   * App processes under test, e.g. ["api", "worker"], ["all"] or ["api", "worker:main", "worker:overflow"]; unset: each
+   * scenario's default (api,worker; fairness: one worker per delivery lane).
+   */
+  roles?: ProcessSpec[];
   /** Directory for --cpu-prof profiles of the app processes. */
   cpuProfDir?: string;
   /** --cluster: publish and webhooks also run on a private Redis Cluster, beside the single Redis. */
@@ -40,7 +43,8 @@ export const USAGE = `npm run bench -- [options]
   --webhooks N        webhook endpoints (defaults: webhooks 10, mixed 50, fairness 5 (flood), amqp 4)
   --subscribers N     real-time subscribers, half SSE half WebSocket (defaults: fanout 2000, broadcast 2000, mixed 500)
   --per-event N       fanout: subscribers each event reaches (default 10; = --subscribers for a broadcast)
-  --roles LIST        app processes under test (default api,worker; e.g. all or api,api,worker,worker)
+  --roles LIST        app processes under test (default api,worker, and api,worker:main,worker:overflow for
+                      fairness: one worker per delivery lane, WORKER_LANE; e.g. all or api,api,worker,worker)
   --cpu-prof DIR      write V8 CPU profiles of the app processes to DIR
   --receiver-delay MS webhook receivers answer after MS ms (slow endpoints; webhooks scenario)
   --cluster           publish and webhooks run twice: on one Redis, then on a private Redis Cluster (3 masters + 3 replicas)
@@ -77,10 +81,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const scenarios = (values.scenario ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim());
   for (const s of scenarios)
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (one of ${SCENARIOS.join(', ')})`);
-  const roles = (values.roles ?? 'api,worker').split(',').map((r) => r.trim());
-  for (const r of roles) if (!['api', 'worker', 'all'].includes(r)) throw new Error(`unknown role "${r}" (api, worker or all)`);
-  if (!roles.some((r) => r !== 'worker')) throw new Error('--roles needs at least one api or all process');
-  if (!roles.some((r) => r !== 'api')) throw new Error('--roles needs at least one worker or all process');
+  const roles = values.roles?.split(',').map((r) => r.trim()) ?? [];
+  const specs: readonly string[] = ['api', 'worker', 'all', 'worker:main', 'worker:overflow'];
+  for (const r of roles) if (!specs.includes(r)) throw new Error(`unknown role "${r}" (${specs.join(', ')})`);
+  if (roles.length && !roles.some((r) => r === 'api' || r === 'all')) throw new Error('--roles needs at least one api or all process');
+  if (roles.length && !roles.some((r) => r === 'worker' || r === 'all' || r === 'worker:main'))
+    throw new Error('--roles needs at least one worker, worker:main or all process (the matcher)');
   return {
     scenarios: scenarios as ScenarioName[],
     quick: values.quick,
@@ -90,7 +96,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     webhooks: positive('webhooks', values.webhooks),
     subscribers: positive('subscribers', values.subscribers),
     perEvent: positive('per-event', values['per-event']),
-    roles: roles as Role[],
+    roles: roles.length ? (roles as ProcessSpec[]) : undefined,
     cpuProfDir: values['cpu-prof'],
     cluster: values.cluster,
     receiverDelayMs: positive('receiver-delay', values['receiver-delay']),

@@ -1,6 +1,7 @@
 import type { Logger as Pino } from 'pino';
 import { startApp, type RunningApp } from './bootstrap.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import { lowerCpuPriority } from './common/process-priority.js';
 import { StartupError } from './common/startup-wait.js';
 import { createPino } from './observability/app-logger.js';
 
@@ -9,18 +10,19 @@ const SHUTDOWN_GRACE_MS = 15_000;
 /** A stop requested while Nest is still initialising (not interruptible) waits this long for it before exiting. */
 const STARTUP_STOP_MS = 5_000;
 
-/** The app's own JSON log format from the first line, even when the configuration itself is invalid. */
-function startupLogger(): Pino {
-  let config: Parameters<typeof createPino>[0];
+/** The configuration, read early for the log format and the CPU priority; an invalid one is reported by startApp. */
+function earlyConfig(): AppConfig | undefined {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch {
-    config = { logLevel: 'info', serviceName: 'humana-events' };
+    return undefined;
   }
-  return createPino(config).child({ context: 'Bootstrap' });
 }
 
-const log = startupLogger();
+const config = earlyConfig();
+/** The app's own JSON log format from the first line, even when the configuration itself is invalid. */
+const log: Pino = createPino(config ?? { logLevel: 'info', serviceName: 'humana-events' }).child({ context: 'Bootstrap' });
+if (config?.processNice) lowerCpuPriority(config.processNice);
 const starting = new AbortController();
 let running: RunningApp | undefined;
 let stopping = false;

@@ -36,8 +36,9 @@ const HEARTBEAT_MS = 5_000;
 type Handlers = { [N in DeliveryJobName]: (job: Job<DeliveryJobs[N]>) => Promise<unknown> };
 
 /**
- * The BullMQ processor of the delivery queues: one Worker per queue (the main one, and with EVENT_LOG_PARTITIONS > 1
- * one per partition's fan-out queue), each dispatching jobs by name to the delivery use cases.
+ * The BullMQ processor of the delivery queues of this process's lane (WORKER_LANE): one Worker per queue (the main one,
+ * and with EVENT_LOG_PARTITIONS > 1 one per partition's queue; the overflow lane's likewise), each dispatching jobs by
+ * name to the delivery use cases.
  */
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -70,24 +71,19 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    const stallMs = this.config.webhookStallMs;
+    const { webhookConcurrency, webhookStallMs, workerLane } = this.config;
     const partitions = this.config.eventLogPartitions.count;
-    for (const [i, { name, prefix }] of deliveryQueueSpecs(this.redis.keys, partitions).entries()) {
-      this.workers.push(
-        this.startWorker(
-          name,
-          prefix,
-          i === 0 ? this.config.webhookConcurrency : Math.ceil(this.config.webhookConcurrency / partitions),
-          stallMs,
-        ),
-      );
+    for (const spec of deliveryQueueSpecs(this.redis.keys, partitions)) {
+      if (workerLane !== 'all' && spec.lane !== workerLane) continue;
+      const concurrency = spec.perPartition ? Math.ceil(webhookConcurrency / partitions) : webhookConcurrency;
+      this.workers.push(this.startWorker(spec.name, spec.prefix, concurrency, webhookStallMs));
     }
     const beat = () => this.stats.beat(this.id).catch(() => undefined);
     void beat();
     this.heartbeat = setInterval(beat, HEARTBEAT_MS);
   }
 
-  /** A Worker of one queue; the partitions' fan-out queues share WEBHOOK_CONCURRENCY (the main queue has its own). */
+  /** A Worker of one queue; a lane's per-partition queues share WEBHOOK_CONCURRENCY (every other queue has its own). */
   private startWorker(name: string, prefix: string, concurrency: number, stallMs: number): Worker {
     const worker = new Worker(name, (job) => this.process(job), {
       connection: this.redis.bullConnection(`delivery-worker:${name}`) as ConnectionOptions,

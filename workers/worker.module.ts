@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { AppConfig } from '../src/config/config.js';
+import { readsEventLog, type AppConfig } from '../src/config/config.js';
 import { DeliveryModule } from '../src/delivery/delivery.module.js';
 import { SchedulingModule } from '../src/scheduling/scheduling.module.js';
 import { DeliveryProcessor } from './delivery.processor.js';
@@ -13,7 +13,8 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [DeliveryModule.forRoot(config), SchedulingModule],
-      providers: [DeliveryProcessor, MaintenanceProcessor],
+      // an overflow-lane process works only its lane's fan-out jobs: the scheduled tasks run on the main lane
+      providers: [DeliveryProcessor, ...(readsEventLog(config) ? [MaintenanceProcessor] : [])],
     };
   });
 }

@@ -54,6 +54,8 @@ const envSchema = z.object({
   MAX_CONNECTIONS_PER_ORG: positiveInt.default(10_000),
   STREAM_BUFFER_BYTES: positiveInt.default(1024 * 1024),
   WEBHOOK_CONCURRENCY: positiveInt.max(2000).default(32),
+  WORKER_LANE: z.enum(['all', 'main', 'overflow']).default('all'),
+  PROCESS_NICE: z.coerce.number().int().min(0).max(19).optional(),
   WEBHOOK_STALL_MS: positiveInt.min(1000).default(30_000),
   DLQ_PURGE_INTERVAL_MS: positiveInt.min(100).default(3600_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
@@ -79,6 +81,9 @@ const envSchema = z.object({
 });
 
 export type Role = 'api' | 'worker' | 'all';
+export type WorkerLane = 'all' | 'main' | 'overflow';
+/** An overflow-lane worker yields the CPU to every other process (API, main lane, Redis) unless PROCESS_NICE says otherwise. */
+const OVERFLOW_NICE = 10;
 
 export interface AppConfig {
   nodeEnv: string;
@@ -143,6 +148,13 @@ export interface AppConfig {
   streamBufferBytes: number;
   /** Delivery jobs one worker process runs at once (each job is one event's fan-out or one retry). */
   webhookConcurrency: number;
+  /**
+   * Which delivery lane a worker process works (ROLE=worker|all): `main` (every delivery queue but the overflow lane's,
+   * and the event log's readers), `overflow` (only fan-out jobs of organizations beyond their fair share), or `all`.
+   */
+  workerLane: WorkerLane;
+  /** The process's CPU scheduling niceness (0–19; `npm start` applies it): by default 10 for an overflow-lane worker, else 0. */
+  processNice: number;
   /** How long work held by a dead worker (BullMQ job lock, matcher's pending log entries) waits before another takes it over. */
   webhookStallMs: number;
   dlqPurgeIntervalMs: number;
@@ -224,6 +236,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxConnectionsPerOrg: e.MAX_CONNECTIONS_PER_ORG,
     streamBufferBytes: e.STREAM_BUFFER_BYTES,
     webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+    workerLane: e.WORKER_LANE,
+    processNice: e.PROCESS_NICE ?? (e.WORKER_LANE === 'overflow' && e.ROLE === 'worker' ? OVERFLOW_NICE : 0),
     webhookStallMs: e.WEBHOOK_STALL_MS,
     dlqPurgeIntervalMs: e.DLQ_PURGE_INTERVAL_MS,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -280,3 +294,5 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 
 export const hasApi = (c: AppConfig): boolean => c.role !== 'worker';
 export const hasWorker = (c: AppConfig): boolean => c.role !== 'api';
+/** A worker of the main lane (or of both): it reads the event log (matcher, history writer) and runs the scheduled tasks. */
+export const readsEventLog = (c: AppConfig): boolean => hasWorker(c) && c.workerLane !== 'overflow';

@@ -19,6 +19,8 @@ import {
   retryJobId,
   deadJobId,
   FANOUT_QUEUES,
+  OVERFLOW_QUEUES,
+  type DeliveryLane,
   WEBHOOK_BACKOFF,
   type FanoutJobData,
   type RetryJobData,
@@ -36,6 +38,11 @@ const MAX_PRIORITY = 2 ** 21 - 1;
 export function fairPriority(position: number): number {
   if (position < FAIR_SHARE) return 0;
   return Math.min(MAX_PRIORITY, 1 + Math.floor((position - FAIR_SHARE) / FAIR_SHARE));
+}
+
+/** The lane of a fan-out job with this fair priority: beyond its organization's fair share, the overflow lane. Pure. */
+export function laneOf(priority: number): DeliveryLane {
+  return priority > 0 ? 'overflow' : 'main';
 }
 
 /** A drain flag outlives the drain job's delay by this much (a lost job heals when the flag expires). */
@@ -79,6 +86,7 @@ export class DeliveryQueue {
     private readonly log: DeliveryLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FANOUT_QUEUES) private readonly fanoutQueues: Queue[],
+    @Inject(OVERFLOW_QUEUES) private readonly overflowQueues: Queue[],
     private readonly eventLog: EventLog,
   ) {}
 
@@ -97,11 +105,13 @@ export class DeliveryQueue {
   }
 
   /**
-   * Fan-out jobs (chunkFanouts), each on its organization's partition queue; the job id derives from the contents, so
-   * re-matching the same batch adds nothing. With REDIS_MIN_REPLICAS_ACK > 0 it resolves only once the jobs are on that
-   * many replicas (see confirmFanouts).
+   * Fan-out jobs (chunkFanouts), each on its organization's partition queue of the lane its fair share puts it in
+   * (laneOf); the job id derives from the contents, so re-matching the same batch adds nothing. A `redelivered` batch
+   * (matched before, by this matcher or a dead one) first looks for its jobs in both lanes: one found stays where it
+   * is and is not counted again, so a second matching never puts a job in the other lane. With REDIS_MIN_REPLICAS_ACK
+   * > 0 it resolves only once the jobs are on that many replicas (see confirmFanouts).
    */
-  async addFanouts(jobs: FanoutJobData[]): Promise<void> {
+  async addFanouts(jobs: FanoutJobData[], batch = { redelivered: false }): Promise<void> {
     if (!jobs.length) return;
     const opts: JobsOptions = {
       attempts: 10,
@@ -109,25 +119,56 @@ export class DeliveryQueue {
       removeOnComplete: KEEP_COMPLETED,
       removeOnFail: this.keepFailed,
     };
-    const priorities = await this.fairPriorities(
-      jobs.map((j) => j.organizationId),
-      jobs.map(fanoutSize),
+    const queued = batch.redelivered ? await this.queuedLanes(jobs) : [];
+    const fresh = jobs.filter((_j, i) => !queued[i]);
+    const freshPriorities = await this.fairPriorities(
+      fresh.map((j) => j.organizationId),
+      fresh.map(fanoutSize),
     );
-    const byPartition = new Map<number, Parameters<Queue['addBulk']>[0]>();
+    const byQueue = new Map<Queue, { partition: number; lane: DeliveryLane; added: Parameters<Queue['addBulk']>[0] }>();
+    let f = 0;
     jobs.forEach((data, i) => {
-      const priority = priorities[i] ? { priority: priorities[i] } : {};
-      const p = this.eventLog.partitionOf(data.organizationId);
-      if (!byPartition.has(p)) byPartition.set(p, []);
-      byPartition.get(p)!.push({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...priority } });
+      const priority = queued[i] ? 0 : freshPriorities[f++];
+      const partition = this.eventLog.partitionOf(data.organizationId);
+      const lane = queued[i] ?? laneOf(priority);
+      const queue = this.laneQueue(data.organizationId, lane);
+      if (!byQueue.has(queue)) byQueue.set(queue, { partition, lane, added: [] });
+      byQueue
+        .get(queue)!
+        .added.push({ name: JOB_NAMES.fanout, data, opts: { ...opts, jobId: fanoutJobId(data), ...(priority ? { priority } : {}) } });
     });
-    await Promise.all([...byPartition].map(([p, queued]) => this.fanoutQueues[p].addBulk(queued)));
+    // The main lane's jobs are sent first: Redis runs them before a flood's (often larger) overflow batch.
+    const mainFirst = [...byQueue].sort(([, a], [, b]) => Number(a.lane === 'overflow') - Number(b.lane === 'overflow'));
+    await Promise.all(mainFirst.map(([queue, { added }]) => queue.addBulk(added)));
     await Promise.all(
-      [...byPartition].map(([p, queued]) =>
+      [...byQueue].map(([queue, { partition, added }]) =>
         this.confirmFanouts(
-          p,
-          queued.map((j) => j.opts!.jobId!),
+          queue,
+          partition,
+          added.map((j) => j.opts!.jobId!),
         ),
       ),
+    );
+  }
+
+  /** The organization's partition queue of a lane. */
+  private laneQueue(organizationId: string, lane: DeliveryLane): Queue {
+    const p = this.eventLog.partitionOf(organizationId);
+    return lane === 'overflow' ? this.overflowQueues[p] : this.fanoutQueues[p];
+  }
+
+  /** The lane each job is already in (undefined: in neither), one pipeline per organization (its partition's slot). */
+  private async queuedLanes(jobs: FanoutJobData[]): Promise<(DeliveryLane | undefined)[]> {
+    const lanes: DeliveryLane[] = ['main', 'overflow'];
+    return Promise.all(
+      jobs.map(async (data) => {
+        const id = fanoutJobId(data);
+        const pipeline = this.redis.client.pipeline();
+        for (const lane of lanes) pipeline.exists(this.laneQueue(data.organizationId, lane).toKey(id));
+        const found = (await pipeline.exec()) ?? [];
+        const i = found.findIndex(([err, n]) => !err && Number(n) > 0);
+        return i < 0 ? undefined : lanes[i];
+      }),
     );
   }
 
@@ -136,14 +177,13 @@ export class DeliveryQueue {
    * acknowledges its log batch only after this, so a failover cannot lose the jobs while the acknowledgement survives
    * (the log and the queue need not share a master); on a throw it matches the batch again (same job ids).
    */
-  private async confirmFanouts(partition: number, jobIds: string[]): Promise<void> {
+  private async confirmFanouts(queue: Queue, partition: number, jobIds: string[]): Promise<void> {
     const { redisMinReplicasAck: replicas, redisWaitTimeoutMs: timeoutMs } = this.config;
     if (replicas === 0) return;
     this.durableConn ??= this.redis.connect('fanout-durable', {
       maxRetriesPerRequest: 1,
       commandTimeout: Math.max(5_000, timeoutMs + 2_000),
     });
-    const queue = this.fanoutQueues[partition];
     const mark = this.redis.keys.fanoutReplicationMark(this.eventLog.partitionTag(partition));
     const keys = jobIds.map((id) => queue.toKey(id));
     const found = await confirmReplicated(this.durableConn, mark, keys, replicas, timeoutMs);

@@ -3,7 +3,7 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
-import { APP_CONFIG, hasApi, hasWorker, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, hasApi, hasWorker, readsEventLog, type AppConfig } from '../config/config.js';
 import { Destinations } from '../destinations/destinations.js';
 import { DestinationsModule } from '../destinations/destinations.module.js';
 import { EventsModule } from '../events/events.module.js';
@@ -29,7 +29,7 @@ import { EndpointsController } from './endpoints.controller.js';
 import { DeliveryStats } from './delivery-stats.js';
 import { DlqController } from './dlq.controller.js';
 import { DlqEntry } from './dlq-entry.entity.js';
-import { DELIVERY_QUEUES, deliveryQueueSpecs, FANOUT_QUEUES } from './queues.js';
+import { DELIVERY_QUEUES, deliveryQueueSpecs, FANOUT_QUEUES, OVERFLOW_QUEUES, type DeliveryLane } from './queues.js';
 import { RedisKeys } from '../redis/keys.js';
 import { WebhookBatcher } from './webhook-batcher.js';
 import { WebhookMatcher } from './webhook-matcher.js';
@@ -65,8 +65,13 @@ class DeliveryHousekeeping implements OnModuleInit {
 @Module({})
 export class DeliveryModule {
   static readonly forRoot = perConfig((config: AppConfig): DynamicModule => {
-    const worker = hasWorker(config) ? [WebhookMatcher, WebhookBatcher, DeliveryRunner, EndpointEngine] : [];
+    const worker = hasWorker(config) ? [WebhookBatcher, DeliveryRunner, EndpointEngine] : [];
+    const matcher = readsEventLog(config) ? [WebhookMatcher] : [];
     const queues = deliveryQueueSpecs(new RedisKeys(config.redisPrefix), config.eventLogPartitions.count);
+    const partitioned = config.eventLogPartitions.count > 1;
+    // Each lane's queue per partition: the per-partition ones, or with one partition the lane's only queue.
+    const laneQueues = (all: Queue[], lane: DeliveryLane) =>
+      all.filter((_q, i) => queues[i].lane === lane && queues[i].perPartition === partitioned);
     return {
       module: DeliveryModule,
       imports: [
@@ -86,8 +91,9 @@ export class DeliveryModule {
           useFactory: (d: Destinations, t: TransformPool, h: TransformHealth) => new DeliveryExecutor(d, t, h),
         },
         { provide: DELIVERY_QUEUES, inject: queues.map((q) => getQueueToken(q.name)), useFactory: (...all: Queue[]) => all },
-        // with one partition, fan-outs go to the main queue; with more, to their partition's queue
-        { provide: FANOUT_QUEUES, inject: [DELIVERY_QUEUES], useFactory: (all: Queue[]) => (all.length === 1 ? all : all.slice(1)) },
+        // with one partition, fan-outs go to the main queue; with more, to their partition's queue (per lane)
+        { provide: FANOUT_QUEUES, inject: [DELIVERY_QUEUES], useFactory: (all: Queue[]) => laneQueues(all, 'main') },
+        { provide: OVERFLOW_QUEUES, inject: [DELIVERY_QUEUES], useFactory: (all: Queue[]) => laneQueues(all, 'overflow') },
         DeliveryOutcomes,
         DeliveryLog,
         DeliveryQueue,
@@ -96,6 +102,7 @@ export class DeliveryModule {
         DeliveryStats,
         DeliveryHousekeeping,
         ...worker,
+        ...matcher,
       ],
       exports: [DeliveryStats, DeliveryOutcomes, BullModule, ...(hasWorker(config) ? [DeliveryRunner] : [])],
     };

@@ -4,38 +4,59 @@ import type { RedisKeys } from '../redis/keys.js';
 import type { AttemptRecord, DeliveryKind } from './delivery.entity.js';
 import type { RetryPolicy } from '../webhooks/webhook.entity.js';
 
-/** The webhook capability's main queue (BullMQ name, under the deployment's `{prefix}:bull` prefix). */
+/** The webhook capability's queues (BullMQ names, under the deployment's `{prefix}:bull` prefix). */
 export const WEBHOOK_QUEUES = {
   /** Every delivery job with one log partition; with more, only jobs queued before the partition count was set. */
   delivery: 'webhook-delivery',
+  /** Fan-out jobs of organizations beyond their fair share (DeliveryQueue.fairPriorities): the overflow lane. */
+  overflow: 'webhook-overflow',
 } as const;
 
-/** A BullMQ queue of the delivery capability: its name and its key prefix (which carries its hash tag). */
+/**
+ * A delivery lane: `main` takes every delivery job of organizations within their fair share, and all retries, drains,
+ * batch flushes and dead jobs; `overflow` takes the fan-out jobs queued beyond an organization's fair share, so a
+ * flood waits in queues of its own, which worker processes of their own may work (WORKER_LANE).
+ */
+export type DeliveryLane = 'main' | 'overflow';
+
+/** A BullMQ queue of the delivery capability: its name, its key prefix (which carries its hash tag) and its lane. */
 export interface DeliveryQueueSpec {
   name: string;
   prefix: string;
+  lane: DeliveryLane;
+  /** One of a partitioned deployment's per-partition queues (they share a worker's WEBHOOK_CONCURRENCY). */
+  perPartition: boolean;
 }
 
 /**
  * Every delivery queue: the deployment's `webhook-delivery`, then with EVENT_LOG_PARTITIONS > 1 one queue per
- * partition, `webhook-delivery-p<n>` under the partition's hash tag, which takes all the delivery jobs of the
+ * partition, `webhook-delivery-p<n>` under the partition's hash tag, which takes all the main-lane delivery jobs of the
  * partition's organizations (fan-outs, retries, drains, batch flushes, dead jobs), so the queue traffic spreads over the
  * cluster's masters like the log. The main queue is still worked, for jobs queued before the partition count was set.
+ * Then the overflow lane's queues: `webhook-overflow`, or one `webhook-overflow-p<n>` per partition.
  */
 export function deliveryQueueSpecs(keys: RedisKeys, partitions: number): DeliveryQueueSpec[] {
-  const main = { name: WEBHOOK_QUEUES.delivery, prefix: keys.bullPrefix() };
-  if (partitions === 1) return [main];
+  const queuesOf = (name: string, lane: DeliveryLane): DeliveryQueueSpec[] =>
+    partitions === 1
+      ? [{ name, prefix: keys.bullPrefix(), lane, perPartition: false }]
+      : Array.from({ length: partitions }, (_, p) => ({
+          name: `${name}-p${p}`,
+          prefix: keys.bullPrefix(keys.eventLogTag(p, partitions)),
+          lane,
+          perPartition: true,
+        }));
+  const legacy = { name: WEBHOOK_QUEUES.delivery, prefix: keys.bullPrefix(), lane: 'main' as const, perPartition: false };
   return [
-    main,
-    ...Array.from({ length: partitions }, (_, p) => ({
-      name: `${WEBHOOK_QUEUES.delivery}-p${p}`,
-      prefix: keys.bullPrefix(keys.eventLogTag(p, partitions)),
-    })),
+    ...(partitions === 1 ? [] : [legacy]),
+    ...queuesOf(WEBHOOK_QUEUES.delivery, 'main'),
+    ...queuesOf(WEBHOOK_QUEUES.overflow, 'overflow'),
   ];
 }
 
-/** Injection token: the delivery queue of each log partition, by partition number (the main queue when there is one). */
+/** Injection token: the main-lane delivery queue of each log partition, by partition number (the main queue when there is one). */
 export const FANOUT_QUEUES = Symbol('FANOUT_QUEUES');
+/** Injection token: the overflow lane's queue of each log partition, by partition number. */
+export const OVERFLOW_QUEUES = Symbol('OVERFLOW_QUEUES');
 /** Injection token: every delivery queue, once each (deliveryQueueSpecs order). */
 export const DELIVERY_QUEUES = Symbol('DELIVERY_QUEUES');
 

@@ -45,12 +45,12 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
       group: 'webhooks',
       batchSize: 500,
       claimIdleMs: this.config.webhookStallMs,
-      handle: (events) => this.handle(events),
+      handle: (events, batch) => this.handle(events, batch),
     });
     this.consumer.start();
   }
 
-  async handle(events: LoggedEvent[]): Promise<void> {
+  async handle(events: LoggedEvent[], batch = { redelivered: false }): Promise<void> {
     await this.index.ensureCurrent();
     const items: FanoutItem[] = [];
     for (const e of events) {
@@ -62,7 +62,7 @@ export class WebhookMatcher implements OnApplicationBootstrap, OnModuleDestroy {
         targets: hooks.map((h) => ({ webhookId: h.id, deliveryId: deliveryIdFor(e.id, h.id), kind: 'event' as const })),
       });
     }
-    await this.deliveries.addFanouts(chunkFanouts(items));
+    await this.deliveries.addFanouts(chunkFanouts(items), batch);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { APP_CONFIG, hasApi, hasWorker, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, hasApi, readsEventLog, type AppConfig } from '../config/config.js';
 import { MaintenanceRegistry } from '../scheduling/maintenance-registry.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { EventRecord } from './event-record.entity.js';
@@ -47,7 +47,7 @@ export class EventsModule {
         EventPublisher,
         HistoryService,
         SystemEvents,
-        ...(hasWorker(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : []),
+        ...(readsEventLog(config) ? [HistoryWriter, HistoryRetention, LogTrimmer] : []),
       ],
       exports: [EventLog, EventTypeDirectory, EventPublisher, HistoryService, SystemEvents],
     };

@@ -13,7 +13,8 @@ export interface LogConsumerOptions {
   blockMs?: number;
   /** Entries pending longer than this on a dead consumer are claimed by a live one. */
   claimIdleMs?: number;
-  handle(events: LoggedEvent[]): Promise<void>;
+  /** `redelivered`: the batch was read from this consumer's pending entries (handled before, or claimed from a dead one). */
+  handle(events: LoggedEvent[], batch: { redelivered: boolean }): Promise<void>;
 }
 
 type StreamReply = [string, [string, string[]][]][] | null;
@@ -96,7 +97,7 @@ export class LogConsumer {
         }
         if (entries.length === 0) continue;
         const events = entries.filter(([, f]) => f && f.length).map(([sid, f]) => parseEntry(sid, f, partition));
-        if (events.length) await this.opts.handle(events);
+        if (events.length) await this.opts.handle(events, { redelivered: backlog });
         // Not awaited: the next read follows it on the same connection (one round trip per batch, not two). Should it
         // fail, the entries stay pending and are handled again (after a failed read, or claimed once idle).
         conn

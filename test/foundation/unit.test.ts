@@ -18,6 +18,16 @@ test('config: defaults follow the contract', () => {
   assert.equal(loadConfig({ ...production, ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }).allowPrivateWebhookUrls, true);
 });
 
+test('config: delivery lanes; an overflow-lane worker lowers its CPU priority unless PROCESS_NICE says otherwise', () => {
+  assert.deepEqual([loadConfig({}).workerLane, loadConfig({}).processNice], ['all', 0]);
+  assert.equal(loadConfig({ ROLE: 'worker', WORKER_LANE: 'overflow' }).processNice, 10);
+  assert.equal(loadConfig({ ROLE: 'worker', WORKER_LANE: 'main' }).processNice, 0);
+  assert.equal(loadConfig({ ROLE: 'worker', WORKER_LANE: 'overflow', PROCESS_NICE: '0' }).processNice, 0);
+  assert.equal(loadConfig({ ROLE: 'api', PROCESS_NICE: '5' }).processNice, 5);
+  for (const bad of [{ WORKER_LANE: 'fast' }, { PROCESS_NICE: '-5' }, { PROCESS_NICE: '20' }])
+    assert.throws(() => loadConfig(bad), new RegExp(Object.keys(bad)[0]));
+});
+
 test('config: a bad value stops with one line naming every bad variable', () => {
   assert.throws(
     () => loadConfig({ PORT: 'abc', ROLE: 'boss', DATABASE_URL: 'mysql://x' }),

@@ -24,6 +24,8 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const BOOTSTRAP_KEY = 'hk_test_bootstrap_0123456789abcdef';
 
 export type Role = 'api' | 'worker' | 'all';
+/** A Stack's app process: a role, or a worker of one delivery lane (WORKER_LANE), e.g. `worker:overflow`. */
+export type ProcessSpec = Role | 'worker:main' | 'worker:overflow';
 const servesHttp = (role: Role): boolean => role !== 'worker';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -396,7 +398,7 @@ const REDIS_PREFIX = 'humana';
 
 export interface StackOptions {
   /** One entry per app process, started in this order (the first one runs the migrations). */
-  roles: Role[];
+  roles: ProcessSpec[];
   env?: Record<string, string>;
   /** Extra node flags for the app processes (e.g. --cpu-prof). */
   nodeArgs?: string[];
@@ -460,8 +462,9 @@ export class Stack {
     return this.procs.filter((p) => servesHttp(p.role) && p.running).map((p) => p.url);
   }
 
-  /** Starts one more app process and waits until it serves (HTTP) or reads the log (worker). */
-  async add(role: Role): Promise<AppProcess> {
+  /** Starts one more app process and waits until it serves (HTTP), reads the log (worker) or beats (overflow-lane worker). */
+  async add(spec: ProcessSpec): Promise<AppProcess> {
+    const [role, lane] = spec.split(':') as [Role, string | undefined];
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -476,6 +479,7 @@ export class Stack {
       ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
       LOG_LEVEL: 'warn',
       ...this.opts.env,
+      ...(lane ? { WORKER_LANE: lane } : {}),
     };
     const proc = new AppProcess({
       role,
@@ -483,7 +487,7 @@ export class Stack {
       port: servesHttp(role) ? await freePort() : 0,
       nodeArgs: this.opts.nodeArgs,
       logFile: path.join(this.dir, 'app.log'),
-      ready: role === 'worker' ? (p) => this.readsLog(p) : undefined,
+      ready: role !== 'worker' ? undefined : lane === 'overflow' ? (p) => this.beats(p) : (p) => this.readsLog(p),
     });
     this.procs.push(proc);
     await proc.start();
@@ -505,6 +509,12 @@ export class Stack {
       if (consumers.some((c) => String(c[1]).includes(marker))) return true;
     }
     return false;
+  }
+
+  /** A worker that reads no log (overflow lane) is up once its delivery-worker heartbeat (host-pid) is in. */
+  private async beats(proc: AppProcess): Promise<boolean> {
+    const workers = await this.admin.zrange(this.keys.workerHeartbeats(), 0, -1).catch(() => [] as string[]);
+    return workers.some((w) => w.endsWith(`-${proc.pid}`));
   }
 
   /** XINFO GROUPS of the event log, summed over its partitions: lag (entries not yet read) and pending (read, not acknowledged) per reader. */
