@@ -9,6 +9,7 @@ import { EventLog } from '../events/event-log.js';
 import type { HashTag } from '../redis/keys.js';
 import { RedisService, type RedisClient } from '../redis/redis.service.js';
 import { confirmReplicated } from '../redis/replication.js';
+import { finishFanout } from '../redis/scripts.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -219,9 +220,15 @@ export class DeliveryQueue {
     });
   }
 
-  /** A fan-out job of the organization finished (the counter never goes below 0 for long: it expires when idle). */
-  async fanoutDone(data: FanoutJobData): Promise<void> {
-    await this.redis.client.decrby(this.redis.keys.orgFanouts(data.organizationId, this.tagOf(data.organizationId)), fanoutSize(data));
+  /**
+   * A run of the fan-out job `jobId` is over: its deliveries come off its organization's fair-share counter, once per
+   * job however many runs get here (the counter never goes below 0 for long: it expires when idle), and its done hash
+   * (FanoutProgress) is kept for `keepMs`, while the job could still be re-run.
+   */
+  async fanoutFinished(data: FanoutJobData, jobId: string, keepMs: number): Promise<void> {
+    const tag = this.tagOf(data.organizationId);
+    const keys = { done: this.redis.keys.fanoutDone(jobId, tag), counter: this.redis.keys.orgFanouts(data.organizationId, tag) };
+    await finishFanout(this.redis.client, keys, fanoutSize(data), keepMs);
   }
 
   private pendingKey(webhook: WebhookRef): string {

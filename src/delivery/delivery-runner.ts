@@ -134,7 +134,7 @@ export class DeliveryRunner {
     };
     await Promise.all([...batched, forEachLimit(direct.length, FANOUT_PARALLEL, one)]);
     await Promise.all(settling);
-    await Promise.all([this.engine.record(health), progress.finish(this.config.webhookStallMs * 4), this.queue.fanoutDone(data)]);
+    await Promise.all([this.engine.record(health), this.queue.fanoutFinished(data, job.id, this.config.webhookStallMs * 4)]);
     return { delivered, held, skipped: progress.skipped };
   }
 

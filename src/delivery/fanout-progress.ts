@@ -20,7 +20,8 @@ export class FanoutProgress {
 
   /** Reads what a previous run settled; a first run (`rerun` false) costs no round trip. */
   static async open(client: RedisClient, key: string, rerun: boolean): Promise<FanoutProgress> {
-    const settled = rerun ? new Set(Object.keys(await client.hgetall(key))) : new Set<string>();
+    // fields starting with '#' are the job's own marks (finishFanout), not deliveries
+    const settled = rerun ? new Set(Object.keys(await client.hgetall(key)).filter((f) => !f.startsWith('#'))) : new Set<string>();
     return new FanoutProgress(client, key, settled);
   }
 
@@ -50,13 +51,5 @@ export class FanoutProgress {
         .then(() => undefined);
     });
     return this.flush;
-  }
-
-  /**
-   * The job is done: the hash only has to outlive the window in which the job could still be re-run (its worker dying
-   * before BullMQ marked it completed), `keepMs`.
-   */
-  async finish(keepMs: number): Promise<void> {
-    await this.client.pexpire(this.key, keepMs);
   }
 }

@@ -23,6 +23,7 @@ export const SCRIPTS = {
   drainRelease: { command: 'humanaDrainRelease', file: 'drain-release.lua', numberOfKeys: 3 },
   drainPark: { command: 'humanaDrainPark', file: 'drain-park.lua', numberOfKeys: 2 },
   windowAdmit: { command: 'humanaWindowAdmit', file: 'window-admit.lua', numberOfKeys: 1 },
+  fanoutFinish: { command: 'humanaFanoutFinish', file: 'fanout-finish.lua', numberOfKeys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -56,6 +57,7 @@ interface ScriptCommands {
   humanaDrainRelease(...keysAndArgs: string[]): Promise<number>;
   humanaDrainPark(...keysAndArgs: string[]): Promise<number>;
   humanaWindowAdmit(key: string, limit: string, expireAt: string): Promise<[number, number]>;
+  humanaFanoutFinish(done: string, counter: string, deliveries: string, keepMs: string): Promise<number>;
 }
 
 const defined = new WeakSet<RedisClient>();
@@ -179,6 +181,21 @@ export async function quotaAdmit(client: RedisClient, keys: QuotaAdmitKeys, args
     ...args.limits.map(String),
     ...args.expireAt.map(String),
   );
+}
+
+// ── fanout-finish.lua ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A fan-out job's run is over: `deliveries` come off the organization's fair-share `counter` once per job (true when
+ * this call did it), and its `done` hash expires after `keepMs`.
+ */
+export async function finishFanout(
+  client: RedisClient,
+  keys: { done: string; counter: string },
+  deliveries: number,
+  keepMs: number,
+): Promise<boolean> {
+  return (await withScripts(client).humanaFanoutFinish(keys.done, keys.counter, String(deliveries), String(keepMs))) === 1;
 }
 
 // ── release-lock.lua ──────────────────────────────────────────────────────────────────────────────────────────────

@@ -2,8 +2,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { FanoutProgress } from '../../src/delivery/fanout-progress.js';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { SCRIPTS, appendEvents, endpointAdmit, quotaAdmit, releaseLock, scriptSource, type ScriptName } from '../../src/redis/scripts.js';
+import {
+  SCRIPTS,
+  appendEvents,
+  endpointAdmit,
+  finishFanout,
+  quotaAdmit,
+  releaseLock,
+  scriptSource,
+  type ScriptName,
+} from '../../src/redis/scripts.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 
 /** Where the app reads its scripts at run time (copied there by `npm run build`), and where they are written. */
@@ -209,6 +219,27 @@ describe('Redis scripts: against a private Redis', () => {
       (await endpointAdmit(client, 60_000, [], [item(3)])).map((r) => [r.held, r.needsMeta]),
       [[true, false]],
       'already stored: held again without its metadata (idempotent)',
+    );
+  });
+
+  test('fan-out finish: the deliveries come off the fair-share counter once per job, however many runs finish it', async () => {
+    const tag = keys.deploymentTag;
+    const done = keys.fanoutDone('fanout-org_f-1', tag);
+    const counter = keys.orgFanouts('org_f', tag);
+    await client.set(counter, '100');
+    await client.hset(done, 'dlv_1', '1');
+    assert.equal(await finishFanout(client, { done, counter }, 64, 60_000), true);
+    assert.equal(await client.get(counter), '36');
+    assert.equal(await finishFanout(client, { done, counter }, 64, 60_000), false, 'a re-run that finishes again');
+    assert.equal(await client.get(counter), '36');
+    const ttl = await client.pttl(done);
+    assert.ok(ttl > 0 && ttl <= 60_000, `the done hash expires (${ttl} ms)`);
+    assert.equal(await client.hget(done, 'dlv_1'), '1', 'the settled deliveries stay');
+    const rerun = await FanoutProgress.open(client, done, true);
+    assert.deepEqual(
+      [rerun.skipped, rerun.done('dlv_1'), rerun.done('#counted')],
+      [1, true, false],
+      "a re-run skips deliveries, not the job's mark",
     );
   });
 
