@@ -158,7 +158,7 @@ export class DeliveryQueue {
     return lane === 'overflow' ? this.overflowQueues[p] : this.fanoutQueues[p];
   }
 
-  /** The lane each job is already in (undefined: in neither), one pipeline per organization (its partition's slot). */
+  /** The lane each job is already in (undefined: in neither): one pipeline per job, its two keys in its partition's slot. */
   private async queuedLanes(jobs: FanoutJobData[]): Promise<(DeliveryLane | undefined)[]> {
     const lanes: DeliveryLane[] = ['main', 'overflow'];
     return Promise.all(
