@@ -9,7 +9,7 @@ import { EventLog } from '../events/event-log.js';
 import type { HashTag } from '../redis/keys.js';
 import { RedisService, type RedisClient } from '../redis/redis.service.js';
 import { confirmReplicated } from '../redis/replication.js';
-import { finishFanout } from '../redis/scripts.js';
+import { finishFanout, type EndpointKeys } from '../redis/scripts.js';
 import type { Webhook } from '../webhooks/webhook.entity.js';
 import { Delivery, type DeliveryKind } from './delivery.entity.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -46,6 +46,8 @@ export function laneOf(priority: number): DeliveryLane {
   return priority > 0 ? 'overflow' : 'main';
 }
 
+const ENDPOINT_KEY_CACHE_MAX = 100_000;
+
 /** A drain flag outlives the drain job's delay by this much (a lost job heals when the flag expires). */
 export const DRAIN_FLAG_SLACK_MS = 60_000;
 
@@ -79,6 +81,7 @@ export type WebhookRef = Pick<Webhook, 'id' | 'organizationId'>;
  */
 @Injectable()
 export class DeliveryQueue {
+  private readonly endpointKeyCache = new Map<string, EndpointKeys>();
   /** REDIS_MIN_REPLICAS_ACK > 0: WAIT's own connection, opened on first use (only processes that match add fan-outs). */
   private durableConn?: RedisClient;
 
@@ -94,6 +97,25 @@ export class DeliveryQueue {
   /** The queue of the organization's log partition: its fan-outs, retries, drains, batch flushes and dead jobs. */
   queueOf(organizationId: string): Queue {
     return this.fanoutQueues[this.eventLog.partitionOf(organizationId)];
+  }
+
+  /** The Redis keys of a webhook's endpoint state (delivery engine), built once per webhook. */
+  endpointKeys(webhook: WebhookRef): EndpointKeys {
+    let keys = this.endpointKeyCache.get(webhook.id);
+    if (keys) return keys;
+    const k = this.redis.keys;
+    const tag = this.tagOf(webhook.organizationId);
+    keys = {
+      health: k.webhookHealth(webhook.id, tag),
+      backlog: k.webhookBacklog(webhook.id, tag),
+      backlogData: k.webhookBacklogData(webhook.id, tag),
+      drain: k.webhookDrain(webhook.id, tag),
+      rate: k.webhookRate(webhook.id, tag),
+      sequence: k.webhookSequence(webhook.id, tag),
+    };
+    if (this.endpointKeyCache.size >= ENDPOINT_KEY_CACHE_MAX) this.endpointKeyCache.clear();
+    this.endpointKeyCache.set(webhook.id, keys);
+    return keys;
   }
 
   /** The hash tag of the organization's delivery keys (its log partition's). */
@@ -313,13 +335,7 @@ export class DeliveryQueue {
   /** Schedules (or continues) the drain of a webhook's backlog; the caller holds its drain flag. */
   async addDrain(webhook: WebhookRef, delayMs: number, opts: { keepFlag?: boolean } = {}): Promise<void> {
     const { id: webhookId, organizationId } = webhook;
-    if (!opts.keepFlag)
-      await this.redis.client.set(
-        this.redis.keys.webhookDrain(webhookId, this.tagOf(organizationId)),
-        '1',
-        'PX',
-        Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS,
-      );
+    if (!opts.keepFlag) await this.redis.client.set(this.endpointKeys(webhook).drain, '1', 'PX', Math.ceil(delayMs) + DRAIN_FLAG_SLACK_MS);
     await this.queueOf(organizationId).add(
       JOB_NAMES.drain,
       { webhookId, organizationId },
@@ -336,21 +352,20 @@ export class DeliveryQueue {
 
   /** Starts a drain of the webhook's backlog unless one is already scheduled or running (e.g. on resume). */
   async kickDrain(webhook: WebhookRef): Promise<void> {
-    const key = this.redis.keys.webhookDrain(webhook.id, this.tagOf(webhook.organizationId));
+    const key = this.endpointKeys(webhook).drain;
     const ok = await this.redis.client.set(key, '1', 'PX', DRAIN_FLAG_SLACK_MS, 'NX');
     if (ok) await this.addDrain(webhook, 0);
   }
 
   /** How many deliveries wait in the webhook's backlog, and when the oldest one's event was published. */
   async backlog(webhook: WebhookRef): Promise<{ pending: number; oldestAt: string | null }> {
-    const tag = this.tagOf(webhook.organizationId);
-    const key = this.redis.keys.webhookBacklog(webhook.id, tag);
+    const { backlog: key, backlogData } = this.endpointKeys(webhook);
     const [[, pending], [, oldest]] = (await this.redis.client.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').exec()) as [
       [null, number],
       [null, string[]],
     ];
     if (!oldest.length) return { pending, oldestAt: null };
-    const raw = await this.redis.client.hget(this.redis.keys.webhookBacklogData(webhook.id, tag), oldest[0]);
+    const raw = await this.redis.client.hget(backlogData, oldest[0]);
     const at = raw ? decodeHeld(raw).event.timestamp : new Date(Number(oldest[1])).toISOString();
     return { pending, oldestAt: new Date(Date.parse(at)).toISOString() };
   }
@@ -393,9 +408,7 @@ export class DeliveryQueue {
     }
     await this.redis.client.del(key);
     // Held deliveries (backlog) end the same way: recorded as failed with the reason, never dropped silently.
-    const tag = this.tagOf(webhook.organizationId);
-    const backlog = this.redis.keys.webhookBacklog(webhook.id, tag);
-    const data = this.redis.keys.webhookBacklogData(webhook.id, tag);
+    const { backlog, backlogData: data, drain } = this.endpointKeys(webhook);
     const held = await this.redis.client.hgetall(data);
     for (const [member, raw] of Object.entries(held)) {
       if (member.endsWith('#s')) continue;
@@ -414,7 +427,7 @@ export class DeliveryQueue {
         }),
       );
     }
-    await this.redis.client.del(backlog, data, this.redis.keys.webhookDrain(webhook.id, tag));
+    await this.redis.client.del(backlog, data, drain);
     if (cancelled.length) await Promise.all(cancelled.map((row) => this.log.record(row)));
     return cancelled.length;
   }

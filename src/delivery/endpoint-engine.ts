@@ -43,8 +43,6 @@ export interface AdmitItem {
 /** Ordered endpoints hold every delivery; paused and rate-limited ones often do. */
 const likelyHeld = (hook: CompiledWebhook): boolean => !!(hook.row.ordering || hook.row.paused || hook.row.rateLimit);
 
-const KEY_CACHE_MAX = 100_000;
-
 /** One attempt's outcome for the endpoint's health. */
 export interface AttemptHealth {
   hook: CompiledWebhook;
@@ -61,7 +59,6 @@ export interface AttemptHealth {
 export class EndpointEngine {
   private readonly logger = new Logger('EndpointEngine');
   /** Key names per webhook (under its organization's partition tag): built once, not per delivery. */
-  private readonly keyCache = new Map<string, EndpointKeys>();
 
   constructor(
     private readonly redis: RedisService,
@@ -70,23 +67,8 @@ export class EndpointEngine {
     private readonly systemEvents: SystemEvents,
   ) {}
 
-  keys(webhook: WebhookRef): EndpointKeys {
-    const webhookId = webhook.id;
-    let keys = this.keyCache.get(webhookId);
-    if (keys) return keys;
-    const k = this.redis.keys;
-    const tag = this.queue.tagOf(webhook.organizationId);
-    keys = {
-      health: k.webhookHealth(webhookId, tag),
-      backlog: k.webhookBacklog(webhookId, tag),
-      backlogData: k.webhookBacklogData(webhookId, tag),
-      drain: k.webhookDrain(webhookId, tag),
-      rate: k.webhookRate(webhookId, tag),
-      sequence: k.webhookSequence(webhookId, tag),
-    };
-    if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.clear();
-    this.keyCache.set(webhookId, keys);
-    return keys;
+  private keys(webhook: WebhookRef): EndpointKeys {
+    return this.queue.endpointKeys(webhook);
   }
 
   /**
