@@ -78,7 +78,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
       const concurrency = spec.perPartition ? Math.ceil(webhookConcurrency / partitions) : webhookConcurrency;
       this.workers.push(this.startWorker(spec.name, spec.prefix, concurrency, webhookStallMs));
     }
-    const beat = () => this.stats.beat(this.id).catch(() => undefined);
+    const lanes = workerLane === 'all' ? (['main', 'overflow'] as const) : [workerLane];
+    const beat = () => this.stats.beat(this.id, lanes).catch(() => undefined);
     void beat();
     this.heartbeat = setInterval(beat, HEARTBEAT_MS);
   }

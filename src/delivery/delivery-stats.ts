@@ -5,10 +5,11 @@ import { LessThan, type Repository } from 'typeorm';
 import { RedisService } from '../redis/redis.service.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import { DlqEntry } from './dlq-entry.entity.js';
-import { DELIVERY_QUEUES } from './queues.js';
+import { DELIVERY_QUEUES, type DeliveryLane } from './queues.js';
 
 /** A worker that has not refreshed its heartbeat for this long is considered gone. */
 export const WORKER_HEARTBEAT_TTL_MS = 15_000;
+const LANES: DeliveryLane[] = ['main', 'overflow'];
 
 export interface DeliveryQueueCounts {
   waiting: number;
@@ -57,17 +58,25 @@ export class DeliveryStats {
     return { waiting: sum('waiting') + sum('prioritized'), active: sum('active'), delayed: sum('delayed'), failed: sum('failed') };
   }
 
-  /** Called by each delivery worker every few seconds. */
-  async beat(workerId: string): Promise<void> {
+  /** The delivery lanes no live worker works: their jobs wait until one starts. */
+  async lanesWithoutWorkers(): Promise<DeliveryLane[]> {
+    const since = Date.now() - WORKER_HEARTBEAT_TTL_MS;
+    const counts = await Promise.all(LANES.map((lane) => this.redis.client.zcount(this.redis.keys.laneHeartbeats(lane), since, '+inf')));
+    return LANES.filter((_lane, i) => counts[i] === 0);
+  }
+
+  /** Called by each delivery worker every few seconds, with the lanes it works. */
+  async beat(workerId: string, lanes: readonly DeliveryLane[]): Promise<void> {
     const now = Date.now();
-    await this.redis.client
-      .multi()
-      .zadd(this.workersKey, now, workerId)
-      .zremrangebyscore(this.workersKey, '-inf', now - 10 * WORKER_HEARTBEAT_TTL_MS)
-      .exec();
+    const multi = this.redis.client.multi();
+    for (const key of [this.workersKey, ...lanes.map((lane) => this.redis.keys.laneHeartbeats(lane))])
+      multi.zadd(key, now, workerId).zremrangebyscore(key, '-inf', now - 10 * WORKER_HEARTBEAT_TTL_MS);
+    await multi.exec();
   }
 
   async leave(workerId: string): Promise<void> {
-    await this.redis.client.zrem(this.workersKey, workerId);
+    const multi = this.redis.client.multi();
+    for (const key of [this.workersKey, ...LANES.map((lane) => this.redis.keys.laneHeartbeats(lane))]) multi.zrem(key, workerId);
+    await multi.exec();
   }
 }

@@ -94,6 +94,11 @@ export class HealthService {
         if (this.redis.client.status !== 'ready') throw new Error('worker heartbeats are kept in Redis, which is unavailable');
         const workers = await this.deliveries.liveWorkers();
         if (!workers.length) throw new Error(`no delivery worker heartbeat in the last ${WORKER_HEARTBEAT_TTL_MS / 1000} s`);
+        const idle = await this.deliveries.lanesWithoutWorkers();
+        if (idle.length)
+          throw new Error(
+            `no delivery worker of the ${idle.join(' and ')} lane in the last ${WORKER_HEARTBEAT_TTL_MS / 1000} s (WORKER_LANE): its jobs wait`,
+          );
         return { workers: workers.length };
       })
       .withTimeout(CHECK_TIMEOUT_MS);

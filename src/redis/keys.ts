@@ -200,6 +200,11 @@ export class RedisKeys {
     return this.join(this.deploymentTag, 'webhooks', 'workers');
   }
 
+  /** Sorted set of the delivery workers that work one lane (`main`, `overflow`), by last heartbeat (ms). */
+  laneHeartbeats(lane: string): string {
+    return this.join(this.deploymentTag, 'webhooks', 'workers', lane);
+  }
+
   /** BullMQ's `prefix` option of queues and workers: the deployment's, or a log partition's (its fan-out queue). */
   bullPrefix(tag: HashTag = this.deploymentTag): string {
     return this.join(tag, 'bull');

@@ -133,11 +133,17 @@ test('a flood beyond its share waits in the overflow lane while the quiet organi
   // a job completes once its deliveries' log rows are committed, just after they arrived
   await waitFor(async () => ofOrg(await jobsIn(WEBHOOK_QUEUES.delivery, 'completed'), quiet.org).length > 0, 10_000);
 
+  const health = () => app.http.get('/api/v1/events/health');
+  const noOverflow = await health();
+  assert.equal(noOverflow.body.checks.webhook_processor, 'unhealthy', 'health says the overflow lane has no worker');
+  assert.match(noOverflow.body.errors.webhook_processor, /no delivery worker of the overflow lane/);
+
   const overflow = await startWorker('overflow');
   // up once its delivery worker beats (spawnApp returns a worker process at once)
   await waitFor(async () => (await redis.zrange(keys.workerHeartbeats(), 0, -1)).some((w) => w.endsWith(`-${overflow.pid}`)), 20_000);
   assert.equal(niceOf(overflow.pid!), 10, 'an overflow-lane worker lowers its CPU priority');
   assert.equal(niceOf(main.pid!), 0);
+  await waitFor(async () => (await health()).body.checks.webhook_processor === 'healthy', 20_000);
   const got = await arrived(rx, flood.path, FLOOD, 60_000);
   const ids = got.map((r) => String(r.headers['webhook-id']));
   assert.equal(new Set(ids).size, FLOOD, 'every flood delivery arrived once');

@@ -268,6 +268,7 @@ describe('RedisKeys', () => {
     assert.equal(k.webhookBatchLock('wh_1', k.deploymentTag), '{humana}:webhooks:batch-lock:wh_1');
     assert.equal(k.webhookPending('wh_1', k.deploymentTag), '{humana}:webhooks:pending:wh_1');
     assert.equal(k.workerHeartbeats(), '{humana}:webhooks:workers');
+    assert.equal(k.laneHeartbeats('overflow'), '{humana}:webhooks:workers:overflow');
     assert.equal(k.webhooksChangedChannel(), '{humana}:webhooks:changed');
     assert.equal(k.webhooksVersion(), '{humana}:webhooks:version');
     assert.equal(k.limitsChangedChannel(), '{humana}:limits-changed');
