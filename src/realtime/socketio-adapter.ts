@@ -44,6 +44,10 @@ function streamsAdapter(redis: RedisService, client: RedisClient) {
     streamName: redis.keys.socketIo(),
     channelPrefix: redis.keys.socketIo(),
     blockTimeInMs: 1000,
+    // On a cluster, classic SUBSCRIBE may land on any node (a replica among the seed nodes, say), where the adapter's
+    // server count (NUMSUB over the masters) misses it, and fetchSockets then skips that instance. Sharded pub/sub
+    // (Redis 7) subscribes on the channel's master: every instance is counted.
+    useShardedPubSub: redis.isCluster,
   });
   const sessionKey = (pid: string) => redis.keys.socketIoSession(pid);
   // socket.io calls the factory with `new`: a function expression, not an arrow
@@ -89,7 +93,7 @@ export class EventsIoAdapter extends IoAdapter {
     // The adapter duplicates its client for its blocking reader and subscriber; those must close with the app too.
     // (On a cluster `connect` builds a new Cluster client, as the adapter's own duplicate() would.)
     (client as { duplicate: () => RedisClient }).duplicate = () => {
-      const dup = this.redis.connect('socketio-reader');
+      const dup = this.redis.connect('socketio-reader', {}, { shardedSubscribers: true });
       this.clients.push(dup);
       return dup;
     };

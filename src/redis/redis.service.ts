@@ -56,17 +56,17 @@ export class RedisService implements OnApplicationShutdown {
     return this.isCluster ? (this.connect(name) as Cluster) : this.connectionOptions({ connectionName: `humana:${name}` });
   }
 
-  /** A dedicated connection (closed with the app): a new server connection, or a new Cluster client. */
-  connect(name: string, extra: RedisOptions = {}): RedisClient {
+  /** A dedicated connection (closed with the app): a new server connection, or a new Cluster client (with `cluster` options). */
+  connect(name: string, extra: RedisOptions = {}, cluster: Partial<ClusterOptions> = {}): RedisClient {
     const conn = this.config.redisCluster
-      ? this.newCluster(name, extra)
+      ? this.newCluster(name, extra, cluster)
       : new Redis({ connectionName: `humana:${name}`, ...this.connectionOptions(extra) });
     conn.on('error', () => undefined); // reconnects on its own; health checks report outages
     this.extra.add(conn);
     return conn;
   }
 
-  private newCluster(name: string, extra: RedisOptions): Cluster {
+  private newCluster(name: string, extra: RedisOptions, cluster: Partial<ClusterOptions>): Cluster {
     const { host: _h, port: _p, db: _d, maxRetriesPerRequest, ...node } = this.connectionOptions(extra);
     const options: ClusterOptions = {
       redisOptions: { ...node, connectionName: `humana:${name}` },
@@ -78,6 +78,7 @@ export class RedisService implements OnApplicationShutdown {
       slotsRefreshTimeout: 2_000,
       enableReadyCheck: true,
       scaleReads: 'master',
+      ...cluster,
     };
     // Cluster reads maxRetriesPerRequest from redisOptions; null (the default for blocking connections) means "retry forever".
     options.redisOptions!.maxRetriesPerRequest = maxRetriesPerRequest;
