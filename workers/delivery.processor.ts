@@ -6,6 +6,7 @@ import { RedisService } from '../src/redis/redis.service.js';
 import { DeliveryRunner } from '../src/delivery/delivery-runner.js';
 import { DeliveryStats } from '../src/delivery/delivery-stats.js';
 import {
+  DELIVERY_LANES,
   deliveryQueueSpecs,
   JOB_NAMES,
   WEBHOOK_BACKOFF,
@@ -73,12 +74,12 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
   onApplicationBootstrap(): void {
     const { webhookConcurrency, webhookStallMs, workerLane } = this.config;
     const partitions = this.config.eventLogPartitions.count;
+    const lanes = workerLane === 'all' ? DELIVERY_LANES : [workerLane];
     for (const spec of deliveryQueueSpecs(this.redis.keys, partitions)) {
-      if (workerLane !== 'all' && spec.lane !== workerLane) continue;
+      if (!lanes.includes(spec.lane)) continue;
       const concurrency = spec.perPartition ? Math.ceil(webhookConcurrency / partitions) : webhookConcurrency;
       this.workers.push(this.startWorker(spec.name, spec.prefix, concurrency, webhookStallMs));
     }
-    const lanes = workerLane === 'all' ? (['main', 'overflow'] as const) : [workerLane];
     const beat = () => this.stats.beat(this.id, lanes).catch(() => undefined);
     void beat();
     this.heartbeat = setInterval(beat, HEARTBEAT_MS);

@@ -21,6 +21,7 @@ import {
   deadJobId,
   FANOUT_QUEUES,
   OVERFLOW_QUEUES,
+  DELIVERY_LANES,
   type DeliveryLane,
   WEBHOOK_BACKOFF,
   type FanoutJobData,
@@ -154,7 +155,7 @@ export class DeliveryQueue {
       const priority = queued[i] ? 0 : freshPriorities[f++];
       const partition = this.eventLog.partitionOf(data.organizationId);
       const lane = queued[i] ?? laneOf(priority);
-      const queue = this.laneQueue(data.organizationId, lane);
+      const queue = this.laneQueue(partition, lane);
       if (!byQueue.has(queue)) byQueue.set(queue, { partition, lane, added: [] });
       byQueue
         .get(queue)!
@@ -174,23 +175,22 @@ export class DeliveryQueue {
     );
   }
 
-  /** The organization's partition queue of a lane. */
-  private laneQueue(organizationId: string, lane: DeliveryLane): Queue {
-    const p = this.eventLog.partitionOf(organizationId);
-    return lane === 'overflow' ? this.overflowQueues[p] : this.fanoutQueues[p];
+  /** A log partition's queue of a lane. */
+  private laneQueue(partition: number, lane: DeliveryLane): Queue {
+    return lane === 'overflow' ? this.overflowQueues[partition] : this.fanoutQueues[partition];
   }
 
   /** The lane each job is already in (undefined: in neither): one pipeline per job, its two keys in its partition's slot. */
   private async queuedLanes(jobs: FanoutJobData[]): Promise<(DeliveryLane | undefined)[]> {
-    const lanes: DeliveryLane[] = ['main', 'overflow'];
     return Promise.all(
       jobs.map(async (data) => {
         const id = fanoutJobId(data);
+        const partition = this.eventLog.partitionOf(data.organizationId);
         const pipeline = this.redis.client.pipeline();
-        for (const lane of lanes) pipeline.exists(this.laneQueue(data.organizationId, lane).toKey(id));
+        for (const lane of DELIVERY_LANES) pipeline.exists(this.laneQueue(partition, lane).toKey(id));
         const found = (await pipeline.exec()) ?? [];
         const i = found.findIndex(([err, n]) => !err && Number(n) > 0);
-        return i < 0 ? undefined : lanes[i];
+        return i < 0 ? undefined : DELIVERY_LANES[i];
       }),
     );
   }

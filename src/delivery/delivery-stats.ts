@@ -5,11 +5,10 @@ import { LessThan, type Repository } from 'typeorm';
 import { RedisService } from '../redis/redis.service.js';
 import { Webhook } from '../webhooks/webhook.entity.js';
 import { DlqEntry } from './dlq-entry.entity.js';
-import { DELIVERY_QUEUES, type DeliveryLane } from './queues.js';
+import { DELIVERY_LANES, DELIVERY_QUEUES, type DeliveryLane } from './queues.js';
 
 /** A worker that has not refreshed its heartbeat for this long is considered gone. */
 export const WORKER_HEARTBEAT_TTL_MS = 15_000;
-const LANES: DeliveryLane[] = ['main', 'overflow'];
 
 export interface DeliveryQueueCounts {
   waiting: number;
@@ -61,8 +60,10 @@ export class DeliveryStats {
   /** The delivery lanes no live worker works: their jobs wait until one starts. */
   async lanesWithoutWorkers(): Promise<DeliveryLane[]> {
     const since = Date.now() - WORKER_HEARTBEAT_TTL_MS;
-    const counts = await Promise.all(LANES.map((lane) => this.redis.client.zcount(this.redis.keys.laneHeartbeats(lane), since, '+inf')));
-    return LANES.filter((_lane, i) => counts[i] === 0);
+    const counts = await Promise.all(
+      DELIVERY_LANES.map((lane) => this.redis.client.zcount(this.redis.keys.laneHeartbeats(lane), since, '+inf')),
+    );
+    return DELIVERY_LANES.filter((_lane, i) => counts[i] === 0);
   }
 
   /** Called by each delivery worker every few seconds, with the lanes it works. */
@@ -76,7 +77,7 @@ export class DeliveryStats {
 
   async leave(workerId: string): Promise<void> {
     const multi = this.redis.client.multi();
-    for (const key of [this.workersKey, ...LANES.map((lane) => this.redis.keys.laneHeartbeats(lane))]) multi.zrem(key, workerId);
+    for (const key of [this.workersKey, ...DELIVERY_LANES.map((lane) => this.redis.keys.laneHeartbeats(lane))]) multi.zrem(key, workerId);
     await multi.exec();
   }
 }

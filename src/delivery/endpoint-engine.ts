@@ -58,7 +58,6 @@ export interface AttemptHealth {
 @Injectable()
 export class EndpointEngine {
   private readonly logger = new Logger('EndpointEngine');
-  /** Key names per webhook (under its organization's partition tag): built once, not per delivery. */
 
   constructor(
     private readonly redis: RedisService,

@@ -18,6 +18,7 @@ export const WEBHOOK_QUEUES = {
  * flood waits in queues of its own, which worker processes of their own may work (WORKER_LANE).
  */
 export type DeliveryLane = 'main' | 'overflow';
+export const DELIVERY_LANES: readonly DeliveryLane[] = ['main', 'overflow'];
 
 /** A BullMQ queue of the delivery capability: its name, its key prefix (which carries its hash tag) and its lane. */
 export interface DeliveryQueueSpec {
