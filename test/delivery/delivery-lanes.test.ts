@@ -4,12 +4,11 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { DeliveryQueue, FAIR_SHARE, laneOf } from '../../src/delivery/delivery-queue.js';
 import { deliveryIdFor, deliveryQueueSpecs, fanoutJobId, WEBHOOK_QUEUES, type FanoutJobData } from '../../src/delivery/queues.js';
-import { exampleEvents } from '../../src/events/catalog.js';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { spawnApp, startTestApp, type AppProcess, type TestApp } from '../support/launcher.js';
+import { spawnWorkerOf, startTestApp, type AppProcess, type TestApp } from '../support/launcher.js';
 import { Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/time.js';
-import { arrived, hookFor, publish } from '../webhooks/fixtures.js';
+import { arrived, hookFor, publish, publishFlood } from '../webhooks/fixtures.js';
 
 const keys = new RedisKeys('humana');
 let app: TestApp;
@@ -19,13 +18,7 @@ const workers: AppProcess[] = [];
 
 /** A worker process of one delivery lane on the test's Redis and database. */
 const startWorker = async (lane: 'main' | 'overflow') => {
-  const w = await spawnApp({
-    ROLE: 'worker',
-    WORKER_LANE: lane,
-    REDIS_URL: app.redis.url,
-    DATABASE_URL: app.databaseUrl,
-    LOG_LEVEL: 'warn',
-  });
+  const w = await spawnWorkerOf(app, { WORKER_LANE: lane });
   workers.push(w);
   return w;
 };
@@ -108,13 +101,7 @@ test('a flood beyond its share waits in the overflow lane while the quiet organi
   const main = await startWorker('main');
   const flood = await hookFor(app, rx.url, { events: ['message.sent'] });
   const quiet = await hookFor(app, rx.url, { events: ['message.sent'] });
-  for (let i = 0; i < FLOOD; i += 500) {
-    const events = Array.from({ length: 500 }, (_, j) => ({
-      type: 'message.sent',
-      data: { ...exampleEvents['message.sent'], content: `f${i + j}` },
-    }));
-    await app.http.post('/api/v1/events/batch').set(flood.org.auth).send({ events }).expect(202);
-  }
+  await publishFlood(app, flood.org, FLOOD, 500);
   for (let n = 0; n < QUIET; n++) await publish(app, quiet.org, 'message.sent');
   await arrived(rx, quiet.path, QUIET, 20_000);
 
@@ -139,7 +126,7 @@ test('a flood beyond its share waits in the overflow lane while the quiet organi
   assert.match(noOverflow.body.errors.webhook_processor, /no delivery worker of the overflow lane/);
 
   const overflow = await startWorker('overflow');
-  // up once its delivery worker beats (spawnApp returns a worker process at once)
+  // up once its delivery worker beats (spawnWorkerOf returns a worker process at once)
   await waitFor(async () => (await redis.zrange(keys.workerHeartbeats(), 0, -1)).some((w) => w.endsWith(`-${overflow.pid}`)), 20_000);
   assert.equal(niceOf(overflow.pid!), 10, 'an overflow-lane worker lowers its CPU priority');
   assert.equal(niceOf(main.pid!), 0);

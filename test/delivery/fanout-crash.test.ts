@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { createOrg, spawnApp, startTestApp, type AppProcess, type TestApp } from '../support/launcher.js';
+import { createOrg, spawnWorkerOf, startTestApp, type AppProcess, type TestApp } from '../support/launcher.js';
 import { Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/time.js';
 import { hookFor } from '../webhooks/fixtures.js';
@@ -18,13 +18,7 @@ const workers: AppProcess[] = [];
 
 /** A delivery worker as its own process on the test's Redis and database. */
 const startWorker = async () => {
-  const w = await spawnApp({
-    ROLE: 'worker',
-    REDIS_URL: app.redis.url,
-    DATABASE_URL: app.databaseUrl,
-    LOG_LEVEL: 'warn',
-    WEBHOOK_STALL_MS: '3000',
-  });
+  const w = await spawnWorkerOf(app, { WEBHOOK_STALL_MS: '3000' });
   workers.push(w);
   return w;
 };

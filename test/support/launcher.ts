@@ -371,6 +371,11 @@ export async function spawnApp(env: Record<string, string>, opts: SpawnOptions =
   return proc;
 }
 
+/** A `ROLE=worker` process on a test app's Redis and database (`env` on top), started as spawnApp starts it. */
+export function spawnWorkerOf(app: TestApp, env: Record<string, string> = {}): Promise<AppProcess> {
+  return spawnApp({ ROLE: 'worker', REDIS_URL: app.redis.url, DATABASE_URL: app.databaseUrl, LOG_LEVEL: 'warn', ...env });
+}
+
 /** GET status code, 0 when the connection fails. */
 function httpStatus(url: string, timeoutMs = 2_000): Promise<number> {
   return new Promise((resolve) => {

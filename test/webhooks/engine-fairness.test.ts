@@ -4,9 +4,8 @@ import { FairSlots } from '../../src/common/concurrency.js';
 import { fairPriority, FAIR_SHARE } from '../../src/delivery/delivery-queue.js';
 import { ATTEMPTS_IN_FLIGHT } from '../../src/delivery/delivery-runner.js';
 import { FANOUT_CHUNK } from '../../src/delivery/queues.js';
-import { exampleEvents } from '../../src/events/catalog.js';
 import { startTestApp, type TestApp } from '../support/launcher.js';
-import { arrived, hookFor, publish } from './fixtures.js';
+import { arrived, hookFor, publish, publishFlood } from './fixtures.js';
 import { Receiver } from '../support/receiver.js';
 
 /** Few delivery slots, so a flood really queues. */
@@ -79,13 +78,7 @@ test('a quiet organization is not queued behind a flood: its deliveries arrive w
   const flood = await hookFor(app, rx.url, { events: ['message.sent'] });
   rx.on(flood.path, () => ({ status: 200, delayMs: 15 }));
   const quiet = await hookFor(app, rx.url, { events: ['message.sent'] });
-  for (let i = 0; i < FLOOD; i += 1000) {
-    const events = Array.from({ length: 1000 }, (_, j) => ({
-      type: 'message.sent',
-      data: { ...exampleEvents['message.sent'], content: `f${i + j}` },
-    }));
-    await app.http.post('/api/v1/events/batch').set(flood.org.auth).send({ events }).expect(202);
-  }
+  await publishFlood(app, flood.org, FLOOD, 1000);
   // Let the flood's fan-out jobs queue up first.
   await arrived(rx, flood.path, 50, 20_000);
   // Bound (docs/delivery-engine.md, fairness): a quiet delivery waits behind the flood's fair share, for one job slot

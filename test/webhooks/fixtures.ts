@@ -42,6 +42,17 @@ export async function publish(
   return res.body;
 }
 
+/** Publishes `count` distinct message.sent events (content f0, f1, …) for the organization, `perBatch` per batch request. */
+export async function publishFlood(app: TestApp, org: TestOrg, count: number, perBatch: number): Promise<void> {
+  for (let i = 0; i < count; i += perBatch) {
+    const events = Array.from({ length: Math.min(perBatch, count - i) }, (_, j) => ({
+      type: 'message.sent',
+      data: { ...exampleEvents['message.sent'], content: `f${i + j}` },
+    }));
+    await app.http.post('/api/v1/events/batch').set(org.auth).send({ events }).expect(202);
+  }
+}
+
 export async function deliveriesOf(app: TestApp, hook: Hook, query = ''): Promise<DeliverySummary[]> {
   const res = await app.http.get(`/api/v1/webhooks/${hook.id}/deliveries${query}`).set(hook.org.auth).expect(200);
   return res.body.deliveries;
